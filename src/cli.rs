@@ -1,0 +1,48 @@
+//! The clap tree: every subcommand and flag, defined once with its doc, default, range and
+//! environment variable. Each subcommand's arguments live in `cli/<subcommand>.rs`.
+
+mod serve;
+
+pub use serve::ServeArgs;
+
+use clap::{Parser, Subcommand};
+
+/// Kinesis + Lambda event source mapping, locally: an embedded Kinesis/DynamoDB engine, a
+/// producer, and a consumer that feeds your handler exactly what AWS Lambda would.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kinlocal",
+    version,
+    about,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM.
+    Serve(ServeArgs),
+    /// Print shell completions for kinlocal.
+    Completions {
+        /// The shell to generate completions for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

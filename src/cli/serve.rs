@@ -1,0 +1,68 @@
+//! Arguments of `kinlocal serve`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+/// `kinlocal serve`: the embedded engine in the foreground.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to bind. Loopback unless you ask otherwise.
+    #[arg(long, default_value = "127.0.0.1", env = "KINLOCAL_HOST")]
+    pub host: String,
+    /// Port to listen on; 0 takes a free port (printed at start).
+    #[arg(long, short = 'p', default_value_t = 4566, env = "KINLOCAL_PORT")]
+    pub port: u16,
+    /// Region written into ARNs.
+    #[arg(long, default_value = "us-east-1", env = "KINLOCAL_REGION")]
+    pub region: String,
+    /// Account id written into ARNs (12 digits).
+    #[arg(long, default_value = "000000000000", value_parser = parse_account_id)]
+    pub account_id: String,
+    /// Keep streams, records and tables in DIR so they survive restarts (and kill -9).
+    #[arg(long, value_name = "DIR", env = "KINLOCAL_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s
+    /// and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths.
+    #[arg(long)]
+    pub enforce_limits: bool,
+    /// How long a new stream stays CREATING (e.g. 500ms).
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub create_stream_delay: Duration,
+    /// How long a deleted stream stays DELETING.
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub delete_stream_delay: Duration,
+    /// How long a stream stays UPDATING after a reshard or retention change.
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub update_stream_delay: Duration,
+    /// How long a new DynamoDB table stays CREATING.
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub create_table_delay: Duration,
+    /// How long a shard iterator stays valid (AWS: 5 minutes).
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub iterator_ttl: Duration,
+    /// Print the listening address as one JSON line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_account_id(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("'{s}' is not a 12-digit AWS account id"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_id_must_be_twelve_digits() {
+        assert!(parse_account_id("000000000000").is_ok());
+        assert!(parse_account_id("12345").is_err());
+        assert!(parse_account_id("12345678901a").is_err());
+    }
+}

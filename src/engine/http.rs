@@ -1,0 +1,179 @@
+//! The HTTP front of the engine: one POST per API call, routed by `X-Amz-Target`.
+//!
+//! Checks what AWS checks before an operation runs (an `Authorization` header shaped like
+//! SigV4, a date header, a known target, a body within bounds) and turns every outcome, error
+//! or not, into the response AWS would give: status, `x-amzn-RequestId`, content type, body.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
+use hyper::{Method, Request as HttpRequest, Response, StatusCode};
+
+use super::codec::{Format, Request};
+use super::error::ApiError;
+use super::Engine;
+
+/// Largest body accepted; past it the answer is 413, as kinesalite and AWS do.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The service an `X-Amz-Target` prefix names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// `Kinesis_20131202.*`
+    Kinesis,
+    /// `DynamoDB_20120810.*`
+    DynamoDb,
+}
+
+impl Service {
+    fn error_type(self, code: &str) -> String {
+        match self {
+            Service::Kinesis => code.to_string(),
+            Service::DynamoDb => {
+                // DynamoDB qualifies its error types with a namespace; SDKs strip it.
+                if code.starts_with("com.amazon") {
+                    code.to_string()
+                } else if matches!(
+                    code,
+                    "ValidationException"
+                        | "SerializationException"
+                        | "UnknownOperationException"
+                        | "MissingAuthenticationTokenException"
+                        | "IncompleteSignatureException"
+                ) {
+                    format!("com.amazon.coral.validate#{code}")
+                } else {
+                    format!("com.amazonaws.dynamodb.v20120810#{code}")
+                }
+            }
+        }
+    }
+}
+
+/// Answers one HTTP request.
+pub async fn handle(
+    engine: Arc<Engine>,
+    req: HttpRequest<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let headers = req.headers().clone();
+    let format = Format::from_content_type(header(&headers, "content-type"));
+    let target = header(&headers, "x-amz-target").unwrap_or("").to_string();
+    let service = if target.starts_with("DynamoDB_20120810.") {
+        Service::DynamoDb
+    } else {
+        Service::Kinesis
+    };
+
+    if req.method() != Method::POST {
+        return Ok(error_response(
+            service,
+            format,
+            &request_id,
+            &ApiError::new("UnknownOperationException", "Only POST / is served"),
+        ));
+    }
+    let body = match Limited::new(req.into_body(), MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => {
+            let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
+            let err = if too_large {
+                ApiError {
+                    code: "SerializationException",
+                    message: format!("Request body over {MAX_BODY_BYTES} bytes"),
+                    status: 413,
+                }
+            } else {
+                ApiError::serialization(format!("Could not read the request body: {e}"))
+            };
+            return Ok(error_response(service, format, &request_id, &err));
+        }
+    };
+
+    if let Err(err) = check_auth(&headers) {
+        return Ok(error_response(service, format, &request_id, &err));
+    }
+
+    let request = Request { format, body: &body };
+    let outcome = match target.split_once('.') {
+        Some(("Kinesis_20131202", op)) => {
+            let engine = engine.clone();
+            engine.kinesis.handle(op, &request)
+        }
+        Some(("DynamoDB_20120810", op)) => engine.dynamodb.handle(op, &request),
+        _ => Err(ApiError::new("UnknownOperationException", "")),
+    };
+    Ok(match outcome {
+        Ok(reply) => {
+            let mut resp = Response::new(Full::new(Bytes::from(reply.0)));
+            set_common_headers(resp.headers_mut(), format, &request_id);
+            resp
+        }
+        Err(err) => error_response(service, format, &request_id, &err),
+    })
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Signatures are not verified, but a request must look signed, as kinesalite and AWS require.
+fn check_auth(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(auth) = header(headers, "authorization") else {
+        return Err(ApiError::new(
+            "MissingAuthenticationTokenException",
+            "Missing Authentication Token",
+        ));
+    };
+    let mut missing = Vec::new();
+    for (param, label) in [
+        ("Credential=", "Credential"),
+        ("Signature=", "Signature"),
+        ("SignedHeaders=", "SignedHeaders"),
+    ] {
+        if !auth.contains(param) {
+            missing.push(format!("Authorization header requires '{label}' parameter."));
+        }
+    }
+    if header(headers, "x-amz-date").is_none() && header(headers, "date").is_none() {
+        missing.push(
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
+                .to_string(),
+        );
+    }
+    if !missing.is_empty() {
+        return Err(ApiError::new(
+            "IncompleteSignatureException",
+            format!("{} Authorization={auth}", missing.join(" ")),
+        ));
+    }
+    Ok(())
+}
+
+fn set_common_headers(headers: &mut HeaderMap, format: Format, request_id: &str) {
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", v);
+    }
+}
+
+fn error_response(
+    service: Service,
+    format: Format,
+    request_id: &str,
+    err: &ApiError,
+) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({
+        "__type": service.error_type(err.code),
+        "message": err.message,
+    });
+    let bytes = super::codec::encode(format, &body).unwrap_or_default();
+    let mut resp = Response::new(Full::new(Bytes::from(bytes)));
+    *resp.status_mut() = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST);
+    set_common_headers(resp.headers_mut(), format, request_id);
+    resp
+}

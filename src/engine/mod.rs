@@ -1,0 +1,146 @@
+//! The embedded engine: a Kinesis- and DynamoDB-compatible server on one address.
+//!
+//! `run(listener, engine, shutdown)` serves until `shutdown` resolves, then lets in-flight
+//! requests finish. The engine never knows about the consumer or the producer: it is a
+//! server, and could be its own crate.
+
+pub mod codec;
+pub mod dynamodb;
+pub mod error;
+pub mod http;
+pub mod journal;
+pub mod kinesis;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+/// Everything the engine can be told at start.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Region written into ARNs.
+    pub region: String,
+    /// Account id written into ARNs and error messages.
+    pub account_id: String,
+    /// Where streams, records and tables are journaled; `None` keeps state in memory.
+    pub data_dir: Option<PathBuf>,
+    /// Enforce per-shard throughput limits with `ProvisionedThroughputExceededException`.
+    pub enforce_limits: bool,
+    /// How long a new stream stays `CREATING`.
+    pub create_stream_delay: Duration,
+    /// How long a deleted stream stays `DELETING` before it is gone.
+    pub delete_stream_delay: Duration,
+    /// How long a stream stays `UPDATING` after a reshard or a retention change.
+    pub update_stream_delay: Duration,
+    /// How long a new table stays `CREATING`.
+    pub create_table_delay: Duration,
+    /// How long a shard iterator stays valid (AWS: 5 minutes).
+    pub iterator_ttl: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+            data_dir: None,
+            enforce_limits: false,
+            create_stream_delay: Duration::ZERO,
+            delete_stream_delay: Duration::ZERO,
+            update_stream_delay: Duration::ZERO,
+            create_table_delay: Duration::ZERO,
+            iterator_ttl: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Failures to start the engine (serving errors are answered to clients instead).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The data directory could not be read or written.
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        /// The offending path.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The journal holds an entry this version cannot read.
+    #[error("journal {path} is damaged: {detail}")]
+    Corrupt {
+        /// The journal file.
+        path: PathBuf,
+        /// What is wrong with it.
+        detail: String,
+    },
+}
+
+/// The shared state behind every connection.
+pub struct Engine {
+    /// The Kinesis side.
+    pub kinesis: kinesis::Kinesis,
+    /// The DynamoDB side (lease tables).
+    pub dynamodb: dynamodb::DynamoDb,
+}
+
+impl Engine {
+    /// Builds the engine, replaying the journals under `config.data_dir` when given.
+    pub fn open(config: EngineConfig) -> Result<Arc<Self>, EngineError> {
+        let config = Arc::new(config);
+        Ok(Arc::new(Self {
+            kinesis: kinesis::Kinesis::open(config.clone())?,
+            dynamodb: dynamodb::DynamoDb::open(config)?,
+        }))
+    }
+}
+
+/// Serves `engine` on `listener` until `shutdown` resolves; then waits for in-flight requests.
+pub async fn run(
+    listener: TcpListener,
+    engine: Arc<Engine>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _peer) = match accepted {
+                    Ok(conn) => conn,
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    Err(_) => { tokio::time::sleep(Duration::from_millis(10)).await; continue; }
+                };
+                let _ = stream.set_nodelay(true);
+                let engine = engine.clone();
+                let service = service_fn(move |req| http::handle(engine.clone(), req));
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .keep_alive(true)
+                    .serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    // In-flight requests get a bounded grace period.
+    let _ = tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await;
+    Ok(())
+}
+
+/// Binds `host:port` (port 0 picks a free one) and returns the listener with its real address.
+pub async fn bind(host: &str, port: u16) -> std::io::Result<(TcpListener, SocketAddr)> {
+    let listener = TcpListener::bind((host, port)).await?;
+    let addr = listener.local_addr()?;
+    Ok((listener, addr))
+}

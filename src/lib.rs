@@ -1,0 +1,13 @@
+//! kinlocal: everything that happens when an AWS Lambda function is plugged into a Kinesis
+//! Data Stream, on a laptop or in CI, without an AWS account.
+//!
+//! Module map:
+//! - [`cli`]: the clap tree, every flag once.
+//! - [`commands`]: one module per subcommand, thin: resolve arguments, call the domain, print.
+//! - [`engine`]: the embedded Kinesis + DynamoDB server (`kinlocal serve`).
+//! - [`exit`]: the exit-code contract shared by every subcommand.
+
+pub mod cli;
+pub mod commands;
+pub mod engine;
+pub mod exit;
