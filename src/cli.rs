@@ -1,8 +1,10 @@
 //! The clap tree: every subcommand and flag, defined once with its doc, default, range and
 //! environment variable. Each subcommand's arguments live in `cli/<subcommand>.rs`.
 
+mod endpoint;
 mod serve;
 
+pub use endpoint::EndpointArgs;
 pub use serve::ServeArgs;
 
 use clap::{Parser, Subcommand};

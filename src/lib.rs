@@ -4,10 +4,12 @@
 //! Module map:
 //! - [`cli`]: the clap tree, every flag once.
 //! - [`commands`]: one module per subcommand, thin: resolve arguments, call the domain, print.
+//! - [`endpoint`]: which endpoint to talk to (flag > env > `up` state > `--aws`); SDK clients.
 //! - [`engine`]: the embedded Kinesis + DynamoDB server (`kinlocal serve`).
 //! - [`exit`]: the exit-code contract shared by every subcommand.
 
 pub mod cli;
 pub mod commands;
+pub mod endpoint;
 pub mod engine;
 pub mod exit;
