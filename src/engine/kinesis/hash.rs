@@ -9,7 +9,7 @@ pub fn partition_hash(partition_key: &str) -> u128 {
     u128::from_be_bytes(digest.into())
 }
 
-/// `⌊2^128 / n⌋` (n ≥ 1), computed without overflowing u128.
+/// `⌊2^128 / n⌋` (n ≥ 2), computed without overflowing u128.
 fn step(n: u32) -> u128 {
     let n = u128::from(n.max(1));
     let (q, r) = (u128::MAX / n, u128::MAX % n);
@@ -24,6 +24,9 @@ fn step(n: u32) -> u128 {
 /// The ranges AWS gives `n` new shards: shard i gets `[i·⌊2^128/n⌋, (i+1)·⌊2^128/n⌋ − 1]`,
 /// the last one ends at `2^128 − 1`.
 pub fn uniform_ranges(n: u32) -> Vec<(u128, u128)> {
+    if n <= 1 {
+        return vec![(0, u128::MAX)];
+    }
     uniform_ranges_within(0, u128::MAX, n, step(n))
 }
 
