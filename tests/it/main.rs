@@ -4,3 +4,8 @@
 mod support;
 
 mod cli_completions;
+mod kinesis_protocol;
+mod kinesis_records;
+mod kinesis_reshard;
+mod kinesis_streams;
+mod serve;
