@@ -255,7 +255,7 @@ async fn all_five_iterator_types() {
     assert_eq!(data_from(&k, &latest).await, ["r3"]);
     // AT_TIMESTAMP: the first record arriving at or after the time.
     let r = read_shard(&k, "s", "shardId-000000000000").await;
-    let t = r[2].approximate_arrival_timestamp().expect("ts").clone();
+    let t = *r[2].approximate_arrival_timestamp().expect("ts");
     let at_ts = iterator(&k, ShardIteratorType::AtTimestamp, None, Some(t))
         .await
         .expect("at ts");
