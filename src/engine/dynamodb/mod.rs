@@ -177,9 +177,11 @@ impl DynamoDb {
                 let mut store = self.lock();
                 let desc = match store.tables.get(&name) {
                     Some(t) if t.is_active(config) => t.describe(config, Some("DELETING")),
-                    Some(_) => return Err(ApiError::in_use(format!(
+                    Some(_) => {
+                        return Err(ApiError::in_use(format!(
                         "Attempt to change a resource which is still in use: Table is being created: {name}"
-                    ))),
+                    )))
+                    }
                     None => return Err(tables::not_found(&name, true)),
                 };
                 store.journal(&Entry::DeleteTable(name.clone()))?;
