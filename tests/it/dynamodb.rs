@@ -21,6 +21,9 @@ use crate::support::{dynamodb_client, TestEngine};
 
 type Item = HashMap<String, AV>;
 
+/// A call's result reduced to what the assertions compare: `Err((code, message))`.
+type Outcome = Result<(), (String, String)>;
+
 fn s(v: &str) -> AV {
     AV::S(v.to_string())
 }
@@ -1264,7 +1267,7 @@ async fn dynamodb_validation_errors_use_dynamodb_wording() {
     let engine = TestEngine::start();
     let c = engine.dynamodb().await;
     lease_table(&c, "val").await;
-    let cases: Vec<(&str, Result<(), (String, String)>)> = vec![
+    let cases: Vec<(&str, Outcome)> = vec![
         (
             "missing key attribute",
             c.put_item()
