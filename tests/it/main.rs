@@ -5,3 +5,4 @@ mod support;
 
 mod cli_completions;
 mod dynamodb;
+mod dynamodb_diff;
