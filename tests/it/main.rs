@@ -5,6 +5,8 @@ mod peers;
 mod support;
 
 mod cli_completions;
+mod dynamodb;
+mod dynamodb_diff;
 mod kinesis_diff;
 mod kinesis_protocol;
 mod kinesis_records;
