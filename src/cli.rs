@@ -33,6 +33,7 @@ pub enum Command {
     /// Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM.
     Serve(ServeArgs),
     /// Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping).
+    #[command(args_override_self = true)]
     Consume(Box<ConsumeArgs>),
     /// Print shell completions for kinlocal.
     Completions {

@@ -55,10 +55,10 @@ pub struct ConsumeArgs {
     pub poll_interval: Duration,
     /// Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000.
     #[arg(long, default_value = "-1", value_name = "N", allow_hyphen_values = true, value_parser = config::parse_retry_attempts)]
-    pub maximum_retry_attempts: Option<u32>,
+    pub maximum_retry_attempts: config::OrInfinite<u32>,
     /// Discard records older than this (MaximumRecordAgeInSeconds): -1 is infinite, or 60s-7d.
     #[arg(long, default_value = "-1", value_name = "AGE", allow_hyphen_values = true, value_parser = config::parse_optional_duration)]
-    pub maximum_record_age: Option<Duration>,
+    pub maximum_record_age: config::OrInfinite<Duration>,
     /// Test only: lift the 60 s minimum of --maximum-record-age (AWS rejects such values).
     #[arg(long, hide = true)]
     pub maximum_record_age_unchecked: bool,

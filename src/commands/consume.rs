@@ -24,7 +24,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         args.batch_size,
         args.maximum_batching_window,
         args.timeout,
-        args.maximum_record_age,
+        args.maximum_record_age.0,
         args.maximum_record_age_unchecked,
         args.memory_size,
     )
@@ -118,8 +118,8 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             maximum_batching_window: args.maximum_batching_window,
             poll_interval: args.poll_interval,
             policy: RetryPolicy {
-                maximum_retry_attempts: args.maximum_retry_attempts,
-                maximum_record_age: args.maximum_record_age,
+                maximum_retry_attempts: args.maximum_retry_attempts.0,
+                maximum_record_age: args.maximum_record_age.0,
                 bisect_batch_on_function_error: args.bisect_batch_on_function_error,
                 report_batch_item_failures: args.report_batch_item_failures,
                 retry_base_delay: args.poll_interval.max(std::time::Duration::from_millis(10)),

@@ -144,20 +144,24 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(t).map_err(|e| format!("'{s}' is not a duration like 500ms, 2s or 1m ({e})"))
 }
 
+/// A setting where `-1` means infinite (`None`); a distinct type so clap keeps the `Option`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrInfinite<T>(pub Option<T>);
+
 /// Parses `-1` (infinite) or a duration.
-pub fn parse_optional_duration(s: &str) -> Result<Option<Duration>, String> {
+pub fn parse_optional_duration(s: &str) -> Result<OrInfinite<Duration>, String> {
     if s.trim() == "-1" {
-        Ok(None)
+        Ok(OrInfinite(None))
     } else {
-        parse_duration(s).map(Some)
+        parse_duration(s).map(|d| OrInfinite(Some(d)))
     }
 }
 
 /// Parses `-1` (infinite) or a count 0–10,000.
-pub fn parse_retry_attempts(s: &str) -> Result<Option<u32>, String> {
+pub fn parse_retry_attempts(s: &str) -> Result<OrInfinite<u32>, String> {
     match s.trim().parse::<i64>() {
-        Ok(-1) => Ok(None),
-        Ok(n @ 0..=10_000) => Ok(u32::try_from(n).ok()),
+        Ok(-1) => Ok(OrInfinite(None)),
+        Ok(n @ 0..=10_000) => Ok(OrInfinite(u32::try_from(n).ok())),
         _ => Err(format!("'{s}' is not -1 (infinite) or a count from 0 to 10000")),
     }
 }
@@ -333,15 +337,18 @@ mod tests {
         assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
         assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
         assert!(parse_duration("soon").is_err());
-        assert_eq!(parse_optional_duration("-1"), Ok(None));
-        assert_eq!(parse_optional_duration("90s"), Ok(Some(Duration::from_secs(90))));
+        assert_eq!(parse_optional_duration("-1"), Ok(OrInfinite(None)));
+        assert_eq!(
+            parse_optional_duration("90s"),
+            Ok(OrInfinite(Some(Duration::from_secs(90))))
+        );
     }
 
     #[test]
     fn retry_attempts_range() {
-        assert_eq!(parse_retry_attempts("-1"), Ok(None));
-        assert_eq!(parse_retry_attempts("0"), Ok(Some(0)));
-        assert_eq!(parse_retry_attempts("10000"), Ok(Some(10_000)));
+        assert_eq!(parse_retry_attempts("-1"), Ok(OrInfinite(None)));
+        assert_eq!(parse_retry_attempts("0"), Ok(OrInfinite(Some(0))));
+        assert_eq!(parse_retry_attempts("10000"), Ok(OrInfinite(Some(10_000))));
         assert!(parse_retry_attempts("10001").is_err());
         assert!(parse_retry_attempts("-2").is_err());
     }

@@ -5,6 +5,7 @@ mod peers;
 mod support;
 
 mod cli_completions;
+mod consume;
 mod kinesis_diff;
 mod kinesis_protocol;
 mod kinesis_records;
