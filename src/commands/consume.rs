@@ -47,6 +47,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         (StartingPositionArg::Latest, None) => StartingPosition::Latest,
     };
     let command = config::command_line(&args.exec, &args.args).map_err(|e| usage(&e))?;
+    let cfg_command = command.clone();
     let program = command.first().cloned().unwrap_or_default();
     config::check_executable(&program).map_err(|e| usage(&e))?;
     if let Some(id) = &args.account_id {
@@ -101,7 +102,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         let function_name = args
             .function_name
             .clone()
-            .unwrap_or_else(|| config::function_name_from(&program));
+            .unwrap_or_else(|| config::function_name_from(config::script_of(&cfg_command)));
         let role_arn = args
             .role_arn
             .clone()
@@ -176,7 +177,15 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             Arc::new(SystemClock),
             stream_arn,
         );
-        let summary = supervisor::run(ctx, super::serve::shutdown_signal()).await?;
+        let summary = supervisor::run(ctx, super::serve::shutdown_signal())
+            .await
+            .map_err(|e| {
+                if e.is_usage() {
+                    anyhow::Error::from(ExitError::usage(e.to_string()))
+                } else {
+                    e.into()
+                }
+            })?;
         if json {
             let line = serde_json::json!({
                 "type": "summary",

@@ -44,6 +44,14 @@ pub enum CheckpointError {
     /// The conditional write failed: another worker changed the lease.
     #[error("lost the lease on {0}: another consumer wrote to it (is a second `kinlocal consume` running with the same --app?)")]
     LeaseLost(String),
+    /// The DynamoDB endpoint cannot be reached.
+    #[error("cannot reach the DynamoDB endpoint for lease table {table}: {detail} (check --endpoint-url / AWS_ENDPOINT_URL_DYNAMODB)")]
+    Unreachable {
+        /// The table.
+        table: String,
+        /// What went wrong.
+        detail: String,
+    },
     /// Any other DynamoDB error.
     #[error("lease table {table}: {detail}")]
     Dynamo {
@@ -118,6 +126,15 @@ impl LeaseTable {
                     .is_some_and(|s| s.is_resource_not_found_exception()) =>
             {
                 false
+            }
+            Err(
+                e @ (aws_sdk_dynamodb::error::SdkError::DispatchFailure(_)
+                | aws_sdk_dynamodb::error::SdkError::TimeoutError(_)),
+            ) => {
+                return Err(CheckpointError::Unreachable {
+                    table: self.table.clone(),
+                    detail: aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string(),
+                })
             }
             Err(e) => return Err(self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e))),
         };

@@ -311,6 +311,16 @@ pub fn function_name_from(program: &str) -> String {
     }
 }
 
+/// The file that names the function: the first word of the command line that is an existing
+/// file (`handler.py` in `python3 handler.py`), else the program.
+pub fn script_of(command: &[String]) -> &str {
+    command
+        .iter()
+        .find(|w| std::path::Path::new(w.as_str()).is_file())
+        .or_else(|| command.first())
+        .map_or("", String::as_str)
+}
+
 /// The default lease table name: the KCL application name derived from stream and function.
 pub fn default_app_name(stream: &str, function: &str) -> String {
     let raw = format!("kinlocal-{stream}-{function}");

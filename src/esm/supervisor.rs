@@ -379,7 +379,7 @@ pub async fn run<I: Invoker>(ctx: Ctx<I>, shutdown: impl Future<Output = ()>) ->
             match list_shards(&ctx.kinesis, &ctx.config.stream_name).await {
                 Ok(list) => {
                     for (id, info) in list {
-                        if !known.contains_key(&id) {
+                        if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(id.clone()) {
                             if first_listing {
                                 // LATEST: what is already closed holds nothing new.
                                 if ctx.config.starting_position == StartingPosition::Latest
@@ -389,9 +389,9 @@ pub async fn run<I: Invoker>(ctx: Ctx<I>, shutdown: impl Future<Output = ()>) ->
                                     finished.insert(id.clone());
                                 }
                             } else {
-                                late.insert(id.clone());
+                                late.insert(id);
                             }
-                            known.insert(id, info);
+                            slot.insert(info);
                         }
                     }
                     first_listing = false;

@@ -100,6 +100,8 @@ impl Rig {
         let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("kinlocal"));
         c.args(["consume", "--stream", stream, "--exec", exec])
             .args(["--poll-interval", "20ms", "--until-idle", "400ms"])
+            // Generous: tests run in parallel on few cores and Python starts slowly.
+            .args(["--timeout", "30s"])
             .env_remove("AWS_ENDPOINT_URL")
             .env("AWS_ENDPOINT_URL_KINESIS", &self.engine.endpoint)
             .env("AWS_ENDPOINT_URL_DYNAMODB", &self.dynamodb_url)
@@ -458,6 +460,14 @@ fn consume_rejects_bad_input_with_exit_2_before_consuming() {
         .get_output()
         .clone();
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"));
+    let out = rig
+        .consume("bad", &fixture("capture.sh"))
+        .env("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the DynamoDB endpoint"));
     assert!(rig.captured().is_empty(), "nothing was consumed");
 }
 

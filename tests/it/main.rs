@@ -6,6 +6,7 @@ mod support;
 
 mod cli_completions;
 mod consume;
+mod consume_failures;
 mod kinesis_diff;
 mod kinesis_protocol;
 mod kinesis_records;
