@@ -7,6 +7,7 @@ mod support;
 mod cli_completions;
 mod consume;
 mod consume_failures;
+mod consume_reshard;
 mod kinesis_diff;
 mod kinesis_protocol;
 mod kinesis_records;
