@@ -18,12 +18,18 @@ use kinlocal::engine::{self, Engine, EngineConfig};
 fn start_engine() -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let e = Engine::open(EngineConfig::default()).unwrap();
             let (listener, addr) = engine::bind("127.0.0.1", 0).await.unwrap();
             tx.send(addr).unwrap();
-            engine::run(listener, e, std::future::pending::<()>()).await.unwrap();
+            engine::run(listener, e, std::future::pending::<()>())
+                .await
+                .unwrap();
         });
     });
     format!("http://{}", rx.recv().unwrap())
@@ -33,16 +39,28 @@ async fn client(endpoint: &str) -> aws_sdk_kinesis::Client {
     let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_kinesis::config::Credentials::new("b", "b", None, None, "b"))
+        .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
+            "b", "b", None, None, "b",
+        ))
         .load()
         .await;
     aws_sdk_kinesis::Client::new(&conf)
 }
 
 async fn create(k: &aws_sdk_kinesis::Client, name: &str, shards: i32) {
-    k.create_stream().stream_name(name).shard_count(shards).send().await.unwrap();
+    k.create_stream()
+        .stream_name(name)
+        .shard_count(shards)
+        .send()
+        .await
+        .unwrap();
     loop {
-        let d = k.describe_stream_summary().stream_name(name).send().await.unwrap();
+        let d = k
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+            .unwrap();
         if d.stream_description_summary().map(|s| s.stream_status().as_str()) == Some("ACTIVE") {
             return;
         }
@@ -74,10 +92,16 @@ fn main() {
         return;
     }
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-    let n: usize = std::env::var("KINLOCAL_BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let n: usize = std::env::var("KINLOCAL_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let endpoint = start_engine();
     let dynamodb = std::env::var("KINLOCAL_BENCH_DYNAMODB_URL").unwrap_or_else(|_| endpoint.clone());
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let k = rt.block_on(client(&endpoint));
 
     // Throughput: N records over 4 shards, consumed with batch size 100.
@@ -94,14 +118,25 @@ fn main() {
                         .unwrap()
                 })
                 .collect();
-            k.put_records().stream_name("bench").set_records(Some(entries)).send().await.unwrap();
+            k.put_records()
+                .stream_name("bench")
+                .set_records(Some(entries))
+                .send()
+                .await
+                .unwrap();
         }
     });
     let idle = Duration::from_millis(500);
     let started = Instant::now();
-    let status = consume(&endpoint, &dynamodb, "bench", &fixtures.join("sink.sh").to_string_lossy(), &["--batch-size", "100", "--until-idle", "500ms"])
-        .status()
-        .unwrap();
+    let status = consume(
+        &endpoint,
+        &dynamodb,
+        "bench",
+        &fixtures.join("sink.sh").to_string_lossy(),
+        &["--batch-size", "100", "--until-idle", "500ms"],
+    )
+    .status()
+    .unwrap();
     let busy = started.elapsed().saturating_sub(idle);
     assert!(status.success(), "consume failed: {status}");
     eprintln!(
@@ -116,20 +151,41 @@ fn main() {
         rt.block_on(create(&k, &stream, 1));
         let stamps = std::env::temp_dir().join(format!("kinlocal-bench-stamps-{}-{i}", std::process::id()));
         let _ = std::fs::remove_file(&stamps);
-        let mut child = consume(&endpoint, &dynamodb, &stream, &fixtures.join("stamp.sh").to_string_lossy(), &["--poll-interval", poll])
-            .env("STAMP_FILE", &stamps)
-            .spawn()
-            .unwrap();
+        let mut child = consume(
+            &endpoint,
+            &dynamodb,
+            &stream,
+            &fixtures.join("stamp.sh").to_string_lossy(),
+            &["--poll-interval", poll],
+        )
+        .env("STAMP_FILE", &stamps)
+        .spawn()
+        .unwrap();
         std::thread::sleep(Duration::from_millis(1500));
         let mut acks = Vec::new();
         for s in 0..40u64 {
-            rt.block_on(k.put_record().stream_name(&stream).partition_key("k").data(Blob::new(b"ping".to_vec())).send()).unwrap();
-            acks.push(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_nanos() as f64);
+            rt.block_on(
+                k.put_record()
+                    .stream_name(&stream)
+                    .partition_key("k")
+                    .data(Blob::new(b"ping".to_vec()))
+                    .send(),
+            )
+            .unwrap();
+            acks.push(
+                SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as f64,
+            );
             // Spread the puts over the poll cycle, with gaps long enough for one record per batch.
             std::thread::sleep(Duration::from_millis(300 + (s * 37) % 150));
         }
         std::thread::sleep(Duration::from_millis(500));
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         let _ = child.wait();
         let starts: Vec<f64> = std::fs::read_to_string(&stamps)
             .unwrap_or_default()

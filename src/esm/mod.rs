@@ -58,6 +58,7 @@ impl EsmError {
                 | Self::DestinationStreamNotFound(_)
                 | Self::WhichStream(_)
                 | Self::Unreachable(_)
+                | Self::Checkpoint(checkpoint::CheckpointError::Unreachable { .. })
         )
     }
 }
