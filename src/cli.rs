@@ -1,9 +1,11 @@
 //! The clap tree: every subcommand and flag, defined once with its doc, default, range and
 //! environment variable. Each subcommand's arguments live in `cli/<subcommand>.rs`.
 
+mod consume;
 mod endpoint;
 mod serve;
 
+pub use consume::{ConsumeArgs, StartingPositionArg};
 pub use endpoint::EndpointArgs;
 pub use serve::ServeArgs;
 
@@ -30,6 +32,9 @@ pub struct Cli {
 pub enum Command {
     /// Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM.
     Serve(ServeArgs),
+    /// Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping).
+    #[command(args_override_self = true)]
+    Consume(Box<ConsumeArgs>),
     /// Print shell completions for kinlocal.
     Completions {
         /// The shell to generate completions for.
