@@ -17,7 +17,10 @@ use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
 use aws_sdk_kinesis::Client;
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn payload(i: usize) -> Vec<u8> {
@@ -40,7 +43,9 @@ async fn client(endpoint: &str) -> Client {
     let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_kinesis::config::Credentials::new("b", "b", None, None, "bench"))
+        .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
+            "b", "b", None, None, "bench",
+        ))
         .load()
         .await;
     Client::new(&conf)
@@ -49,7 +54,10 @@ async fn client(endpoint: &str) -> Client {
 async fn wait_active(k: &Client, name: &str) {
     for _ in 0..400 {
         if let Ok(d) = k.describe_stream_summary().stream_name(name).send().await {
-            if d.stream_description_summary().map(|s| s.stream_status().as_str() == "ACTIVE") == Some(true) {
+            if d.stream_description_summary()
+                .map(|s| s.stream_status().as_str() == "ACTIVE")
+                == Some(true)
+            {
                 return;
             }
         }
@@ -82,7 +90,9 @@ async fn put_throughput(k: &Client, stream: &str, n: usize, inflight: usize) -> 
         let (k, q, stream) = (k.clone(), queue.clone(), stream.to_string());
         tasks.push(tokio::spawn(async move {
             loop {
-                let Some(mut batch) = q.lock().await.next() else { break };
+                let Some(mut batch) = q.lock().await.next() else {
+                    break;
+                };
                 loop {
                     let out = k
                         .put_records()
@@ -127,7 +137,13 @@ async fn drain_throughput(k: &Client, stream: &str) -> (usize, f64) {
             .shard_iterator
             .expect("it");
         loop {
-            let r = k.get_records().shard_iterator(&it).limit(10_000).send().await.expect("get");
+            let r = k
+                .get_records()
+                .shard_iterator(&it)
+                .limit(10_000)
+                .send()
+                .await
+                .expect("get");
             total += r.records().len();
             if r.records().is_empty() {
                 break;
@@ -204,16 +220,21 @@ struct Peer {
 }
 
 fn start_peer(name: &str) -> Option<Peer> {
-    let script = std::env::var("KINLOCAL_PEER_SH").unwrap_or_else(|_| {
-        format!("{}/../shared/peers/peer.sh", env!("CARGO_MANIFEST_DIR"))
-    });
+    let script = std::env::var("KINLOCAL_PEER_SH")
+        .unwrap_or_else(|_| format!("{}/../shared/peers/peer.sh", env!("CARGO_MANIFEST_DIR")));
     if !std::path::Path::new(&script).exists() {
         return None;
     }
     let start = Instant::now();
-    let out = Command::new("bash").args([&script, "start", name]).output().ok()?;
+    let out = Command::new("bash")
+        .args([&script, "start", name])
+        .output()
+        .ok()?;
     if !out.status.success() {
-        eprintln!("{name}: not started ({})", String::from_utf8_lossy(&out.stderr).trim());
+        eprintln!(
+            "{name}: not started ({})",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
         return None;
     }
     let ready = start.elapsed();
@@ -229,7 +250,9 @@ fn start_peer(name: &str) -> Option<Peer> {
 
 impl Drop for Peer {
     fn drop(&mut self) {
-        let _ = Command::new("bash").args([&self.script, "stop", &self.name]).output();
+        let _ = Command::new("bash")
+            .args([&self.script, "stop", &self.name])
+            .output();
     }
 }
 
@@ -243,7 +266,12 @@ struct Row {
 async fn measure(name: &str, endpoint: &str, ready: Duration, n: usize, inflight: usize) -> Row {
     let k = client(endpoint).await;
     let stream = "bench";
-    k.create_stream().stream_name(stream).shard_count(3).send().await.expect("create");
+    k.create_stream()
+        .stream_name(stream)
+        .shard_count(3)
+        .send()
+        .await
+        .expect("create");
     wait_active(&k, stream).await;
     // Warm up connections and code paths.
     put_throughput(&k, stream, 1000, inflight).await;
@@ -281,7 +309,12 @@ fn main() {
     // Fill up to `hold` records of ~200 bytes and read the RSS.
     let held = rt.block_on(async {
         let k = client(&endpoint).await;
-        k.create_stream().stream_name("hold").shard_count(3).send().await.expect("create");
+        k.create_stream()
+            .stream_name("hold")
+            .shard_count(3)
+            .send()
+            .await
+            .expect("create");
         wait_active(&k, "hold").await;
         put_throughput(&k, "hold", hold, inflight).await;
     });
@@ -300,7 +333,10 @@ fn main() {
         }
     }
 
-    println!("\n## Engine benchmark ({} in flight, 500 records of ~200 bytes per PutRecords, 3 shards)\n", inflight);
+    println!(
+        "\n## Engine benchmark ({} in flight, 500 records of ~200 bytes per PutRecords, 3 shards)\n",
+        inflight
+    );
     println!("| engine | ready (process start → first answer) | PutRecords records/s | GetRecords drain records/s |");
     println!("|---|---:|---:|---:|");
     for r in &rows {

@@ -1,11 +1,17 @@
 //! The clap tree: every subcommand and flag, defined once with its doc, default, range and
 //! environment variable. Each subcommand's arguments live in `cli/<subcommand>.rs`.
 
+mod down;
 mod endpoint;
 mod serve;
+mod status;
+mod up;
 
+pub use down::DownArgs;
 pub use endpoint::EndpointArgs;
 pub use serve::ServeArgs;
+pub use status::StatusArgs;
+pub use up::UpArgs;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +36,13 @@ pub struct Cli {
 pub enum Command {
     /// Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM.
     Serve(ServeArgs),
+    /// Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in
+    /// the background), create the default stream and lease table, and record where it is.
+    Up(UpArgs),
+    /// Stop and remove what `kinlocal up` started.
+    Down(DownArgs),
+    /// Health, streams and shards, and each consumer's checkpoint and lag; exit 0 when healthy.
+    Status(StatusArgs),
     /// Print shell completions for kinlocal.
     Completions {
         /// The shell to generate completions for.

@@ -7,9 +7,13 @@
 //! - [`endpoint`]: which endpoint to talk to (flag > env > `up` state > `--aws`); SDK clients.
 //! - [`engine`]: the embedded Kinesis + DynamoDB server (`kinlocal serve`).
 //! - [`exit`]: the exit-code contract shared by every subcommand.
+//! - [`docker`]: the docker CLI behind a small trait, with errors classified from its stderr.
+//! - [`local`]: `up` / `down` / `status`: backends, the state file, the AWS profile.
 
 pub mod cli;
 pub mod commands;
+pub mod docker;
 pub mod endpoint;
 pub mod engine;
 pub mod exit;
+pub mod local;

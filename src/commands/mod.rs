@@ -1,7 +1,10 @@
 //! One module per subcommand. Each is thin: resolve arguments, call the domain, print.
 
 mod completions;
+mod down;
 mod serve;
+mod status;
+mod up;
 
 use crate::cli::{Cli, Command};
 
@@ -9,6 +12,9 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Up(args) => up::run(args),
+        Command::Down(args) => down::run(args),
+        Command::Status(args) => status::run(args),
         Command::Completions { shell } => completions::run(shell),
     }
 }
