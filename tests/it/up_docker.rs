@@ -20,11 +20,7 @@ fn with_fake_docker(scenario: &str, port: u16) -> Setup {
     std::fs::create_dir_all(&bin).expect("mkdir bin");
     std::fs::create_dir_all(&containers).expect("mkdir containers");
     std::os::unix::fs::symlink(fixture("fake-docker"), bin.join("docker")).expect("symlink");
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     let log = setup.dir.path().join("docker.log");
     setup.env = vec![
         ("PATH".into(), path),
@@ -95,19 +91,38 @@ async fn docker_happy_path_runs_both_containers_and_down_removes_exactly_them() 
             v(&["version", "--format", "{{.Server.Version}}"]),
             ps("kinlocal-kinesis"),
             v(&[
-                "run", "--detach", "--name", "kinlocal-kinesis",
-                "--label", "dev.kinlocal.managed=true", "--label", "dev.kinlocal.role=kinesis",
-                "--publish", "127.0.0.1:4566:4568",
-                "--env", "AWS_REGION=us-east-1",
+                "run",
+                "--detach",
+                "--name",
+                "kinlocal-kinesis",
+                "--label",
+                "dev.kinlocal.managed=true",
+                "--label",
+                "dev.kinlocal.role=kinesis",
+                "--publish",
+                "127.0.0.1:4566:4568",
+                "--env",
+                "AWS_REGION=us-east-1",
                 "ghcr.io/etspaceman/kinesis-mock:0.5.2",
             ]),
             v(&["port", "kinlocal-kinesis", "4568/tcp"]),
             ps("kinlocal-dynamodb"),
             v(&[
-                "run", "--detach", "--name", "kinlocal-dynamodb",
-                "--label", "dev.kinlocal.managed=true", "--label", "dev.kinlocal.role=dynamodb",
-                "--publish", "127.0.0.1:4567:8000",
-                "amazon/dynamodb-local:2.6.1", "-jar", "DynamoDBLocal.jar", "-sharedDb", "-inMemory",
+                "run",
+                "--detach",
+                "--name",
+                "kinlocal-dynamodb",
+                "--label",
+                "dev.kinlocal.managed=true",
+                "--label",
+                "dev.kinlocal.role=dynamodb",
+                "--publish",
+                "127.0.0.1:4567:8000",
+                "amazon/dynamodb-local:2.6.1",
+                "-jar",
+                "DynamoDBLocal.jar",
+                "-sharedDb",
+                "-inMemory",
             ]),
             v(&["port", "kinlocal-dynamodb", "8000/tcp"]),
         ]
@@ -116,7 +131,9 @@ async fn docker_happy_path_runs_both_containers_and_down_removes_exactly_them() 
     assert_eq!(
         stdout.lines().collect::<Vec<_>>(),
         [
-            format!("started kinesis container kinlocal-kinesis (ghcr.io/etspaceman/kinesis-mock:0.5.2) on {e}"),
+            format!(
+                "started kinesis container kinlocal-kinesis (ghcr.io/etspaceman/kinesis-mock:0.5.2) on {e}"
+            ),
             format!("started dynamodb container kinlocal-dynamodb (amazon/dynamodb-local:2.6.1) on {e}"),
             "created stream orders (2 shards)".to_string(),
             "created lease table kinlocal-leases".to_string(),
@@ -129,12 +146,18 @@ async fn docker_happy_path_runs_both_containers_and_down_removes_exactly_them() 
     assert_eq!(state.pid, None);
     // The stream really is there, created through the "container".
     let k = kinesis_client(e).await;
-    assert_eq!(k.list_streams().send().await.expect("list").stream_names(), ["orders"]);
+    assert_eq!(
+        k.list_streams().send().await.expect("list").stream_names(),
+        ["orders"]
+    );
 
     let (code, status) = setup.status_json();
     assert_eq!(code, 0, "{status}");
     assert_eq!(status["backend"], "docker");
-    assert_eq!(status["containers"], serde_json::json!(["kinlocal-kinesis", "kinlocal-dynamodb"]));
+    assert_eq!(
+        status["containers"],
+        serde_json::json!(["kinlocal-kinesis", "kinlocal-dynamodb"])
+    );
 
     let down = setup.run("down", &[]);
     assert!(down.status.success(), "{}", describe(&down));
@@ -163,40 +186,73 @@ fn auto_picks_docker_with_prefix_images_ports_and_persistence() {
     let setup = with_fake_docker("happy", port_of(&engine.endpoint));
     let data = setup.dir.path().join("data");
     setup.up_ok(&[
-        "--name-prefix", "ci-42",
-        "--port", "5000",
-        "--dynamodb-port", "6000",
-        "--kinesis-image", "example.org/kinesis:1",
-        "--kinesis-container-port", "4567",
-        "--persist", data.to_str().expect("utf8"),
+        "--name-prefix",
+        "ci-42",
+        "--port",
+        "5000",
+        "--dynamodb-port",
+        "6000",
+        "--kinesis-image",
+        "example.org/kinesis:1",
+        "--kinesis-container-port",
+        "4567",
+        "--persist",
+        data.to_str().expect("utf8"),
     ]);
     let calls = calls(&setup);
     let runs: Vec<&Vec<String>> = calls.iter().filter(|c| c[0] == "run").collect();
     assert_eq!(
         *runs[0],
         v(&[
-            "run", "--detach", "--name", "ci-42-kinesis",
-            "--label", "dev.kinlocal.managed=true", "--label", "dev.kinlocal.role=kinesis",
-            "--publish", "127.0.0.1:5000:4567",
-            "--env", "AWS_REGION=us-east-1",
-            "--env", "SHOULD_PERSIST_DATA=true", "--env", "PERSIST_PATH=/data",
-            "--volume", &format!("{}:/data", data.join("kinesis").display()),
+            "run",
+            "--detach",
+            "--name",
+            "ci-42-kinesis",
+            "--label",
+            "dev.kinlocal.managed=true",
+            "--label",
+            "dev.kinlocal.role=kinesis",
+            "--publish",
+            "127.0.0.1:5000:4567",
+            "--env",
+            "AWS_REGION=us-east-1",
+            "--env",
+            "SHOULD_PERSIST_DATA=true",
+            "--env",
+            "PERSIST_PATH=/data",
+            "--volume",
+            &format!("{}:/data", data.join("kinesis").display()),
             "example.org/kinesis:1",
         ])
     );
     assert_eq!(
         *runs[1],
         v(&[
-            "run", "--detach", "--name", "ci-42-dynamodb",
-            "--label", "dev.kinlocal.managed=true", "--label", "dev.kinlocal.role=dynamodb",
-            "--publish", "127.0.0.1:6000:8000",
-            "--volume", &format!("{}:/home/dynamodblocal/data", data.join("dynamodb").display()),
-            "amazon/dynamodb-local:2.6.1", "-jar", "DynamoDBLocal.jar", "-sharedDb",
-            "-dbPath", "/home/dynamodblocal/data",
+            "run",
+            "--detach",
+            "--name",
+            "ci-42-dynamodb",
+            "--label",
+            "dev.kinlocal.managed=true",
+            "--label",
+            "dev.kinlocal.role=dynamodb",
+            "--publish",
+            "127.0.0.1:6000:8000",
+            "--volume",
+            &format!("{}:/home/dynamodblocal/data", data.join("dynamodb").display()),
+            "amazon/dynamodb-local:2.6.1",
+            "-jar",
+            "DynamoDBLocal.jar",
+            "-sharedDb",
+            "-dbPath",
+            "/home/dynamodblocal/data",
         ])
     );
     assert!(calls.contains(&v(&["port", "ci-42-kinesis", "4567/tcp"])));
-    assert!(data.join("kinesis").is_dir(), "mount points created by us, not by the daemon");
+    assert!(
+        data.join("kinesis").is_dir(),
+        "mount points created by us, not by the daemon"
+    );
     assert_eq!(live_containers(&setup), ["ci-42-dynamodb", "ci-42-kinesis"]);
 }
 
@@ -208,15 +264,27 @@ fn running_containers_are_reused_not_duplicated() {
         std::fs::write(containers_dir(&setup).join(name), "running").expect("pre-create");
     }
     let stdout = setup.up_ok(&["--backend", "docker"]);
-    assert!(stdout.contains("reused running kinesis container kinlocal-kinesis"), "{stdout}");
-    assert!(stdout.contains("reused running dynamodb container kinlocal-dynamodb"), "{stdout}");
+    assert!(
+        stdout.contains("reused running kinesis container kinlocal-kinesis"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("reused running dynamodb container kinlocal-dynamodb"),
+        "{stdout}"
+    );
     let calls = calls(&setup);
-    assert!(!calls.iter().any(|c| c[0] == "run" || c[0] == "start"), "{calls:?}");
+    assert!(
+        !calls.iter().any(|c| c[0] == "run" || c[0] == "start"),
+        "{calls:?}"
+    );
     // A stopped one is started again, keeping its data.
     std::fs::write(containers_dir(&setup).join("kinlocal-dynamodb"), "exited").expect("stop");
     std::fs::remove_file(setup.state_dir.join("state.json")).expect("forget state");
     let stdout = setup.up_ok(&["--backend", "docker"]);
-    assert!(stdout.contains("restarted dynamodb container kinlocal-dynamodb"), "{stdout}");
+    assert!(
+        stdout.contains("restarted dynamodb container kinlocal-dynamodb"),
+        "{stdout}"
+    );
     assert!(calls_contains(&setup, &v(&["start", "kinlocal-dynamodb"])));
 }
 
@@ -228,9 +296,15 @@ fn calls_contains(setup: &Setup, argv: &[String]) -> bool {
 fn auto_falls_back_to_embedded_when_the_daemon_is_down() {
     let setup = with_fake_docker("daemon-down", 1);
     let stdout = setup.up_ok(&["--port", "0"]);
-    assert!(stdout.starts_with("Docker not usable, using the embedded engine: the Docker daemon is not running"), "{stdout}");
+    assert!(
+        stdout.starts_with("Docker not usable, using the embedded engine: the Docker daemon is not running"),
+        "{stdout}"
+    );
     assert_eq!(setup.state().expect("state").backend, "embedded");
-    assert_eq!(calls(&setup), vec![v(&["version", "--format", "{{.Server.Version}}"])]);
+    assert_eq!(
+        calls(&setup),
+        vec![v(&["version", "--format", "{{.Server.Version}}"])]
+    );
 }
 
 #[test]
@@ -252,7 +326,10 @@ fn fails(scenario: &str, extra: &[&str]) -> (String, Setup) {
     let out = setup.run("up", &args);
     assert_eq!(out.status.code(), Some(1), "{scenario}: {}", describe(&out));
     assert!(out.stdout.is_empty(), "{scenario}: {}", describe(&out));
-    assert!(live_containers(&setup).is_empty(), "{scenario}: nothing left behind");
+    assert!(
+        live_containers(&setup).is_empty(),
+        "{scenario}: nothing left behind"
+    );
     assert!(setup.state().is_none(), "{scenario}: no state for a failed start");
     (stderr(&out), setup)
 }
@@ -289,15 +366,26 @@ fn permission_denied_on_the_socket_is_named() {
 #[test]
 fn port_already_allocated_is_named() {
     let (err, setup) = fails("port-allocated", &["--port", "4999"]);
-    assert!(err.contains("port 4999 on 127.0.0.1 is already allocated"), "{err}");
+    assert!(
+        err.contains("port 4999 on 127.0.0.1 is already allocated"),
+        "{err}"
+    );
     assert!(err.contains("--port"), "{err}");
-    assert!(!calls(&setup).iter().any(|c| c.contains(&"kinlocal-dynamodb".to_string()) && c[0] == "run"));
+    assert!(!calls(&setup)
+        .iter()
+        .any(|c| c.contains(&"kinlocal-dynamodb".to_string()) && c[0] == "run"));
 }
 
 #[test]
 fn image_not_available_is_named() {
-    let (err, _) = fails("image-missing", &["--kinesis-image", "ghcr.io/etspaceman/kinesis-mock:0.0.0-nope"]);
-    assert!(err.contains("image ghcr.io/etspaceman/kinesis-mock:0.0.0-nope is not available"), "{err}");
+    let (err, _) = fails(
+        "image-missing",
+        &["--kinesis-image", "ghcr.io/etspaceman/kinesis-mock:0.0.0-nope"],
+    );
+    assert!(
+        err.contains("image ghcr.io/etspaceman/kinesis-mock:0.0.0-nope is not available"),
+        "{err}"
+    );
     assert!(err.contains("manifest unknown"), "{err}");
     assert!(err.contains("--kinesis-image"), "{err}");
 }
@@ -325,7 +413,9 @@ impl LateEngine {
                 .expect("runtime");
             rt.block_on(async move {
                 let engine: Arc<Engine> = Engine::open(EngineConfig::default()).expect("engine");
-                let (listener, _) = engine::bind("127.0.0.1", port).await.expect("rebind the held port");
+                let (listener, _) = engine::bind("127.0.0.1", port)
+                    .await
+                    .expect("rebind the held port");
                 engine::run(listener, engine, async {
                     let _ = stop_rx.await;
                 })
@@ -383,7 +473,10 @@ fn readiness_timeout_ends_with_the_container_log() {
         "{err}"
     );
     assert!(err.contains("--timeout"), "{err}");
-    assert!(err.contains("kinlocal-kinesis: starting\nkinlocal-kinesis: still warming up"), "{err}");
+    assert!(
+        err.contains("kinlocal-kinesis: starting\nkinlocal-kinesis: still warming up"),
+        "{err}"
+    );
     // What was started is recorded, so `down` removes it.
     assert_eq!(setup.state().expect("state").containers.len(), 2);
     let down = setup.run("down", &[]);

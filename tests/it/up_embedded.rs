@@ -54,7 +54,16 @@ fn shard<'a>(status: &'a serde_json::Value, stream: &str, shard: &str) -> &'a se
 async fn up_put_get_status_down_twice_in_a_row() {
     let setup = Setup::new();
     for round in 0..2 {
-        let stdout = setup.up_ok(&["--backend", "embedded", "--port", "0", "--stream", "orders:2", "--stream", "kinlocal"]);
+        let stdout = setup.up_ok(&[
+            "--backend",
+            "embedded",
+            "--port",
+            "0",
+            "--stream",
+            "orders:2",
+            "--stream",
+            "kinlocal",
+        ]);
         let lines: Vec<&str> = stdout.lines().collect();
         assert!(lines[0].starts_with("started embedded engine (pid "), "{stdout}");
         assert!(lines.contains(&"created stream orders (2 shards)"), "{stdout}");
@@ -63,7 +72,10 @@ async fn up_put_get_status_down_twice_in_a_row() {
         let state = setup.state().expect("state written");
         assert_eq!(state.backend, "embedded");
         assert_eq!(state.streams, ["orders", "kinlocal"]);
-        assert_eq!(lines.last().copied(), Some(format!("endpoint {}", state.kinesis_endpoint).as_str()));
+        assert_eq!(
+            lines.last().copied(),
+            Some(format!("endpoint {}", state.kinesis_endpoint).as_str())
+        );
         let pid = state.pid.expect("pid recorded");
         assert!(is_engine(pid), "the recorded pid is a running kinlocal serve");
 
@@ -121,7 +133,10 @@ async fn up_put_get_status_down_twice_in_a_row() {
         assert!(text.status.success(), "{}", describe(&text));
         let text = String::from_utf8_lossy(&text.stdout);
         assert!(text.contains("health    healthy"), "{text}");
-        assert!(text.contains("stream orders  ACTIVE  2 open / 0 closed shards"), "{text}");
+        assert!(
+            text.contains("stream orders  ACTIVE  2 open / 0 closed shards"),
+            "{text}"
+        );
 
         let down = setup.run("down", &[]);
         assert!(down.status.success(), "{}", describe(&down));
@@ -147,7 +162,14 @@ async fn two_setups_side_by_side_with_their_own_state_and_ports() {
     let b = Setup::new();
     let port_b = free_port();
     a.up_ok(&["--backend", "embedded", "--port", "0", "--stream", "alpha:1"]);
-    b.up_ok(&["--backend", "embedded", "--port", &port_b.to_string(), "--stream", "beta:1"]);
+    b.up_ok(&[
+        "--backend",
+        "embedded",
+        "--port",
+        &port_b.to_string(),
+        "--stream",
+        "beta:1",
+    ]);
     let (ea, eb) = (a.endpoint(), b.endpoint());
     assert_eq!(eb, format!("http://127.0.0.1:{port_b}"));
     assert_ne!(ea, eb);
@@ -183,10 +205,16 @@ async fn up_again_reuses_the_running_engine() {
     let first = setup.state().expect("state");
     let again = setup.up_ok(&["--port", "0", "--stream", "more:1"]);
     assert!(
-        again.starts_with(&format!("already up: embedded backend at {}", first.kinesis_endpoint)),
+        again.starts_with(&format!(
+            "already up: embedded backend at {}",
+            first.kinesis_endpoint
+        )),
         "{again}"
     );
-    assert!(again.contains("stream kinlocal") || again.contains("created stream more"), "{again}");
+    assert!(
+        again.contains("stream kinlocal") || again.contains("created stream more"),
+        "{again}"
+    );
     let second = setup.state().expect("state");
     assert_eq!(second.pid, first.pid, "not duplicated");
     assert_eq!(second.streams, ["kinlocal", "more"]);
@@ -201,13 +229,35 @@ async fn persisted_data_survives_down_and_up_unless_purged() {
     let setup = Setup::new();
     let data = setup.dir.path().join("data");
     let data_arg = data.to_str().expect("utf8");
-    setup.up_ok(&["--backend", "embedded", "--port", "0", "--persist", data_arg, "--stream", "kept:1"]);
+    setup.up_ok(&[
+        "--backend",
+        "embedded",
+        "--port",
+        "0",
+        "--persist",
+        data_arg,
+        "--stream",
+        "kept:1",
+    ]);
     let k = kinesis_client(&setup.endpoint()).await;
     put(&k, "kept", 3).await;
     let down = setup.run("down", &[]);
-    assert!(String::from_utf8_lossy(&down.stdout).contains("kept data in"), "{}", describe(&down));
+    assert!(
+        String::from_utf8_lossy(&down.stdout).contains("kept data in"),
+        "{}",
+        describe(&down)
+    );
 
-    let stdout = setup.up_ok(&["--backend", "embedded", "--port", "0", "--persist", data_arg, "--stream", "kept:1"]);
+    let stdout = setup.up_ok(&[
+        "--backend",
+        "embedded",
+        "--port",
+        "0",
+        "--persist",
+        data_arg,
+        "--stream",
+        "kept:1",
+    ]);
     assert!(stdout.contains("stream kept already exists"), "{stdout}");
     let k = kinesis_client(&setup.endpoint()).await;
     assert_eq!(read_shard(&k, "kept", "shardId-000000000000").await.len(), 3);
@@ -225,7 +275,10 @@ fn a_taken_port_is_a_clear_error_with_the_engine_log() {
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     let err = stderr(&out);
     assert!(err.contains("--port"), "{err}");
-    assert!(err.contains(&format!("cannot listen on 127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -240,10 +293,20 @@ async fn status_is_unhealthy_once_the_engine_died() {
     assert!(wait_gone(pid));
     let (code, status) = setup.status_json();
     assert_eq!(code, 1, "{status}");
-    assert!(status["problem"].as_str().expect("problem").contains("ListStreams"), "{status}");
+    assert!(
+        status["problem"]
+            .as_str()
+            .expect("problem")
+            .contains("ListStreams"),
+        "{status}"
+    );
     // `down` copes with a dead engine, and `up` replaces it.
     let down = setup.run("down", &[]);
-    assert!(String::from_utf8_lossy(&down.stdout).contains("no longer running"), "{}", describe(&down));
+    assert!(
+        String::from_utf8_lossy(&down.stdout).contains("no longer running"),
+        "{}",
+        describe(&down)
+    );
 }
 
 #[test]
@@ -253,7 +316,11 @@ fn print_env_is_one_evaluable_line_and_progress_goes_to_stderr() {
     assert!(out.status.success(), "{}", describe(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
-    assert!(stderr(&out).contains("created stream kinlocal"), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains("created stream kinlocal"),
+        "{}",
+        describe(&out)
+    );
     let endpoint = setup.endpoint();
     let evaluated = std::process::Command::new("bash")
         .args([
@@ -277,7 +344,11 @@ fn write_profile_adds_one_profile_and_keeps_the_others() {
     std::fs::create_dir_all(&aws).expect("mkdir");
     let config = "[default]\nregion = eu-central-1\n\n[profile prod]\nrole_arn = arn:aws:iam::123456789012:role/x\nsource_profile = default\n";
     std::fs::write(aws.join("config"), config).expect("config");
-    std::fs::write(aws.join("credentials"), "[default]\naws_access_key_id = AKIAREAL\n").expect("credentials");
+    std::fs::write(
+        aws.join("credentials"),
+        "[default]\naws_access_key_id = AKIAREAL\n",
+    )
+    .expect("credentials");
     setup.up_ok(&["--backend", "embedded", "--port", "0", "--write-profile", "kl"]);
     let endpoint = setup.endpoint();
     let written = std::fs::read_to_string(aws.join("config")).expect("config");
@@ -286,6 +357,9 @@ fn write_profile_adds_one_profile_and_keeps_the_others() {
         format!("{config}\n[profile kl]\nregion = us-east-1\nendpoint_url = {endpoint}\n")
     );
     let creds = std::fs::read_to_string(aws.join("credentials")).expect("credentials");
-    assert!(creds.starts_with("[default]\naws_access_key_id = AKIAREAL\n"), "{creds}");
+    assert!(
+        creds.starts_with("[default]\naws_access_key_id = AKIAREAL\n"),
+        "{creds}"
+    );
     assert!(creds.contains("[kl]\naws_access_key_id = kinlocal\n"), "{creds}");
 }

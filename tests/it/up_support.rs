@@ -58,7 +58,10 @@ impl Setup {
         }
         c.env("XDG_STATE_HOME", self.dir.path().join("xdg"))
             .env("AWS_CONFIG_FILE", self.dir.path().join("aws/config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.path().join("aws/credentials"));
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.path().join("aws/credentials"),
+            );
         for (k, v) in &self.env {
             c.env(k, v);
         }
