@@ -22,11 +22,20 @@ _kinlocal() {
             kinlocal,consume)
                 cmd="kinlocal__subcmd__consume"
                 ;;
+            kinlocal,down)
+                cmd="kinlocal__subcmd__down"
+                ;;
             kinlocal,help)
                 cmd="kinlocal__subcmd__help"
                 ;;
             kinlocal,serve)
                 cmd="kinlocal__subcmd__serve"
+                ;;
+            kinlocal,status)
+                cmd="kinlocal__subcmd__status"
+                ;;
+            kinlocal,up)
+                cmd="kinlocal__subcmd__up"
                 ;;
             kinlocal__subcmd__help,completions)
                 cmd="kinlocal__subcmd__help__subcmd__completions"
@@ -34,11 +43,20 @@ _kinlocal() {
             kinlocal__subcmd__help,consume)
                 cmd="kinlocal__subcmd__help__subcmd__consume"
                 ;;
+            kinlocal__subcmd__help,down)
+                cmd="kinlocal__subcmd__help__subcmd__down"
+                ;;
             kinlocal__subcmd__help,help)
                 cmd="kinlocal__subcmd__help__subcmd__help"
                 ;;
             kinlocal__subcmd__help,serve)
                 cmd="kinlocal__subcmd__help__subcmd__serve"
+                ;;
+            kinlocal__subcmd__help,status)
+                cmd="kinlocal__subcmd__help__subcmd__status"
+                ;;
+            kinlocal__subcmd__help,up)
+                cmd="kinlocal__subcmd__help__subcmd__up"
                 ;;
             *)
                 ;;
@@ -47,7 +65,7 @@ _kinlocal() {
 
     case "${cmd}" in
         kinlocal)
-            opts="-h -V --help --version serve consume completions help"
+            opts="-h -V --help --version serve consume up down status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -192,8 +210,26 @@ _kinlocal() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kinlocal__subcmd__down)
+            opts="-h -V --state-dir --purge --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kinlocal__subcmd__help)
-            opts="serve consume completions help"
+            opts="serve consume up down status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -234,6 +270,20 @@ _kinlocal() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kinlocal__subcmd__help__subcmd__down)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kinlocal__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -249,6 +299,34 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kinlocal__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kinlocal__subcmd__help__subcmd__up)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -310,6 +388,110 @@ _kinlocal() {
                     return 0
                     ;;
                 --iterator-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kinlocal__subcmd__status)
+            opts="-h -V --endpoint-url --aws --profile --region --state-dir --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kinlocal__subcmd__up)
+            opts="-p -h -V --backend --port --dynamodb-port --stream --persist --state-dir --region --kinesis-image --dynamodb-image --kinesis-container-port --dynamodb-container-port --name-prefix --timeout --print-env --write-profile --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --backend)
+                    COMPREPLY=($(compgen -W "auto docker embedded" -- "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dynamodb-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --persist)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kinesis-image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dynamodb-image)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kinesis-container-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dynamodb-container-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --write-profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

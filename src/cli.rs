@@ -2,12 +2,18 @@
 //! environment variable. Each subcommand's arguments live in `cli/<subcommand>.rs`.
 
 mod consume;
+mod down;
 mod endpoint;
 mod serve;
+mod status;
+mod up;
 
 pub use consume::{ConsumeArgs, StartingPositionArg};
+pub use down::DownArgs;
 pub use endpoint::EndpointArgs;
 pub use serve::ServeArgs;
+pub use status::StatusArgs;
+pub use up::UpArgs;
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +41,13 @@ pub enum Command {
     /// Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping).
     #[command(args_override_self = true)]
     Consume(Box<ConsumeArgs>),
+    /// Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in
+    /// the background), create the default stream and lease table, and record where it is.
+    Up(UpArgs),
+    /// Stop and remove what `kinlocal up` started.
+    Down(DownArgs),
+    /// Health, streams and shards, and each consumer's checkpoint and lag; exit 0 when healthy.
+    Status(StatusArgs),
     /// Print shell completions for kinlocal.
     Completions {
         /// The shell to generate completions for.

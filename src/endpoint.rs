@@ -87,6 +87,9 @@ pub struct UpState {
     /// Data directory (persistence), when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_dir: Option<PathBuf>,
+    /// The lease table created by `up`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease_table: Option<String>,
 }
 
 /// The state directory: `--state-dir` / `KINLOCAL_STATE_DIR`, else `$XDG_STATE_HOME/kinlocal`,

@@ -9,10 +9,14 @@
 //! - [`esm`]: the event source mapping (`kinlocal consume`): shard readers, batches, the
 //!   exact Lambda event, the handler invoker, retries and checkpoints.
 //! - [`exit`]: the exit-code contract shared by every subcommand.
+//! - [`docker`]: the docker CLI behind a small trait, with errors classified from its stderr.
+//! - [`local`]: `up` / `down` / `status`: backends, the state file, the AWS profile.
 
 pub mod cli;
 pub mod commands;
+pub mod docker;
 pub mod endpoint;
 pub mod engine;
 pub mod esm;
 pub mod exit;
+pub mod local;

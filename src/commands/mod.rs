@@ -2,7 +2,10 @@
 
 mod completions;
 mod consume;
+mod down;
 mod serve;
+mod status;
+mod up;
 
 use crate::cli::{Cli, Command};
 
@@ -11,6 +14,9 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Consume(args) => consume::run(*args),
+        Command::Up(args) => up::run(args),
+        Command::Down(args) => down::run(args),
+        Command::Status(args) => status::run(args),
         Command::Completions { shell } => completions::run(shell),
     }
 }

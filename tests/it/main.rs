@@ -16,3 +16,8 @@ mod kinesis_records;
 mod kinesis_reshard;
 mod kinesis_streams;
 mod serve;
+mod status;
+mod up_docker;
+mod up_embedded;
+mod up_endpoint;
+mod up_support;

@@ -1,0 +1,469 @@
+//! `status`: is the endpoint healthy, which streams and shards does it hold with approximate
+//! record counts, and where is each consumer application (lease table) per shard — its
+//! checkpoint and how many records it is behind.
+//!
+//! Lease tables are found by shape, not by name: every table whose key schema is exactly
+//! `leaseKey` HASH is a KCL-format lease table (spec §4), whichever consumer created it.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeyType};
+use aws_sdk_kinesis::types::ShardIteratorType;
+use serde::Serialize;
+
+use super::{embedded, ready};
+use crate::endpoint::{Clients, Source, UpState};
+
+/// GetRecords calls per shard before a count is reported as "at least": status stays cheap on
+/// big streams.
+const MAX_READS_PER_SHARD: usize = 10;
+
+/// Everything `status` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// `embedded`, `docker`, `external` (flag or environment) or `aws`.
+    pub backend: String,
+    /// Where the endpoint came from.
+    pub source: Source,
+    /// Kinesis endpoint (`null`: AWS's own).
+    pub kinesis_endpoint: Option<String>,
+    /// DynamoDB endpoint.
+    pub dynamodb_endpoint: Option<String>,
+    /// Region.
+    pub region: String,
+    /// Both services answer (and, embedded, the engine process is ours and alive).
+    pub healthy: bool,
+    /// Why it is not healthy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+    /// Pid of the embedded engine.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// Containers of the docker backend.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub containers: Vec<String>,
+    /// Streams.
+    pub streams: Vec<StreamInfo>,
+    /// Consumer applications, one per lease table.
+    pub applications: Vec<Application>,
+}
+
+/// One stream.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamInfo {
+    /// Name.
+    pub name: String,
+    /// `ACTIVE`, `CREATING`, ...
+    pub status: String,
+    /// Its shards, open and closed.
+    pub shards: Vec<ShardInfo>,
+}
+
+/// One shard.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShardInfo {
+    /// `shardId-000000000000`.
+    pub shard_id: String,
+    /// `open` (no ending sequence number) or `closed` (after a reshard).
+    pub state: &'static str,
+    /// Parent shard, after a reshard.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_shard_id: Option<String>,
+    /// Records within retention.
+    pub records: u64,
+    /// `records` is a lower bound (the count stopped early).
+    pub records_capped: bool,
+}
+
+/// One consumer application: its lease table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Application {
+    /// The lease table (for kinlocal and the KCL: the application name).
+    pub lease_table: String,
+    /// One lease per shard.
+    pub leases: Vec<LeaseInfo>,
+}
+
+/// One lease: a shard's checkpoint and lag.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeaseInfo {
+    /// `leaseKey` as stored.
+    pub lease_key: String,
+    /// The stream, when it can be told (a `streamName` attribute, the multi-stream key format,
+    /// or the only stream there is).
+    pub stream: Option<String>,
+    /// The shard id.
+    pub shard_id: String,
+    /// `leaseOwner`.
+    pub owner: Option<String>,
+    /// `checkpoint`: a sequence number or `TRIM_HORIZON` / `LATEST` / `SHARD_END` / ...
+    pub checkpoint: Option<String>,
+    /// Records after the checkpoint (`null` when it cannot be told).
+    pub lag_records: Option<u64>,
+    /// `lag_records` is a lower bound.
+    pub lag_capped: bool,
+    /// `MillisBehindLatest` read at the checkpoint.
+    pub millis_behind_latest: Option<i64>,
+}
+
+/// Gathers the status. `state` is the state of `up` when the endpoint came from it.
+pub async fn gather(clients: &Clients, state: Option<&UpState>) -> Status {
+    let endpoint = &clients.endpoint;
+    let backend = match (endpoint.source, state) {
+        (Source::State, Some(s)) => s.backend.clone(),
+        (Source::Aws, _) => "aws".to_string(),
+        _ => "external".to_string(),
+    };
+    let mut status = Status {
+        backend,
+        source: endpoint.source,
+        kinesis_endpoint: endpoint.kinesis_url.clone(),
+        dynamodb_endpoint: endpoint.dynamodb_url.clone(),
+        region: endpoint.region.clone(),
+        healthy: false,
+        problem: None,
+        pid: state.and_then(|s| s.pid),
+        containers: state.map(|s| s.containers.clone()).unwrap_or_default(),
+        streams: Vec::new(),
+        applications: Vec::new(),
+    };
+    if let Err(e) = ready::probe(clients).await {
+        status.problem = Some(format!("{} does not answer: {}", e.service.call(), e.last_error));
+        return status;
+    }
+    status.healthy = true;
+    if let (Source::State, Some(pid)) = (endpoint.source, status.pid) {
+        // Something answers, but not the engine `up` started (it died and the port was reused).
+        if !embedded::is_our_engine(pid) {
+            status.healthy = false;
+            status.problem = Some(format!(
+                "the embedded engine (pid {pid}) is not running; run `kinlocal up` again"
+            ));
+        }
+    }
+    match streams(clients).await {
+        Ok(s) => status.streams = s,
+        Err(e) => {
+            status.healthy = false;
+            status.problem = Some(e);
+            return status;
+        }
+    }
+    match applications(clients, &status.streams).await {
+        Ok(a) => status.applications = a,
+        Err(e) => {
+            status.healthy = false;
+            status.problem = Some(e);
+        }
+    }
+    status
+}
+
+async fn streams(clients: &Clients) -> Result<Vec<StreamInfo>, String> {
+    let k = &clients.kinesis;
+    let mut names: Vec<String> = Vec::new();
+    loop {
+        let out = k
+            .list_streams()
+            .set_exclusive_start_stream_name(names.last().cloned())
+            .send()
+            .await
+            .map_err(|e| format!("ListStreams: {}", super::sdk_detail(&e)))?;
+        let page = out.stream_names().to_vec();
+        let more = out.has_more_streams() && !page.is_empty();
+        names.extend(page);
+        if !more {
+            break;
+        }
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let summary = k
+            .describe_stream_summary()
+            .stream_name(&name)
+            .send()
+            .await
+            .map_err(|e| format!("DescribeStreamSummary {name}: {}", super::sdk_detail(&e)))?;
+        let stream_status = summary
+            .stream_description_summary()
+            .map(|s| s.stream_status().as_str().to_string())
+            .unwrap_or_default();
+        let mut shards = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let req = match &token {
+                Some(t) => k.list_shards().next_token(t),
+                None => k.list_shards().stream_name(&name),
+            };
+            let page = req
+                .send()
+                .await
+                .map_err(|e| format!("ListShards {name}: {}", super::sdk_detail(&e)))?;
+            shards.extend(page.shards().iter().cloned());
+            match page.next_token() {
+                Some(t) if !page.shards().is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        let mut infos = Vec::new();
+        for shard in shards {
+            let open = shard
+                .sequence_number_range()
+                .is_none_or(|r| r.ending_sequence_number().is_none());
+            let count = count_records(
+                clients,
+                &name,
+                shard.shard_id(),
+                ShardIteratorType::TrimHorizon,
+                None,
+            )
+            .await?;
+            infos.push(ShardInfo {
+                shard_id: shard.shard_id().to_string(),
+                state: if open { "open" } else { "closed" },
+                parent_shard_id: shard.parent_shard_id().map(str::to_string),
+                records: count.records,
+                records_capped: count.capped,
+            });
+        }
+        out.push(StreamInfo {
+            name,
+            status: stream_status,
+            shards: infos,
+        });
+    }
+    Ok(out)
+}
+
+struct Count {
+    records: u64,
+    capped: bool,
+    millis_behind_latest: Option<i64>,
+}
+
+/// Counts the records of a shard from a position, reading at most [`MAX_READS_PER_SHARD`]
+/// pages.
+async fn count_records(
+    clients: &Clients,
+    stream: &str,
+    shard: &str,
+    from: ShardIteratorType,
+    sequence: Option<&str>,
+) -> Result<Count, String> {
+    let k = &clients.kinesis;
+    let it = k
+        .get_shard_iterator()
+        .stream_name(stream)
+        .shard_id(shard)
+        .shard_iterator_type(from)
+        .set_starting_sequence_number(sequence.map(str::to_string))
+        .send()
+        .await
+        .map_err(|e| format!("GetShardIterator {stream}/{shard}: {}", super::sdk_detail(&e)))?;
+    let mut iterator = it.shard_iterator().map(str::to_string);
+    let mut count = Count {
+        records: 0,
+        capped: false,
+        millis_behind_latest: None,
+    };
+    for read in 0..MAX_READS_PER_SHARD {
+        let Some(current) = iterator.take() else {
+            return Ok(count);
+        };
+        let page = k
+            .get_records()
+            .shard_iterator(current)
+            .limit(10_000)
+            .send()
+            .await
+            .map_err(|e| format!("GetRecords {stream}/{shard}: {}", super::sdk_detail(&e)))?;
+        let n = page.records().len() as u64;
+        if read == 0 {
+            count.millis_behind_latest = page.millis_behind_latest();
+        }
+        count.records += n;
+        let caught_up = n == 0 && page.millis_behind_latest().is_none_or(|m| m == 0);
+        if caught_up {
+            return Ok(count);
+        }
+        iterator = page.next_shard_iterator().map(str::to_string);
+    }
+    count.capped = iterator.is_some();
+    Ok(count)
+}
+
+async fn applications(clients: &Clients, streams: &[StreamInfo]) -> Result<Vec<Application>, String> {
+    let d = &clients.dynamodb;
+    let mut tables: Vec<String> = Vec::new();
+    let mut start: Option<String> = None;
+    loop {
+        let out = d
+            .list_tables()
+            .set_exclusive_start_table_name(start.take())
+            .send()
+            .await
+            .map_err(|e| format!("ListTables: {}", super::sdk_detail(&e)))?;
+        tables.extend(out.table_names().iter().cloned());
+        match out.last_evaluated_table_name() {
+            Some(t) => start = Some(t.to_string()),
+            None => break,
+        }
+    }
+    let mut apps = Vec::new();
+    for table in tables {
+        let desc = d
+            .describe_table()
+            .table_name(&table)
+            .send()
+            .await
+            .map_err(|e| format!("DescribeTable {table}: {}", super::sdk_detail(&e)))?;
+        let schema = desc.table().map(|t| t.key_schema()).unwrap_or_default();
+        let is_lease_table = schema.len() == 1
+            && schema[0].attribute_name() == "leaseKey"
+            && schema[0].key_type() == &KeyType::Hash;
+        if !is_lease_table {
+            continue;
+        }
+        let mut items: Vec<HashMap<String, AttributeValue>> = Vec::new();
+        let mut start_key = None;
+        loop {
+            let page = d
+                .scan()
+                .table_name(&table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start_key.take())
+                .send()
+                .await
+                .map_err(|e| format!("Scan {table}: {}", super::sdk_detail(&e)))?;
+            items.extend(page.items().iter().cloned());
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start_key = Some(k.clone()),
+                _ => break,
+            }
+        }
+        let mut leases = Vec::new();
+        for item in &items {
+            leases.push(lease(clients, item, streams).await);
+        }
+        leases.sort_by(|a, b| (&a.stream, &a.shard_id).cmp(&(&b.stream, &b.shard_id)));
+        apps.push(Application {
+            lease_table: table,
+            leases,
+        });
+    }
+    Ok(apps)
+}
+
+fn string(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+}
+
+/// The stream and shard a lease key names: `shardId-…` (KCL single-stream: the stream comes
+/// from a `streamName` attribute or is the only stream holding that shard) or
+/// `account:stream:epoch:shardId-…` (KCL multi-stream) or `stream:shardId-…`.
+fn locate(lease_key: &str, stream_attr: Option<String>, streams: &[StreamInfo]) -> (Option<String>, String) {
+    let parts: Vec<&str> = lease_key.split(':').collect();
+    let shard = parts.last().copied().unwrap_or(lease_key).to_string();
+    let from_key = match parts.len() {
+        4 => Some(parts[1].to_string()),
+        2 => Some(parts[0].to_string()),
+        _ => None,
+    };
+    let stream = stream_attr.or(from_key).or_else(|| {
+        let mut holding = streams
+            .iter()
+            .filter(|s| s.shards.iter().any(|sh| sh.shard_id == shard));
+        match (holding.next(), holding.next()) {
+            (Some(only), None) => Some(only.name.clone()),
+            _ => None,
+        }
+    });
+    (stream, shard)
+}
+
+async fn lease(
+    clients: &Clients,
+    item: &HashMap<String, AttributeValue>,
+    streams: &[StreamInfo],
+) -> LeaseInfo {
+    let lease_key = string(item, "leaseKey").unwrap_or_default();
+    let (stream, shard_id) = locate(&lease_key, string(item, "streamName"), streams);
+    let checkpoint = string(item, "checkpoint");
+    let mut info = LeaseInfo {
+        lease_key,
+        stream: stream.clone(),
+        shard_id: shard_id.clone(),
+        owner: string(item, "leaseOwner"),
+        checkpoint: checkpoint.clone(),
+        lag_records: None,
+        lag_capped: false,
+        millis_behind_latest: None,
+    };
+    let Some(stream) = stream else { return info };
+    let (from, sequence) = match checkpoint.as_deref() {
+        Some("SHARD_END") | Some("LATEST") => {
+            info.lag_records = Some(0);
+            return info;
+        }
+        Some("TRIM_HORIZON") => (ShardIteratorType::TrimHorizon, None),
+        Some(seq) if !seq.is_empty() && seq.bytes().all(|b| b.is_ascii_digit()) => {
+            (ShardIteratorType::AfterSequenceNumber, Some(seq))
+        }
+        // AT_TIMESTAMP or unknown: no cheap way to tell.
+        _ => return info,
+    };
+    if let Ok(count) = count_records(clients, &stream, &shard_id, from, sequence).await {
+        info.lag_records = Some(count.records);
+        info.lag_capped = count.capped;
+        info.millis_behind_latest = count.millis_behind_latest;
+    }
+    info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(name: &str, shards: &[&str]) -> StreamInfo {
+        StreamInfo {
+            name: name.into(),
+            status: "ACTIVE".into(),
+            shards: shards
+                .iter()
+                .map(|s| ShardInfo {
+                    shard_id: s.to_string(),
+                    state: "open",
+                    parent_shard_id: None,
+                    records: 0,
+                    records_capped: false,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn lease_keys_are_located_in_every_kcl_format() {
+        let one = [stream("orders", &["shardId-000000000000"])];
+        assert_eq!(
+            locate("shardId-000000000000", None, &one),
+            (Some("orders".into()), "shardId-000000000000".into())
+        );
+        let two = [
+            stream("orders", &["shardId-000000000000"]),
+            stream("clicks", &["shardId-000000000000"]),
+        ];
+        assert_eq!(locate("shardId-000000000000", None, &two).0, None, "ambiguous");
+        assert_eq!(
+            locate("shardId-000000000000", Some("clicks".into()), &two).0,
+            Some("clicks".into())
+        );
+        assert_eq!(
+            locate("000000000000:clicks:1700000000:shardId-000000000001", None, &two),
+            (Some("clicks".into()), "shardId-000000000001".into())
+        );
+        assert_eq!(
+            locate("orders:shardId-000000000002", None, &two),
+            (Some("orders".into()), "shardId-000000000002".into())
+        );
+    }
+}
