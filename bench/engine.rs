@@ -1,5 +1,6 @@
 //! Engine benchmark: our embedded engine side by side with kinesalite (and kinesis-mock's
-//! `kinesis-local` build where installed), one client each, in the same run.
+//! `kinesis-local` build where installed), one client each (a raw HTTP/1.1 client with pre-encoded requests,
+//! `BENCH_INFLIGHT` connections), in the same run.
 //!
 //! Measures PutRecords throughput (batches of 500 JSON records of about 200 bytes, 3 shards),
 //! GetRecords drain throughput, time from process start to the first answered request, and
@@ -10,10 +11,6 @@
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType};
-use aws_sdk_kinesis::Client;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -38,121 +35,211 @@ fn payload(i: usize) -> Vec<u8> {
     s.into_bytes()
 }
 
-async fn client(endpoint: &str) -> Client {
-    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
-            "b", "b", None, None, "bench",
-        ))
-        .load()
-        .await;
-    Client::new(&conf)
+/// A minimal HTTP/1.1 keep-alive client: requests are encoded before the clock starts, so
+/// the figures measure the engine, not an SDK's serialization and signing (which cost more
+/// than the engine's own work per request and would hide the difference between engines).
+struct Conn {
+    stream: std::net::TcpStream,
+    buf: Vec<u8>,
 }
 
-async fn wait_active(k: &Client, name: &str) {
-    for _ in 0..400 {
-        if let Ok(d) = k.describe_stream_summary().stream_name(name).send().await {
-            if d.stream_description_summary()
-                .map(|s| s.stream_status().as_str() == "ACTIVE")
-                == Some(true)
-            {
-                return;
-            }
+impl Conn {
+    fn open(endpoint: &str) -> Self {
+        let addr = endpoint.trim_start_matches("http://");
+        let stream = std::net::TcpStream::connect(addr).expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        Self {
+            stream,
+            buf: Vec::new(),
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+
+    fn call(&mut self, op: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        use std::io::Write;
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-amz-json-1.1\r\nX-Amz-Target: Kinesis_20131202.{op}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=a/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=x\r\nX-Amz-Date: 20260101T000000Z\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let mut req = Vec::with_capacity(head.len() + body.len());
+        req.extend_from_slice(head.as_bytes());
+        req.extend_from_slice(body);
+        self.stream.write_all(&req).expect("write");
+        self.read_response()
+    }
+
+    fn fill(&mut self) {
+        use std::io::Read;
+        let mut chunk = [0u8; 65536];
+        let n = self.stream.read(&mut chunk).expect("read");
+        assert!(n > 0, "connection closed");
+        self.buf.extend_from_slice(&chunk[..n]);
+    }
+
+    fn read_response(&mut self) -> (u16, Vec<u8>) {
+        let head_end = loop {
+            if let Some(p) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p;
+            }
+            self.fill();
+        };
+        let head = String::from_utf8_lossy(&self.buf[..head_end]).to_ascii_lowercase();
+        let status: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        let mut rest: Vec<u8> = self.buf.split_off(head_end + 4);
+        std::mem::swap(&mut rest, &mut self.buf);
+        let body = if let Some(len) = head.lines().find_map(|l| {
+            l.strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+        }) {
+            while self.buf.len() < len {
+                self.fill();
+            }
+            let tail = self.buf.split_off(len);
+            std::mem::replace(&mut self.buf, tail)
+        } else {
+            // chunked
+            let mut body = Vec::new();
+            loop {
+                let line_end = loop {
+                    if let Some(p) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                        break p;
+                    }
+                    self.fill();
+                };
+                let size = usize::from_str_radix(
+                    std::str::from_utf8(&self.buf[..line_end]).unwrap_or("0").trim(),
+                    16,
+                )
+                .unwrap_or(0);
+                while self.buf.len() < line_end + 2 + size + 2 {
+                    self.fill();
+                }
+                body.extend_from_slice(&self.buf[line_end + 2..line_end + 2 + size]);
+                self.buf.drain(..line_end + 2 + size + 2);
+                if size == 0 {
+                    break body;
+                }
+            }
+        };
+        (status, body)
+    }
+
+    fn json(&mut self, op: &str, body: serde_json::Value) -> serde_json::Value {
+        let (status, bytes) = self.call(op, body.to_string().as_bytes());
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        assert!(status == 200, "{op}: HTTP {status}: {v}");
+        v
+    }
+}
+
+fn wait_active(endpoint: &str, name: &str) {
+    let mut c = Conn::open(endpoint);
+    for _ in 0..400 {
+        let v = c.json("DescribeStreamSummary", serde_json::json!({ "StreamName": name }));
+        if v["StreamDescriptionSummary"]["StreamStatus"] == "ACTIVE" {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
     }
     panic!("stream {name} not ACTIVE");
 }
 
-/// Puts `n` records in batches of 500 with `inflight` requests at once; returns records/s.
-async fn put_throughput(k: &Client, stream: &str, n: usize, inflight: usize) -> f64 {
-    let batches: Vec<Vec<PutRecordsRequestEntry>> = (0..n)
+/// Encodes PutRecords bodies of 500 records for records `offset..offset+n`.
+fn put_bodies(stream: &str, offset: usize, n: usize) -> Vec<Vec<u8>> {
+    use base64::Engine as _;
+    (offset..offset + n)
         .collect::<Vec<_>>()
         .chunks(500)
         .map(|c| {
-            c.iter()
+            let records: Vec<serde_json::Value> = c
+                .iter()
                 .map(|&i| {
-                    PutRecordsRequestEntry::builder()
-                        .partition_key(format!("pk-{i}"))
-                        .data(Blob::new(payload(i)))
-                        .build()
-                        .expect("entry")
+                    serde_json::json!({
+                        "PartitionKey": format!("pk-{i}"),
+                        "Data": base64::engine::general_purpose::STANDARD.encode(payload(i)),
+                    })
                 })
-                .collect()
+                .collect();
+            serde_json::to_vec(&serde_json::json!({ "StreamName": stream, "Records": records }))
+                .expect("json")
+        })
+        .collect()
+}
+
+/// Puts `n` records in batches of 500 with `inflight` connections at once; returns records/s.
+fn put_throughput(endpoint: &str, stream: &str, offset: usize, n: usize, inflight: usize) -> f64 {
+    let bodies = put_bodies(stream, offset, n);
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(bodies.into_iter()));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..inflight)
+        .map(|_| {
+            let (q, endpoint) = (queue.clone(), endpoint.to_string());
+            std::thread::spawn(move || {
+                let mut c = Conn::open(&endpoint);
+                loop {
+                    let next = q.lock().expect("queue").next();
+                    let Some(body) = next else { break };
+                    let (status, resp) = c.call("PutRecords", &body);
+                    let v: serde_json::Value = serde_json::from_slice(&resp).expect("json");
+                    assert!(status == 200 && v["FailedRecordCount"] == 0, "put failed: {v}");
+                }
+            })
         })
         .collect();
-    let start = Instant::now();
-    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(batches.into_iter()));
-    let mut tasks = Vec::new();
-    for _ in 0..inflight {
-        let (k, q, stream) = (k.clone(), queue.clone(), stream.to_string());
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let Some(mut batch) = q.lock().await.next() else {
-                    break;
-                };
-                loop {
-                    let out = k
-                        .put_records()
-                        .stream_name(&stream)
-                        .set_records(Some(batch.clone()))
-                        .send()
-                        .await
-                        .expect("put records");
-                    if out.failed_record_count().unwrap_or(0) == 0 {
-                        break;
-                    }
-                    batch = batch
-                        .into_iter()
-                        .zip(out.records())
-                        .filter(|(_, r)| r.error_code().is_some())
-                        .map(|(e, _)| e)
-                        .collect();
-                }
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.expect("task");
+    for w in workers {
+        w.join().expect("worker");
     }
     n as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Drains every shard from TRIM_HORIZON with one client; returns (records, records/s).
-async fn drain_throughput(k: &Client, stream: &str) -> (usize, f64) {
-    let shards = k.list_shards().stream_name(stream).send().await.expect("shards");
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetRecordsPage {
+    records: Vec<serde::de::IgnoredAny>,
+    next_shard_iterator: Option<String>,
+}
+
+/// Drains every shard from TRIM_HORIZON, one connection per shard; returns (records, records/s).
+fn drain_throughput(endpoint: &str, stream: &str) -> (usize, f64) {
+    let mut c = Conn::open(endpoint);
+    let shards = c.json("ListShards", serde_json::json!({ "StreamName": stream }));
+    let ids: Vec<String> = shards["Shards"]
+        .as_array()
+        .expect("shards")
+        .iter()
+        .map(|s| s["ShardId"].as_str().expect("id").to_string())
+        .collect();
     let start = Instant::now();
-    let mut total = 0;
-    for s in shards.shards() {
-        let mut it = k
-            .get_shard_iterator()
-            .stream_name(stream)
-            .shard_id(s.shard_id())
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await
-            .expect("iterator")
-            .shard_iterator
-            .expect("it");
-        loop {
-            let r = k
-                .get_records()
-                .shard_iterator(&it)
-                .limit(10_000)
-                .send()
-                .await
-                .expect("get");
-            total += r.records().len();
-            if r.records().is_empty() {
-                break;
-            }
-            match r.next_shard_iterator() {
-                Some(n) => it = n.to_string(),
-                None => break,
-            }
-        }
-    }
+    let readers: Vec<_> = ids
+        .into_iter()
+        .map(|id| {
+            let (endpoint, stream) = (endpoint.to_string(), stream.to_string());
+            std::thread::spawn(move || {
+                let mut c = Conn::open(&endpoint);
+                let v = c.json(
+                    "GetShardIterator",
+                    serde_json::json!({ "StreamName": stream, "ShardId": id, "ShardIteratorType": "TRIM_HORIZON" }),
+                );
+                let mut it = v["ShardIterator"].as_str().expect("iterator").to_string();
+                let mut total = 0;
+                loop {
+                    let body = serde_json::json!({ "ShardIterator": it, "Limit": 10000 }).to_string();
+                    let (status, resp) = c.call("GetRecords", body.as_bytes());
+                    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&resp));
+                    let page: GetRecordsPage = serde_json::from_slice(&resp).expect("page");
+                    total += page.records.len();
+                    match page.next_shard_iterator {
+                        Some(next) if !page.records.is_empty() => it = next,
+                        _ => break total,
+                    }
+                }
+            })
+        })
+        .collect();
+    let total: usize = readers.into_iter().map(|r| r.join().expect("reader")).sum();
     (total, total as f64 / start.elapsed().as_secs_f64())
 }
 
@@ -262,20 +349,18 @@ struct Row {
     get: f64,
 }
 
-async fn measure(name: &str, endpoint: &str, ready: Duration, n: usize, inflight: usize) -> Row {
-    let k = client(endpoint).await;
+fn measure(name: &str, endpoint: &str, ready: Duration, n: usize, inflight: usize) -> Row {
     let stream = "bench";
-    k.create_stream()
-        .stream_name(stream)
-        .shard_count(3)
-        .send()
-        .await
-        .expect("create");
-    wait_active(&k, stream).await;
+    let mut c = Conn::open(endpoint);
+    c.json(
+        "CreateStream",
+        serde_json::json!({ "StreamName": stream, "ShardCount": 3 }),
+    );
+    wait_active(endpoint, stream);
     // Warm up connections and code paths.
-    put_throughput(&k, stream, 1000, inflight).await;
-    let put = put_throughput(&k, stream, n, inflight).await;
-    let (read, get) = drain_throughput(&k, stream).await;
+    put_throughput(endpoint, stream, 0, 1000, inflight);
+    let put = put_throughput(endpoint, stream, 1000, n, inflight);
+    let (read, get) = drain_throughput(endpoint, stream);
     assert_eq!(read, n + 1000, "{name}: drained {read} of {} records", n + 1000);
     Row {
         name: name.into(),
@@ -294,31 +379,26 @@ fn main() {
     let peer_n = env_usize("BENCH_PEER_RECORDS", 20_000);
     let hold = env_usize("BENCH_HOLD", 1_000_000);
     let inflight = env_usize("BENCH_INFLIGHT", 4);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
 
     let mut rows = Vec::new();
     let (mut child, endpoint, ready) = spawn_ours();
     std::thread::sleep(Duration::from_millis(300));
     let idle = rss_kib(child.id());
-    rows.push(rt.block_on(measure("kinlocal", &endpoint, ready, n, inflight)));
+    rows.push(measure("kinlocal", &endpoint, ready, n, inflight));
     // Fill up to `hold` records of ~200 bytes and read the RSS.
-    rt.block_on(async {
-        let k = client(&endpoint).await;
-        k.create_stream()
-            .stream_name("hold")
-            .shard_count(3)
-            .send()
-            .await
-            .expect("create");
-        wait_active(&k, "hold").await;
-        put_throughput(&k, "hold", hold, inflight).await;
-    });
+    Conn::open(&endpoint).json(
+        "CreateStream",
+        serde_json::json!({ "StreamName": "hold", "ShardCount": 3 }),
+    );
+    wait_active(&endpoint, "hold");
+    for part in 0..hold.div_ceil(100_000) {
+        let count = (hold - part * 100_000).min(100_000);
+        put_throughput(&endpoint, "hold", part * 100_000, count, inflight);
+    }
     let stored = n + 1000 + hold;
-    let payload_bytes: usize = (0..stored).map(|i| payload(i % hold.max(1)).len() + 12).sum();
+    let bytes_of = |i: usize| payload(i).len() + format!("pk-{i}").len();
+    let payload_bytes: usize =
+        (0..n + 1000).map(bytes_of).sum::<usize>() + (0..hold).map(bytes_of).sum::<usize>();
     let full = rss_kib(child.id());
     let _ = child.kill();
     let _ = child.wait();
@@ -326,7 +406,7 @@ fn main() {
     for peer in ["kinesalite", "kinesis-mock"] {
         if let Some(p) = start_peer(peer) {
             let ready = p.ready;
-            rows.push(rt.block_on(measure(peer, &p.endpoint.clone(), ready, peer_n, inflight)));
+            rows.push(measure(peer, &p.endpoint.clone(), ready, peer_n, inflight));
             drop(p);
         }
     }
