@@ -2,10 +2,14 @@
 //! environment variable. Each subcommand's arguments live in `cli/<subcommand>.rs`.
 
 mod endpoint;
+mod produce;
 mod serve;
+mod streams;
 
 pub use endpoint::EndpointArgs;
+pub use produce::ProduceArgs;
 pub use serve::ServeArgs;
+pub use streams::{CreateStreamArgs, DeleteStreamArgs, ListStreamsArgs};
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +34,15 @@ pub struct Cli {
 pub enum Command {
     /// Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM.
     Serve(ServeArgs),
+    /// Create a stream (default 'kinlocal') and wait until it is ACTIVE; an existing stream of
+    /// the same shape is fine.
+    CreateStream(CreateStreamArgs),
+    /// Delete a stream and wait until it is gone.
+    DeleteStream(DeleteStreamArgs),
+    /// List streams with their status, mode, shards and retention.
+    ListStreams(ListStreamsArgs),
+    /// Send records to a stream: random events, a template, or a replayed file.
+    Produce(ProduceArgs),
     /// Print shell completions for kinlocal.
     Completions {
         /// The shell to generate completions for.

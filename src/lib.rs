@@ -7,9 +7,13 @@
 //! - [`endpoint`]: which endpoint to talk to (flag > env > `up` state > `--aws`); SDK clients.
 //! - [`engine`]: the embedded Kinesis + DynamoDB server (`kinlocal serve`).
 //! - [`exit`]: the exit-code contract shared by every subcommand.
+//! - [`producer`]: `produce`: record generation (random, template, replay) and the PutRecords sender.
+//! - [`streams`]: `create-stream`, `delete-stream`, `list-streams`: idempotent create, waits.
 
 pub mod cli;
 pub mod commands;
 pub mod endpoint;
 pub mod engine;
 pub mod exit;
+pub mod producer;
+pub mod streams;
