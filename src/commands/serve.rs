@@ -17,6 +17,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
         update_stream_delay: args.update_stream_delay,
         create_table_delay: args.create_table_delay,
         iterator_ttl: args.iterator_ttl,
+        clock: Default::default(),
     };
     // Two workers are plenty for a local engine and keep idle memory low.
     let rt = tokio::runtime::Builder::new_multi_thread()

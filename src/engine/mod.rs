@@ -4,6 +4,7 @@
 //! requests finish. The engine never knows about the consumer or the producer: it is a
 //! server, and could be its own crate.
 
+pub mod clock;
 pub mod codec;
 pub mod dynamodb;
 pub mod error;
@@ -43,6 +44,8 @@ pub struct EngineConfig {
     pub create_table_delay: Duration,
     /// How long a shard iterator stays valid (AWS: 5 minutes).
     pub iterator_ttl: Duration,
+    /// The engine's notion of now (tests shift it).
+    pub clock: clock::Clock,
 }
 
 impl Default for EngineConfig {
@@ -57,6 +60,7 @@ impl Default for EngineConfig {
             update_stream_delay: Duration::ZERO,
             create_table_delay: Duration::ZERO,
             iterator_ttl: Duration::from_secs(300),
+            clock: clock::Clock::default(),
         }
     }
 }

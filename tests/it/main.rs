@@ -1,6 +1,13 @@
 //! Integration tests: one binary, modules per area. Each test starts the embedded engine on
 //! 127.0.0.1 with an OS-assigned port and talks to it with the real AWS SDK or the real binary.
 
+mod peers;
 mod support;
 
 mod cli_completions;
+mod kinesis_diff;
+mod kinesis_protocol;
+mod kinesis_records;
+mod kinesis_reshard;
+mod kinesis_streams;
+mod serve;

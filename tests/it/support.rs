@@ -111,3 +111,124 @@ where
 pub fn kinlocal() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("kinlocal").expect("binary built")
 }
+
+/// Creates a provisioned stream and waits until it is ACTIVE.
+pub async fn create_stream(k: &aws_sdk_kinesis::Client, name: &str, shards: i32) {
+    k.create_stream()
+        .stream_name(name)
+        .shard_count(shards)
+        .send()
+        .await
+        .expect("create stream");
+    for _ in 0..200 {
+        let d = k
+            .describe_stream_summary()
+            .stream_name(name)
+            .send()
+            .await
+            .expect("describe");
+        let status = d.stream_description_summary().map(|s| s.stream_status().clone());
+        if status == Some(aws_sdk_kinesis::types::StreamStatus::Active) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("stream {name} never became ACTIVE");
+}
+
+/// Reads every record of a shard from TRIM_HORIZON until caught up (or the shard's end).
+pub async fn read_shard(
+    k: &aws_sdk_kinesis::Client,
+    stream: &str,
+    shard: &str,
+) -> Vec<aws_sdk_kinesis::types::Record> {
+    let mut it = k
+        .get_shard_iterator()
+        .stream_name(stream)
+        .shard_id(shard)
+        .shard_iterator_type(aws_sdk_kinesis::types::ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .expect("iterator")
+        .shard_iterator
+        .expect("iterator present");
+    let mut out = Vec::new();
+    loop {
+        let r = k
+            .get_records()
+            .shard_iterator(&it)
+            .send()
+            .await
+            .expect("get records");
+        let n = r.records().len();
+        out.extend(r.records().iter().cloned());
+        match r.next_shard_iterator() {
+            Some(next) if n > 0 || r.millis_behind_latest() != Some(0) => it = next.to_string(),
+            _ => break,
+        }
+    }
+    out
+}
+
+/// A raw HTTP POST to the engine (for protocol-level tests): returns status, headers, body.
+pub fn raw_post(endpoint: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let addr = endpoint.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut req = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("write head");
+    s.write_all(body).expect("write body");
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).expect("read");
+    let split = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
+    let head = String::from_utf8_lossy(&resp[..split]).to_string();
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let mut body = resp[split + 4..].to_vec();
+    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        body = dechunk(&body);
+    }
+    (status, head, body)
+}
+
+fn dechunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(line_end) = b.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&b[..line_end]).unwrap_or("0").trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&b[line_end + 2..line_end + 2 + size]);
+        b = &b[line_end + 2 + size + 2..];
+    }
+    out
+}
+
+/// The headers a signed Kinesis JSON request carries.
+pub fn kinesis_headers(op: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("Content-Type", "application/x-amz-json-1.1".to_string()),
+        ("X-Amz-Target", format!("Kinesis_20131202.{op}")),
+        (
+            "Authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=abc".to_string(),
+        ),
+        ("X-Amz-Date", "20260101T000000Z".to_string()),
+    ]
+}

@@ -1,0 +1,287 @@
+//! Wire shapes of the Kinesis operations (JSON 1.1 member names), inputs and outputs.
+//!
+//! Required members are `Option`s so that a missing one is answered with AWS's
+//! ValidationException wording instead of a generic serialization error.
+
+// Fields are named after the AWS members; their meaning is the Kinesis API reference's.
+#![allow(missing_docs)]
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// `StreamModeDetails`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamModeDetails {
+    /// `PROVISIONED` or `ON_DEMAND`.
+    pub stream_mode: Option<String>,
+}
+
+/// Input of CreateStream.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateStreamInput {
+    pub stream_name: Option<String>,
+    pub shard_count: Option<i64>,
+    pub stream_mode_details: Option<StreamModeDetails>,
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// Inputs that only name a stream (DeleteStream, DescribeStreamSummary, ...).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamRef {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+}
+
+/// Input of DescribeStream.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DescribeStreamInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub limit: Option<i64>,
+    pub exclusive_start_shard_id: Option<String>,
+}
+
+/// Input of ListStreams.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListStreamsInput {
+    pub limit: Option<i64>,
+    pub exclusive_start_stream_name: Option<String>,
+    pub next_token: Option<String>,
+}
+
+/// `ShardFilter` of ListShards.
+#[derive(Debug, Deserialize, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct ShardFilter {
+    #[serde(rename = "Type")]
+    pub kind: Option<String>,
+    pub shard_id: Option<String>,
+    pub timestamp: Option<f64>,
+}
+
+/// Input of ListShards.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListShardsInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub next_token: Option<String>,
+    pub exclusive_start_shard_id: Option<String>,
+    pub max_results: Option<i64>,
+    pub stream_creation_timestamp: Option<f64>,
+    pub shard_filter: Option<ShardFilter>,
+}
+
+/// Input of PutRecord.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutRecordInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub data: Option<String>,
+    pub partition_key: Option<String>,
+    pub explicit_hash_key: Option<String>,
+    pub sequence_number_for_ordering: Option<String>,
+}
+
+/// One entry of PutRecords.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutRecordsEntry {
+    pub data: Option<String>,
+    pub partition_key: Option<String>,
+    pub explicit_hash_key: Option<String>,
+}
+
+/// Input of PutRecords.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutRecordsInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub records: Option<Vec<PutRecordsEntry>>,
+}
+
+/// Input of GetShardIterator.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetShardIteratorInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub shard_id: Option<String>,
+    pub shard_iterator_type: Option<String>,
+    pub starting_sequence_number: Option<String>,
+    pub timestamp: Option<serde_json::Value>,
+}
+
+/// Input of GetRecords.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetRecordsInput {
+    pub shard_iterator: Option<String>,
+    pub limit: Option<i64>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+}
+
+/// Input of SplitShard.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SplitShardInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub shard_to_split: Option<String>,
+    pub new_starting_hash_key: Option<String>,
+}
+
+/// Input of MergeShards.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MergeShardsInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub shard_to_merge: Option<String>,
+    pub adjacent_shard_to_merge: Option<String>,
+}
+
+/// Input of UpdateShardCount.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateShardCountInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub target_shard_count: Option<i64>,
+    pub scaling_type: Option<String>,
+}
+
+/// Input of Increase/DecreaseStreamRetentionPeriod.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RetentionInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub retention_period_hours: Option<i64>,
+}
+
+/// Input of AddTagsToStream.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AddTagsInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// Input of RemoveTagsFromStream.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RemoveTagsInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub tag_keys: Option<Vec<String>>,
+}
+
+/// Input of ListTagsForStream.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListTagsInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub exclusive_start_tag_key: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// `HashKeyRange`.
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct HashKeyRange {
+    pub starting_hash_key: String,
+    pub ending_hash_key: String,
+}
+
+/// `SequenceNumberRange`.
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct SequenceNumberRange {
+    pub starting_sequence_number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ending_sequence_number: Option<String>,
+}
+
+/// `Shard` as listed by DescribeStream and ListShards.
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct ShardOut {
+    pub shard_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_shard_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjacent_parent_shard_id: Option<String>,
+    pub hash_key_range: HashKeyRange,
+    pub sequence_number_range: SequenceNumberRange,
+}
+
+/// `ChildShard` of GetRecords at the end of a closed shard.
+#[derive(Debug, Serialize, Clone)]
+#[serde(rename_all = "PascalCase")]
+pub struct ChildShardOut {
+    pub shard_id: String,
+    pub parent_shards: Vec<String>,
+    pub hash_key_range: HashKeyRange,
+}
+
+/// One record of GetRecords.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RecordOut<'a> {
+    pub sequence_number: String,
+    pub approximate_arrival_timestamp: f64,
+    pub data: String,
+    pub partition_key: &'a str,
+    pub encryption_type: &'static str,
+}
+
+/// Output of GetRecords.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetRecordsOutput<'a> {
+    pub records: Vec<RecordOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_shard_iterator: Option<String>,
+    pub millis_behind_latest: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub child_shards: Option<Vec<ChildShardOut>>,
+}
+
+/// One result entry of PutRecords.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PutRecordsResultEntry {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+}

@@ -1,0 +1,391 @@
+//! Records in and out: PutRecord, PutRecords (per-record results, partial failures) and
+//! GetRecords (limits, MillisBehindLatest, the end of a closed shard).
+
+use base64::Engine as _;
+use serde_json::json;
+
+use super::iterators::{find_shard, shard_missing, Iterator};
+use super::model::{
+    ChildShardOut, GetRecordsInput, GetRecordsOutput, HashKeyRange, PutRecordInput, PutRecordsEntry,
+    PutRecordsInput, PutRecordsResultEntry, RecordOut,
+};
+use super::state::{shard_id, PutBatch, Stream};
+use super::validate::Checks;
+use super::{hash, Ctx};
+use crate::engine::codec::{Reply, Request};
+use crate::engine::error::{constraint, ApiError};
+
+/// Largest record (data + partition key).
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// Largest PutRecords request (data + partition keys).
+pub const MAX_PUT_RECORDS_BYTES: usize = 5 * 1024 * 1024;
+/// Most records in one PutRecords.
+pub const MAX_PUT_RECORDS: usize = 500;
+/// Most records one GetRecords returns.
+pub const MAX_GET_RECORDS: usize = 10_000;
+/// Most bytes one GetRecords returns.
+pub const MAX_GET_BYTES: usize = 10 * 1024 * 1024;
+
+/// A record ready to store: its shard and its bytes.
+struct Prepared {
+    shard: u32,
+    partition_key: String,
+    data: Vec<u8>,
+}
+
+fn check_entry(
+    checks: &mut Checks,
+    prefix: &str,
+    data: &Option<String>,
+    pk: &Option<String>,
+    ehk: &Option<String>,
+) {
+    checks.required(data, &format!("{prefix}data"));
+    checks.required(pk, &format!("{prefix}partitionKey"));
+    checks.length(pk.as_deref(), &format!("{prefix}partitionKey"), 1, 256);
+    checks.hash_key(ehk.as_deref(), &format!("{prefix}explicitHashKey"));
+}
+
+fn prepare(
+    ctx: &Ctx<'_>,
+    stream: &Stream,
+    data: &str,
+    pk: String,
+    ehk: Option<&str>,
+    member: &str,
+) -> Result<Prepared, ApiError> {
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|_| ApiError::serialization(format!("Value at '{member}' is not valid base64")))?;
+    if data.len() > MAX_RECORD_BYTES {
+        return Err(ApiError::validation(&[format!(
+            "Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {MAX_RECORD_BYTES}"
+        )]));
+    }
+    if data.len() + pk.len() > MAX_RECORD_BYTES {
+        return Err(ApiError::invalid_argument(format!(
+            "Record size ({} bytes of data + partition key) exceeds the {MAX_RECORD_BYTES} byte limit",
+            data.len() + pk.len()
+        )));
+    }
+    let hash_key = match ehk {
+        Some(text) => hash::parse_hash_key(text).ok_or_else(|| {
+            ApiError::invalid_argument(format!(
+                "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was {text}"
+            ))
+        })?,
+        None => hash::partition_hash(&pk),
+    };
+    let shard = stream.shard_for_hash(hash_key).ok_or_else(|| {
+        ApiError::internal(
+            "InternalFailure",
+            format!("no open shard serves hash key {hash_key}"),
+        )
+    })?;
+    let _ = ctx;
+    Ok(Prepared {
+        shard,
+        partition_key: pk,
+        data,
+    })
+}
+
+fn throttled(ctx: &Ctx<'_>, stream: &str, shard: u32) -> String {
+    format!(
+        "Rate exceeded for shard {} in stream {stream} under account {}.",
+        shard_id(shard),
+        ctx.cfg.account_id
+    )
+}
+
+/// PutRecord.
+pub fn put_record(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+    let input: PutRecordInput = req.parse()?;
+    let mut checks = Checks::default();
+    check_entry(
+        &mut checks,
+        "",
+        &input.data,
+        &input.partition_key,
+        &input.explicit_hash_key,
+    );
+    checks.sequence_number(
+        input.sequence_number_for_ordering.as_deref(),
+        "sequenceNumberForOrdering",
+    );
+    checks.finish()?;
+    let name = ctx.resolve_name(input.stream_name.as_deref(), input.stream_arn.as_deref())?;
+    let stream = ctx.serving_stream(&name)?;
+    let p = prepare(
+        ctx,
+        stream,
+        input.data.as_deref().unwrap_or_default(),
+        input.partition_key.unwrap_or_default(),
+        input.explicit_hash_key.as_deref(),
+        "data",
+    )?;
+    let now = ctx.now;
+    if ctx.cfg.enforce_limits {
+        let bytes = (p.data.len() + p.partition_key.len()) as u64;
+        let msg = throttled(ctx, &name, p.shard);
+        let stream = ctx.serving_stream_mut(&name)?;
+        if let Some(s) = stream.shards.get_mut(p.shard as usize) {
+            if !s.meter.try_write(now, bytes) {
+                return Err(ApiError::new("ProvisionedThroughputExceededException", msg));
+            }
+        }
+    }
+    let shard = p.shard;
+    let placed = ctx.commit_put(PutBatch {
+        name: name.clone(),
+        records: vec![(shard, now, p.partition_key.into(), p.data.into())],
+    })?;
+    let stream = ctx.stream(&name)?;
+    let (sh, index, arrival) = placed
+        .first()
+        .copied()
+        .ok_or_else(|| ApiError::internal("InternalFailure", "record was not stored"))?;
+    let s = &stream.shards[sh as usize];
+    req.reply(&json!({
+        "ShardId": s.id(),
+        "SequenceNumber": s.seq(index, arrival),
+        "EncryptionType": "NONE",
+    }))
+}
+
+/// PutRecords.
+pub fn put_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+    let input: PutRecordsInput = req.parse()?;
+    let mut checks = Checks::default();
+    checks.required(&input.records, "records");
+    let entries: Vec<PutRecordsEntry> = input.records.unwrap_or_default();
+    if entries.is_empty() {
+        checks.push(constraint(
+            "[]",
+            "records",
+            "have length greater than or equal to 1",
+        ));
+    }
+    if entries.len() > MAX_PUT_RECORDS {
+        checks.push(format!(
+            "Value '[...]' at 'records' failed to satisfy constraint: Member must have length less than or equal to {MAX_PUT_RECORDS}"
+        ));
+    }
+    for (i, e) in entries.iter().enumerate() {
+        let prefix = format!("records.{}.member.", i + 1);
+        check_entry(
+            &mut checks,
+            &prefix,
+            &e.data,
+            &e.partition_key,
+            &e.explicit_hash_key,
+        );
+    }
+    checks.finish()?;
+    let name = ctx.resolve_name(input.stream_name.as_deref(), input.stream_arn.as_deref())?;
+    let stream = ctx.serving_stream(&name)?;
+    let mut prepared = Vec::with_capacity(entries.len());
+    let mut total = 0usize;
+    for (i, e) in entries.into_iter().enumerate() {
+        let p = prepare(
+            ctx,
+            stream,
+            e.data.as_deref().unwrap_or_default(),
+            e.partition_key.unwrap_or_default(),
+            e.explicit_hash_key.as_deref(),
+            &format!("records.{}.member.data", i + 1),
+        )?;
+        total += p.data.len() + p.partition_key.len();
+        prepared.push(p);
+    }
+    if total > MAX_PUT_RECORDS_BYTES {
+        return Err(ApiError::invalid_argument("Records size exceeds 5 MB limit"));
+    }
+    let now = ctx.now;
+    // Decide throttling per record before storing anything.
+    let mut accepted = vec![true; prepared.len()];
+    if ctx.cfg.enforce_limits {
+        let stream = ctx.serving_stream_mut(&name)?;
+        for (ok, p) in accepted.iter_mut().zip(&prepared) {
+            if let Some(s) = stream.shards.get_mut(p.shard as usize) {
+                *ok = s
+                    .meter
+                    .try_write(now, (p.data.len() + p.partition_key.len()) as u64);
+            }
+        }
+    }
+    let mut failures: Vec<Option<String>> = Vec::with_capacity(prepared.len());
+    let mut batch = PutBatch {
+        name: name.clone(),
+        records: Vec::with_capacity(prepared.len()),
+    };
+    for (ok, p) in accepted.iter().zip(prepared) {
+        if *ok {
+            batch
+                .records
+                .push((p.shard, now, p.partition_key.into(), p.data.into()));
+            failures.push(None);
+        } else {
+            failures.push(Some(throttled(ctx, &name, p.shard)));
+        }
+    }
+    let placed = ctx.commit_put(batch)?;
+    let stream = ctx.stream(&name)?;
+    let mut placed = placed.into_iter();
+    let mut failed = 0usize;
+    let mut results = Vec::with_capacity(failures.len());
+    for f in failures {
+        match f {
+            Some(message) => {
+                failed += 1;
+                results.push(PutRecordsResultEntry {
+                    sequence_number: None,
+                    shard_id: None,
+                    error_code: Some("ProvisionedThroughputExceededException"),
+                    error_message: Some(message),
+                });
+            }
+            None => {
+                let (sh, index, arrival) = placed
+                    .next()
+                    .ok_or_else(|| ApiError::internal("InternalFailure", "record was not stored"))?;
+                let s = &stream.shards[sh as usize];
+                results.push(PutRecordsResultEntry {
+                    sequence_number: Some(s.seq(index, arrival)),
+                    shard_id: Some(s.id()),
+                    error_code: None,
+                    error_message: None,
+                });
+            }
+        }
+    }
+    req.reply(&json!({
+        "FailedRecordCount": failed,
+        "Records": results,
+        "EncryptionType": "NONE",
+    }))
+}
+
+/// GetRecords.
+pub fn get_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+    let input: GetRecordsInput = req.parse()?;
+    let mut checks = Checks::default();
+    checks.required(&input.shard_iterator, "shardIterator");
+    checks.length(input.shard_iterator.as_deref(), "shardIterator", 1, 512);
+    checks.range(input.limit, "limit", 1, MAX_GET_RECORDS as i64);
+    checks.finish()?;
+    let token = input.shard_iterator.unwrap_or_default();
+    let it = Iterator::decode(&token, ctx.iterator_key)
+        .ok_or_else(|| ApiError::invalid_argument("Invalid ShardIterator."))?;
+    let ttl = ctx.cfg.iterator_ttl.as_millis() as u64;
+    if ctx.now.saturating_sub(it.issued_ms) > ttl {
+        return Err(ApiError::new(
+            "ExpiredIteratorException",
+            format!(
+                "Iterator expired. The iterator was created at time {} while right now it is {} which is further in the future than the tolerated delay of {ttl} milliseconds.",
+                humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_millis(it.issued_ms)),
+                humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ctx.now)),
+            ),
+        ));
+    }
+    let id = shard_id(it.shard);
+    let missing = shard_missing(ctx, &id, &it.stream);
+    let stream = match ctx.serving_stream(&it.stream) {
+        Ok(s) if s.created_ms == it.stream_created_ms => s,
+        _ => return Err(missing),
+    };
+    find_shard(ctx, stream, &id)?;
+    let now = ctx.now;
+    let enforce = ctx.cfg.enforce_limits;
+    let account = ctx.cfg.account_id.clone();
+    let limit = input.limit.map_or(MAX_GET_RECORDS, |l| l as usize);
+    let key = ctx.iterator_key;
+    let stream = ctx.serving_stream_mut(&it.stream)?;
+    let horizon = stream.horizon_ms(now);
+    let stream_name = stream.name.clone();
+    {
+        let Some(shard) = stream.shards.get_mut(it.shard as usize) else {
+            return Err(missing);
+        };
+        shard.trim(horizon);
+        if enforce && !shard.meter.try_read_call(now) {
+            return Err(ApiError::new(
+                "ProvisionedThroughputExceededException",
+                format!("Rate exceeded for Shard - {id} in stream {stream_name} under account {account}."),
+            ));
+        }
+    }
+    let stream: &Stream = stream;
+    let shard = &stream.shards[it.shard as usize];
+    let start = it.position.max(shard.first_index);
+    let offset = (start - shard.first_index) as usize;
+    let mut bytes = 0usize;
+    let mut records = Vec::new();
+    for (i, r) in shard.records.iter().enumerate().skip(offset) {
+        let size = r.data.len() + r.partition_key.len();
+        if records.len() >= limit || (!records.is_empty() && bytes + size > MAX_GET_BYTES) {
+            break;
+        }
+        bytes += size;
+        let index = shard.first_index + i as u64;
+        records.push(RecordOut {
+            sequence_number: shard.seq(index, r.arrival_ms),
+            approximate_arrival_timestamp: r.arrival_ms as f64 / 1000.0,
+            data: base64::engine::general_purpose::STANDARD.encode(&r.data),
+            partition_key: &r.partition_key,
+            encryption_type: "NONE",
+        });
+    }
+    let next_position = start + records.len() as u64;
+    let at_end = next_position >= shard.next_index();
+    let millis_behind = if at_end {
+        0
+    } else {
+        let next = (next_position - shard.first_index) as usize;
+        shard
+            .records
+            .get(next)
+            .map_or(0, |r| now.saturating_sub(r.arrival_ms))
+    };
+    let (next_iterator, child_shards) = if at_end && !shard.is_open() {
+        let children = shard
+            .children
+            .iter()
+            .filter_map(|&c| stream.shards.get(c as usize))
+            .map(|c| ChildShardOut {
+                shard_id: c.id(),
+                parent_shards: [c.parent, c.adjacent_parent]
+                    .into_iter()
+                    .flatten()
+                    .map(shard_id)
+                    .collect(),
+                hash_key_range: HashKeyRange {
+                    starting_hash_key: c.start_hash.to_string(),
+                    ending_hash_key: c.end_hash.to_string(),
+                },
+            })
+            .collect();
+        (None, Some(children))
+    } else {
+        let next = Iterator {
+            position: next_position,
+            issued_ms: now,
+            ..it.clone()
+        };
+        (Some(next.encode(key)), None)
+    };
+    let reply = req.reply(&GetRecordsOutput {
+        records,
+        next_shard_iterator: next_iterator,
+        millis_behind_latest: millis_behind,
+        child_shards,
+    })?;
+    if enforce {
+        if let Ok(stream) = ctx.serving_stream_mut(&it.stream) {
+            if let Some(shard) = stream.shards.get_mut(it.shard as usize) {
+                shard.meter.add_read_bytes(bytes as u64);
+            }
+        }
+    }
+    Ok(reply)
+}

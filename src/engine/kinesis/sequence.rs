@@ -1,0 +1,186 @@
+//! Sequence numbers: 56-digit decimal strings laid out as AWS's are (as reverse-engineered by
+//! kinesalite), so they look real, increase within a shard, and decode back to a position.
+//!
+//! As 47 hex digits: `2` · shard creation seconds (9) · low nibble of the shard index (1) ·
+//! per-shard record index (16) · `00` · record arrival seconds (9) · shard index (8) · `2`.
+//! The record index sits above the arrival time, so numbers increase with the index.
+
+/// The parts of one sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeqParts {
+    /// Epoch seconds at which the shard was created.
+    pub shard_created_secs: u64,
+    /// The shard's index (`shardId-<index>`).
+    pub shard_index: u32,
+    /// Position of the record in its shard.
+    pub index: u64,
+    /// Epoch seconds of the record's arrival.
+    pub record_secs: u64,
+}
+
+/// The index used for a closed shard's `EndingSequenceNumber`: above every record's.
+pub const END_INDEX: u64 = 0x7fff_ffff_ffff_ffff;
+
+/// 192-bit unsigned integer as six little-endian u32 limbs.
+type Limbs = [u32; 6];
+
+fn shl_or(v: &mut Limbs, bits: u32, value: u64) {
+    // v = (v << bits) | value, for bits <= 64 and value < 2^bits.
+    let mut carry: u128 = u128::from(value);
+    for limb in v.iter_mut() {
+        let wide = (u128::from(*limb) << bits) | carry;
+        *limb = wide as u32;
+        carry = wide >> 32;
+    }
+}
+
+impl SeqParts {
+    fn to_limbs(self) -> Limbs {
+        let mut v: Limbs = [0; 6];
+        shl_or(&mut v, 4, 2);
+        shl_or(&mut v, 36, self.shard_created_secs & 0xf_ffff_ffff);
+        shl_or(&mut v, 4, u64::from(self.shard_index & 0xf));
+        shl_or(&mut v, 64, self.index);
+        shl_or(&mut v, 8, 0);
+        shl_or(&mut v, 36, self.record_secs & 0xf_ffff_ffff);
+        shl_or(&mut v, 32, u64::from(self.shard_index));
+        shl_or(&mut v, 4, 2);
+        v
+    }
+
+    /// The decimal string sent on the wire.
+    pub fn encode(self) -> String {
+        let mut v = self.to_limbs();
+        // Peel off base-10^9 chunks, least significant first.
+        let mut chunks = Vec::with_capacity(7);
+        while v.iter().any(|&l| l != 0) {
+            let mut rem: u64 = 0;
+            for limb in v.iter_mut().rev() {
+                let cur = (rem << 32) | u64::from(*limb);
+                *limb = (cur / 1_000_000_000) as u32;
+                rem = cur % 1_000_000_000;
+            }
+            chunks.push(rem as u32);
+        }
+        let mut s = String::with_capacity(57);
+        for (i, c) in chunks.iter().rev().enumerate() {
+            if i == 0 {
+                s.push_str(&c.to_string());
+            } else {
+                s.push_str(&format!("{c:09}"));
+            }
+        }
+        s
+    }
+
+    /// Decodes a decimal sequence number of our layout; `None` when it is not one.
+    pub fn decode(s: &str) -> Option<Self> {
+        if s.is_empty() || s.len() > 60 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let mut v: Limbs = [0; 6];
+        for b in s.bytes() {
+            let mut carry = u64::from(b - b'0');
+            for limb in v.iter_mut() {
+                let cur = u64::from(*limb) * 10 + carry;
+                *limb = cur as u32;
+                carry = cur >> 32;
+            }
+            if carry != 0 {
+                return None;
+            }
+        }
+        // As a u128 pair: hi holds bits 128..192, lo bits 0..128.
+        let lo =
+            u128::from(v[0]) | (u128::from(v[1]) << 32) | (u128::from(v[2]) << 64) | (u128::from(v[3]) << 96);
+        let hi = u128::from(v[4]) | (u128::from(v[5]) << 32);
+        // Total layout width is 188 bits: hi holds bits 128..188.
+        if hi >> 60 != 0 {
+            return None;
+        }
+        let bits = |from: u32, width: u32| -> u64 {
+            // Extracts `width` bits starting at bit `from` (from the least significant end).
+            let mask: u128 = if width >= 128 {
+                u128::MAX
+            } else {
+                (1u128 << width) - 1
+            };
+            let val = if from >= 128 {
+                hi >> (from - 128)
+            } else if from + width <= 128 {
+                lo >> from
+            } else {
+                (lo >> from) | (hi << (128 - from))
+            };
+            (val & mask) as u64
+        };
+        let trailer = bits(0, 4);
+        let shard_index = bits(4, 32);
+        let record_secs = bits(36, 36);
+        let zero = bits(72, 8);
+        let index = bits(80, 64);
+        let nibble = bits(144, 4);
+        let created = bits(148, 36);
+        let leader = bits(184, 4);
+        if trailer != 2 || leader != 2 || zero != 0 || nibble != shard_index & 0xf {
+            return None;
+        }
+        Some(Self {
+            shard_created_secs: created,
+            shard_index: u32::try_from(shard_index).ok()?,
+            index,
+            record_secs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_doc_example_decodes() {
+        let p =
+            SeqParts::decode("49590338271490256608559692538361571095921575989136588898").expect("decodes");
+        assert_eq!(p.shard_index, 6);
+        assert_eq!(p.record_secs, 1545084650);
+        assert_eq!(
+            p.encode(),
+            "49590338271490256608559692538361571095921575989136588898"
+        );
+    }
+
+    #[test]
+    fn round_trip_and_order() {
+        let base = SeqParts {
+            shard_created_secs: 1_700_000_000,
+            shard_index: 3,
+            index: 1,
+            record_secs: 1_700_000_005,
+        };
+        let a = base.encode();
+        let b = SeqParts {
+            index: 2,
+            record_secs: 1_700_000_001,
+            ..base
+        }
+        .encode();
+        assert_eq!(a.len(), 56);
+        assert_eq!(SeqParts::decode(&a), Some(base));
+        assert!(b.len() == a.len() && b > a, "index dominates arrival time");
+        let end = SeqParts {
+            index: END_INDEX,
+            ..base
+        }
+        .encode();
+        assert!(end.len() > a.len() || end > a);
+    }
+
+    #[test]
+    fn garbage_does_not_decode() {
+        assert_eq!(SeqParts::decode("123"), None);
+        assert_eq!(SeqParts::decode(""), None);
+        assert_eq!(SeqParts::decode("12a"), None);
+        assert_eq!(SeqParts::decode(&"9".repeat(60)), None);
+    }
+}

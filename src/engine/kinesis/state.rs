@@ -1,0 +1,603 @@
+//! The in-memory model of streams, shards and records, and the events that change it.
+//!
+//! Every change is an [`Event`]: handlers validate, build the event, journal it, then
+//! [`State::apply`] it. Replaying the journal through the same `apply` rebuilds the state
+//! exactly, sequence numbers included, because they follow from the order of events.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use super::hash;
+use super::limits::Meter;
+use super::sequence::{SeqParts, END_INDEX};
+
+/// One stored record. Its index in the shard is implicit (`first_index + position`).
+#[derive(Debug)]
+pub struct Record {
+    /// Server arrival time, epoch ms; never decreases within a shard.
+    pub arrival_ms: u64,
+    /// The producer's partition key.
+    pub partition_key: Box<str>,
+    /// The bytes, exactly as put.
+    pub data: Box<[u8]>,
+}
+
+/// One shard and its records.
+#[derive(Debug)]
+pub struct Shard {
+    /// `shardId-<index>`, 12 digits.
+    pub index: u32,
+    /// Parent after a split or merge.
+    pub parent: Option<u32>,
+    /// Second parent after a merge.
+    pub adjacent_parent: Option<u32>,
+    /// First hash key served.
+    pub start_hash: u128,
+    /// Last hash key served (inclusive).
+    pub end_hash: u128,
+    /// Creation time, epoch ms.
+    pub created_ms: u64,
+    /// Set when a split or merge closed the shard.
+    pub closed_ms: Option<u64>,
+    /// Children created when it closed.
+    pub children: Vec<u32>,
+    /// Records not yet trimmed, oldest first.
+    pub records: VecDeque<Record>,
+    /// Index of `records[0]` (records start at 1; 0 is the shard's starting number).
+    pub first_index: u64,
+    /// Arrival time of the newest record, to keep arrival times monotonic.
+    pub last_arrival_ms: u64,
+    /// Throughput accounting for `--enforce-limits`.
+    pub meter: Meter,
+}
+
+/// Formats a shard id.
+pub fn shard_id(index: u32) -> String {
+    format!("shardId-{index:012}")
+}
+
+/// Parses `shardId-000000000007` (or any `shardId-<digits>`) into its index.
+pub fn parse_shard_id(id: &str) -> Option<u32> {
+    let digits = id.strip_prefix("shardId-")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+impl Shard {
+    fn new(index: u32, range: (u128, u128), created_ms: u64) -> Self {
+        Self {
+            index,
+            parent: None,
+            adjacent_parent: None,
+            start_hash: range.0,
+            end_hash: range.1,
+            created_ms,
+            closed_ms: None,
+            children: Vec::new(),
+            records: VecDeque::new(),
+            first_index: 1,
+            last_arrival_ms: created_ms,
+            meter: Meter::default(),
+        }
+    }
+
+    /// The shard id.
+    pub fn id(&self) -> String {
+        shard_id(self.index)
+    }
+
+    /// Index the next record will get.
+    pub fn next_index(&self) -> u64 {
+        self.first_index + self.records.len() as u64
+    }
+
+    /// Whether a split or merge closed it.
+    pub fn is_open(&self) -> bool {
+        self.closed_ms.is_none()
+    }
+
+    /// The sequence number of the record (or position) at `index` arriving at `arrival_ms`.
+    pub fn seq(&self, index: u64, arrival_ms: u64) -> String {
+        SeqParts {
+            shard_created_secs: self.created_ms / 1000,
+            shard_index: self.index,
+            index,
+            record_secs: arrival_ms / 1000,
+        }
+        .encode()
+    }
+
+    /// `SequenceNumberRange.StartingSequenceNumber`.
+    pub fn starting_sequence_number(&self) -> String {
+        self.seq(0, self.created_ms)
+    }
+
+    /// `SequenceNumberRange.EndingSequenceNumber`, for a closed shard.
+    pub fn ending_sequence_number(&self) -> Option<String> {
+        self.closed_ms.map(|at| self.seq(END_INDEX, at))
+    }
+
+    /// Index of the first record arriving at or after `ms` (or the next index).
+    pub fn index_at_time(&self, ms: u64) -> u64 {
+        let pos = self.records.partition_point(|r| r.arrival_ms < ms);
+        self.first_index + pos as u64
+    }
+
+    /// Drops records that arrived before `horizon_ms`.
+    pub fn trim(&mut self, horizon_ms: u64) {
+        while self.records.front().is_some_and(|r| r.arrival_ms < horizon_ms) {
+            self.records.pop_front();
+            self.first_index += 1;
+        }
+    }
+
+    /// Whether the shard is closed and its data is past retention (it is no longer listed).
+    pub fn is_expired(&self, horizon_ms: u64) -> bool {
+        self.closed_ms.is_some_and(|c| c < horizon_ms) && self.records.is_empty()
+    }
+}
+
+/// Capacity mode of a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Mode {
+    /// Shards managed by the user.
+    Provisioned,
+    /// Shards managed by AWS; no split, merge or UpdateShardCount.
+    OnDemand,
+}
+
+impl Mode {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Provisioned => "PROVISIONED",
+            Mode::OnDemand => "ON_DEMAND",
+        }
+    }
+}
+
+/// One stream.
+#[derive(Debug)]
+pub struct Stream {
+    /// Stream name.
+    pub name: String,
+    /// Creation time, epoch ms; also tells apart a stream from an earlier one of the same name.
+    pub created_ms: u64,
+    /// Capacity mode.
+    pub mode: Mode,
+    /// Retention in hours.
+    pub retention_hours: u32,
+    /// Every shard ever created, by index.
+    pub shards: Vec<Shard>,
+    /// Tags.
+    pub tags: BTreeMap<String, String>,
+    /// The stream is `CREATING` until then.
+    pub active_at_ms: u64,
+    /// The stream is `UPDATING` until then.
+    pub updating_until_ms: u64,
+    /// Set by DeleteStream: `DELETING` until this time, then gone.
+    pub deleted_until_ms: Option<u64>,
+}
+
+/// Stream status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Being created.
+    Creating,
+    /// Serving.
+    Active,
+    /// Resharding or changing settings; still serving.
+    Updating,
+    /// Being deleted.
+    Deleting,
+}
+
+impl Status {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Creating => "CREATING",
+            Status::Active => "ACTIVE",
+            Status::Updating => "UPDATING",
+            Status::Deleting => "DELETING",
+        }
+    }
+}
+
+impl Stream {
+    /// Status at `now_ms`.
+    pub fn status(&self, now_ms: u64) -> Status {
+        if self.deleted_until_ms.is_some() {
+            Status::Deleting
+        } else if now_ms < self.active_at_ms {
+            Status::Creating
+        } else if now_ms < self.updating_until_ms {
+            Status::Updating
+        } else {
+            Status::Active
+        }
+    }
+
+    /// Oldest arrival time still retained at `now_ms`.
+    pub fn horizon_ms(&self, now_ms: u64) -> u64 {
+        now_ms.saturating_sub(u64::from(self.retention_hours) * 3_600_000)
+    }
+
+    /// Open shards in hash-key order.
+    pub fn open_shards(&self) -> impl Iterator<Item = &Shard> {
+        self.shards.iter().filter(|s| s.is_open())
+    }
+
+    /// The open shard serving `hash_key`.
+    pub fn shard_for_hash(&self, hash_key: u128) -> Option<u32> {
+        self.open_shards()
+            .find(|s| s.start_hash <= hash_key && hash_key <= s.end_hash)
+            .map(|s| s.index)
+    }
+
+    fn add_shard(&mut self, range: (u128, u128), at_ms: u64, parents: (Option<u32>, Option<u32>)) -> u32 {
+        let index = self.shards.len() as u32;
+        let mut shard = Shard::new(index, range, at_ms);
+        shard.parent = parents.0;
+        shard.adjacent_parent = parents.1;
+        self.shards.push(shard);
+        for p in [parents.0, parents.1].into_iter().flatten() {
+            if let Some(parent) = self.shards.get_mut(p as usize) {
+                parent.children.push(index);
+            }
+        }
+        index
+    }
+
+    fn close(&mut self, index: u32, at_ms: u64) {
+        if let Some(s) = self.shards.get_mut(index as usize) {
+            s.closed_ms.get_or_insert(at_ms);
+        }
+    }
+
+    /// Splits an open shard at `new_start` (validated by the caller).
+    fn split(&mut self, index: u32, new_start: u128, at_ms: u64) {
+        let Some(parent) = self.shards.get(index as usize) else {
+            return;
+        };
+        let (s, e) = (parent.start_hash, parent.end_hash);
+        self.close(index, at_ms);
+        self.add_shard((s, new_start - 1), at_ms, (Some(index), None));
+        self.add_shard((new_start, e), at_ms, (Some(index), None));
+    }
+
+    /// Merges two adjacent open shards (validated by the caller).
+    fn merge(&mut self, index: u32, adjacent: u32, at_ms: u64) -> u32 {
+        let (Some(a), Some(b)) = (
+            self.shards.get(index as usize),
+            self.shards.get(adjacent as usize),
+        ) else {
+            return index;
+        };
+        let range = (a.start_hash.min(b.start_hash), a.end_hash.max(b.end_hash));
+        self.close(index, at_ms);
+        self.close(adjacent, at_ms);
+        self.add_shard(range, at_ms, (Some(index), Some(adjacent)))
+    }
+
+    /// Reaches `target` uniformly spread open shards through splits then merges, the way
+    /// UNIFORM_SCALING does (intermediate shards are created and closed at once).
+    fn update_shard_count(&mut self, target: u32, at_ms: u64) {
+        let targets = hash::uniform_ranges(target);
+        // 1. Split every open shard at each target boundary strictly inside it.
+        for &(t_start, _) in targets.iter().skip(1) {
+            let inside = self
+                .open_shards()
+                .find(|s| s.start_hash < t_start && t_start <= s.end_hash)
+                .map(|s| s.index);
+            if let Some(i) = inside {
+                self.split(i, t_start, at_ms);
+            }
+        }
+        // 2. Merge the pieces of each target range, left to right.
+        for &(t_start, t_end) in &targets {
+            loop {
+                let mut pieces: Vec<(u128, u32)> = self
+                    .open_shards()
+                    .filter(|s| s.start_hash >= t_start && s.end_hash <= t_end)
+                    .map(|s| (s.start_hash, s.index))
+                    .collect();
+                if pieces.len() < 2 {
+                    break;
+                }
+                pieces.sort_unstable();
+                self.merge(pieces[0].1, pieces[1].1, at_ms);
+            }
+        }
+    }
+}
+
+/// A change to the state, as journaled.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Event {
+    /// CreateStream.
+    CreateStream {
+        /// Name.
+        name: String,
+        /// Initial shard count.
+        shards: u32,
+        /// Capacity mode.
+        mode: Mode,
+        /// When.
+        at_ms: u64,
+        /// How long it stays CREATING.
+        delay_ms: u64,
+        /// Initial tags.
+        tags: BTreeMap<String, String>,
+    },
+    /// DeleteStream.
+    DeleteStream {
+        /// Name.
+        name: String,
+        /// When it is gone.
+        until_ms: u64,
+    },
+    /// SplitShard.
+    Split {
+        /// Stream.
+        name: String,
+        /// Shard to split.
+        shard: u32,
+        /// NewStartingHashKey, decimal.
+        new_start: String,
+        /// When.
+        at_ms: u64,
+        /// How long the stream stays UPDATING.
+        delay_ms: u64,
+    },
+    /// MergeShards.
+    Merge {
+        /// Stream.
+        name: String,
+        /// ShardToMerge.
+        shard: u32,
+        /// AdjacentShardToMerge.
+        adjacent: u32,
+        /// When.
+        at_ms: u64,
+        /// How long the stream stays UPDATING.
+        delay_ms: u64,
+    },
+    /// UpdateShardCount.
+    UpdateShardCount {
+        /// Stream.
+        name: String,
+        /// TargetShardCount.
+        target: u32,
+        /// When.
+        at_ms: u64,
+        /// How long the stream stays UPDATING.
+        delay_ms: u64,
+    },
+    /// Increase/DecreaseStreamRetentionPeriod.
+    Retention {
+        /// Stream.
+        name: String,
+        /// New retention.
+        hours: u32,
+        /// When.
+        at_ms: u64,
+        /// How long the stream stays UPDATING.
+        delay_ms: u64,
+    },
+    /// AddTagsToStream.
+    AddTags {
+        /// Stream.
+        name: String,
+        /// Tags to set.
+        tags: BTreeMap<String, String>,
+    },
+    /// RemoveTagsFromStream.
+    RemoveTags {
+        /// Stream.
+        name: String,
+        /// Keys to remove.
+        keys: Vec<String>,
+    },
+}
+
+/// One record to store: `(shard, arrival_ms, partition key, data)`.
+pub type NewRecord = (u32, u64, Box<str>, Box<[u8]>);
+
+/// A batch of records put into one stream (journaled in a compact binary form).
+#[derive(Debug)]
+pub struct PutBatch {
+    /// Stream.
+    pub name: String,
+    /// `(shard, arrival_ms, partition key, data)` in put order.
+    pub records: Vec<NewRecord>,
+}
+
+/// All streams of the engine (one account, one region).
+#[derive(Debug, Default)]
+pub struct State {
+    /// Streams by name.
+    pub streams: BTreeMap<String, Stream>,
+}
+
+impl State {
+    /// Applies a control event.
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::CreateStream {
+                name,
+                shards,
+                mode,
+                at_ms,
+                delay_ms,
+                tags,
+            } => {
+                let mut stream = Stream {
+                    name: name.clone(),
+                    created_ms: at_ms,
+                    mode,
+                    retention_hours: 24,
+                    shards: Vec::new(),
+                    tags,
+                    active_at_ms: at_ms + delay_ms,
+                    updating_until_ms: 0,
+                    deleted_until_ms: None,
+                };
+                for range in hash::uniform_ranges(shards) {
+                    stream.add_shard(range, at_ms, (None, None));
+                }
+                self.streams.insert(name, stream);
+            }
+            Event::DeleteStream { name, until_ms } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.deleted_until_ms = Some(until_ms);
+                }
+            }
+            Event::Split {
+                name,
+                shard,
+                new_start,
+                at_ms,
+                delay_ms,
+            } => {
+                if let (Some(s), Some(k)) = (self.streams.get_mut(&name), hash::parse_hash_key(&new_start)) {
+                    s.split(shard, k, at_ms);
+                    s.updating_until_ms = at_ms + delay_ms;
+                }
+            }
+            Event::Merge {
+                name,
+                shard,
+                adjacent,
+                at_ms,
+                delay_ms,
+            } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.merge(shard, adjacent, at_ms);
+                    s.updating_until_ms = at_ms + delay_ms;
+                }
+            }
+            Event::UpdateShardCount {
+                name,
+                target,
+                at_ms,
+                delay_ms,
+            } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.update_shard_count(target, at_ms);
+                    s.updating_until_ms = at_ms + delay_ms;
+                }
+            }
+            Event::Retention {
+                name,
+                hours,
+                at_ms,
+                delay_ms,
+            } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.retention_hours = hours;
+                    s.updating_until_ms = at_ms + delay_ms;
+                }
+            }
+            Event::AddTags { name, tags } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.tags.extend(tags);
+                }
+            }
+            Event::RemoveTags { name, keys } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    for k in keys {
+                        s.tags.remove(&k);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Appends a batch of records; returns each record's `(shard, index)` in order.
+    pub fn apply_put(&mut self, batch: PutBatch) -> Vec<(u32, u64, u64)> {
+        let Some(stream) = self.streams.get_mut(&batch.name) else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(batch.records.len());
+        for (shard, arrival_ms, partition_key, data) in batch.records {
+            let Some(s) = stream.shards.get_mut(shard as usize) else {
+                continue;
+            };
+            let arrival_ms = arrival_ms.max(s.last_arrival_ms);
+            s.last_arrival_ms = arrival_ms;
+            let index = s.next_index();
+            s.records.push_back(Record {
+                arrival_ms,
+                partition_key,
+                data,
+            });
+            out.push((shard, index, arrival_ms));
+        }
+        out
+    }
+
+    /// Removes streams whose deletion delay has passed.
+    pub fn purge_deleted(&mut self, now_ms: u64) {
+        self.streams
+            .retain(|_, s| s.deleted_until_ms.is_none_or(|until| now_ms < until));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state_with(shards: u32) -> State {
+        let mut st = State::default();
+        st.apply(Event::CreateStream {
+            name: "s".into(),
+            shards,
+            mode: Mode::Provisioned,
+            at_ms: 1_000_000,
+            delay_ms: 0,
+            tags: BTreeMap::new(),
+        });
+        st
+    }
+
+    fn open_ranges(st: &State) -> Vec<(u128, u128)> {
+        let mut r: Vec<_> = st.streams["s"]
+            .open_shards()
+            .map(|s| (s.start_hash, s.end_hash))
+            .collect();
+        r.sort_unstable();
+        r
+    }
+
+    #[test]
+    fn update_shard_count_reaches_uniform_layout() {
+        for (from, to) in [(3u32, 6u32), (4, 2), (3, 5), (5, 3), (1, 2), (2, 1), (6, 4)] {
+            let mut st = state_with(from);
+            st.apply(Event::UpdateShardCount {
+                name: "s".into(),
+                target: to,
+                at_ms: 2_000_000,
+                delay_ms: 0,
+            });
+            assert_eq!(open_ranges(&st), hash::uniform_ranges(to), "{from} -> {to}");
+            for s in &st.streams["s"].shards {
+                assert!(
+                    s.parent.is_some() || s.index < from,
+                    "lineage kept for {}",
+                    s.index
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn shard_ids_round_trip() {
+        assert_eq!(shard_id(7), "shardId-000000000007");
+        assert_eq!(parse_shard_id("shardId-000000000007"), Some(7));
+        assert_eq!(parse_shard_id("shard-7"), None);
+    }
+}
