@@ -10,4 +10,6 @@ mod kinesis_protocol;
 mod kinesis_records;
 mod kinesis_reshard;
 mod kinesis_streams;
+mod produce;
 mod serve;
+mod streams;
