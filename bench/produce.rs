@@ -39,8 +39,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .enable_all()
             .build()?;
         rt.block_on(async move {
-            let engine: Arc<Engine> = Engine::open(EngineConfig::default())
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let engine: Arc<Engine> =
+                Engine::open(EngineConfig::default()).map_err(|e| std::io::Error::other(e.to_string()))?;
             let (listener, addr) = engine::bind("127.0.0.1", 0).await?;
             let _ = addr_tx.send(addr);
             engine::run(listener, engine, async {
@@ -89,7 +89,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if let Some(e) = outcome.error {
             return Err(Box::<dyn std::error::Error>::from(e.to_string()));
         }
-        eprintln!("wall time including set-up of the run: {:.2} s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "wall time including set-up of the run: {:.2} s",
+            started.elapsed().as_secs_f64()
+        );
         Ok(outcome.summary)
     })?;
     let _ = stop_tx.send(());
