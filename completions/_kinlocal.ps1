@@ -30,6 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('delete-stream', 'delete-stream', [CompletionResultType]::ParameterValue, 'Delete a stream and wait until it is gone')
             [CompletionResult]::new('list-streams', 'list-streams', [CompletionResultType]::ParameterValue, 'List streams with their status, mode, shards and retention')
             [CompletionResult]::new('produce', 'produce', [CompletionResultType]::ParameterValue, 'Send records to a stream: random events, a template, or a replayed file')
+            [CompletionResult]::new('consume', 'consume', [CompletionResultType]::ParameterValue, 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for kinlocal')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -129,6 +130,45 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'kinlocal;consume' {
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The stream to consume (name or ARN); optional when the endpoint has exactly one')
+            [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'The stream to consume (name or ARN); optional when the endpoint has exactly one')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec ''python3 handler.py'')')
+            [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec ''python3 handler.py'')')
+            [CompletionResult]::new('--starting-position', '--starting-position', [CompletionResultType]::ParameterName, 'Where a shard with no checkpoint starts (StartingPosition)')
+            [CompletionResult]::new('--starting-position-timestamp', '--starting-position-timestamp', [CompletionResultType]::ParameterName, 'With --starting-position at-timestamp: Unix seconds or an RFC 3339 time')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Most records per invocation (BatchSize, 1-10000)')
+            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Most records per invocation (BatchSize, 1-10000)')
+            [CompletionResult]::new('--maximum-batching-window', '--maximum-batching-window', [CompletionResultType]::ParameterName, 'How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s)')
+            [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often each shard is polled when it has no backlog (200ms keeps a real stream under its 5 GetRecords/s per shard)')
+            [CompletionResult]::new('--maximum-retry-attempts', '--maximum-retry-attempts', [CompletionResultType]::ParameterName, 'Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000')
+            [CompletionResult]::new('--maximum-record-age', '--maximum-record-age', [CompletionResultType]::ParameterName, 'Discard records older than this (MaximumRecordAgeInSeconds): -1 is infinite, or 60s-7d')
+            [CompletionResult]::new('--on-failure', '--on-failure', [CompletionResultType]::ParameterName, 'Where discarded batches go: a directory (one JSON file each, with the records, like an S3 destination) or stream:NAME (the record on another stream, like SQS/SNS)')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Function timeout; the handler''s process group is killed after it (1s-900s like Lambda; shorter values are accepted locally)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Function timeout; the handler''s process group is killed after it (1s-900s like Lambda; shorter values are accepted locally)')
+            [CompletionResult]::new('--memory-size', '--memory-size', [CompletionResultType]::ParameterName, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE for the handler (MB, 128-10240)')
+            [CompletionResult]::new('--function-name', '--function-name', [CompletionResultType]::ParameterName, 'Function name in ARNs and AWS_LAMBDA_FUNCTION_NAME (default: the handler''s file name)')
+            [CompletionResult]::new('--role-arn', '--role-arn', [CompletionResultType]::ParameterName, 'Execution role ARN written as invokeIdentityArn (default: arn:aws:iam::ACCOUNT:role/lambda-role)')
+            [CompletionResult]::new('--account-id', '--account-id', [CompletionResultType]::ParameterName, 'Account id in ARNs (default: the stream ARN''s account)')
+            [CompletionResult]::new('--app', '--app', [CompletionResultType]::ParameterName, 'Lease table (KCL application) name holding the checkpoints (default: kinlocal-STREAM-FUNCTION)')
+            [CompletionResult]::new('--until-idle', '--until-idle', [CompletionResultType]::ParameterName, 'Exit once every shard is drained and nothing new arrived for DURATION')
+            [CompletionResult]::new('--max-records', '--max-records', [CompletionResultType]::ParameterName, 'Stop after N records were delivered')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)')
+            [CompletionResult]::new('--maximum-record-age-unchecked', '--maximum-record-age-unchecked', [CompletionResultType]::ParameterName, 'Test only: lift the 60 s minimum of --maximum-record-age (AWS rejects such values)')
+            [CompletionResult]::new('--bisect-batch-on-function-error', '--bisect-batch-on-function-error', [CompletionResultType]::ParameterName, 'Split a failing batch in two and retry each half (BisectBatchOnFunctionError)')
+            [CompletionResult]::new('--report-batch-item-failures', '--report-batch-item-failures', [CompletionResultType]::ParameterName, 'Read the return value as a partial batch response (FunctionResponseTypes: ReportBatchItemFailures)')
+            [CompletionResult]::new('--reset', '--reset', [CompletionResultType]::ParameterName, 'Forget the checkpoints and start again from --starting-position')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON object per batch (and a summary) on stdout')
+            [CompletionResult]::new('--aws', '--aws', [CompletionResultType]::ParameterName, 'Talk to real AWS (standard credential chain). Never done without this flag')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'kinlocal;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -142,6 +182,7 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('delete-stream', 'delete-stream', [CompletionResultType]::ParameterValue, 'Delete a stream and wait until it is gone')
             [CompletionResult]::new('list-streams', 'list-streams', [CompletionResultType]::ParameterValue, 'List streams with their status, mode, shards and retention')
             [CompletionResult]::new('produce', 'produce', [CompletionResultType]::ParameterValue, 'Send records to a stream: random events, a template, or a replayed file')
+            [CompletionResult]::new('consume', 'consume', [CompletionResultType]::ParameterValue, 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for kinlocal')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -159,6 +200,9 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             break
         }
         'kinlocal;help;produce' {
+            break
+        }
+        'kinlocal;help;consume' {
             break
         }
         'kinlocal;help;completions' {

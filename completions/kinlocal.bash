@@ -19,6 +19,9 @@ _kinlocal() {
             kinlocal,completions)
                 cmd="kinlocal__subcmd__completions"
                 ;;
+            kinlocal,consume)
+                cmd="kinlocal__subcmd__consume"
+                ;;
             kinlocal,create-stream)
                 cmd="kinlocal__subcmd__create__subcmd__stream"
                 ;;
@@ -39,6 +42,9 @@ _kinlocal() {
                 ;;
             kinlocal__subcmd__help,completions)
                 cmd="kinlocal__subcmd__help__subcmd__completions"
+                ;;
+            kinlocal__subcmd__help,consume)
+                cmd="kinlocal__subcmd__help__subcmd__consume"
                 ;;
             kinlocal__subcmd__help,create-stream)
                 cmd="kinlocal__subcmd__help__subcmd__create__subcmd__stream"
@@ -65,7 +71,7 @@ _kinlocal() {
 
     case "${cmd}" in
         kinlocal)
-            opts="-h -V --help --version serve create-stream delete-stream list-streams produce completions help"
+            opts="-h -V --help --version serve create-stream delete-stream list-streams produce consume completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -85,6 +91,124 @@ _kinlocal() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kinlocal__subcmd__consume)
+            opts="-s -e -b -t -h -V --stream --exec --starting-position --starting-position-timestamp --batch-size --maximum-batching-window --poll-interval --maximum-retry-attempts --maximum-record-age --maximum-record-age-unchecked --bisect-batch-on-function-error --report-batch-item-failures --on-failure --timeout --memory-size --function-name --role-arn --account-id --app --reset --until-idle --max-records --json --endpoint-url --aws --profile --region --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --stream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --starting-position)
+                    COMPREPLY=($(compgen -W "trim-horizon latest at-timestamp" -- "${cur}"))
+                    return 0
+                    ;;
+                --starting-position-timestamp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -b)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --maximum-batching-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --poll-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --maximum-retry-attempts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --maximum-record-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-failure)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --memory-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --function-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --role-arn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --app)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --until-idle)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-records)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -161,7 +285,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__help)
-            opts="serve create-stream delete-stream list-streams produce completions help"
+            opts="serve create-stream delete-stream list-streams produce consume completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -175,6 +299,20 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kinlocal__subcmd__help__subcmd__consume)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

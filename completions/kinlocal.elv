@@ -27,6 +27,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand delete-stream 'Delete a stream and wait until it is gone'
             cand list-streams 'List streams with their status, mode, shards and retention'
             cand produce 'Send records to a stream: random events, a template, or a replayed file'
+            cand consume 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
             cand completions 'Print shell completions for kinlocal'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -120,6 +121,44 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'kinlocal;consume'= {
+            cand -s 'The stream to consume (name or ARN); optional when the endpoint has exactly one'
+            cand --stream 'The stream to consume (name or ARN); optional when the endpoint has exactly one'
+            cand -e 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec ''python3 handler.py'')'
+            cand --exec 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec ''python3 handler.py'')'
+            cand --starting-position 'Where a shard with no checkpoint starts (StartingPosition)'
+            cand --starting-position-timestamp 'With --starting-position at-timestamp: Unix seconds or an RFC 3339 time'
+            cand -b 'Most records per invocation (BatchSize, 1-10000)'
+            cand --batch-size 'Most records per invocation (BatchSize, 1-10000)'
+            cand --maximum-batching-window 'How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s)'
+            cand --poll-interval 'How often each shard is polled when it has no backlog (200ms keeps a real stream under its 5 GetRecords/s per shard)'
+            cand --maximum-retry-attempts 'Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000'
+            cand --maximum-record-age 'Discard records older than this (MaximumRecordAgeInSeconds): -1 is infinite, or 60s-7d'
+            cand --on-failure 'Where discarded batches go: a directory (one JSON file each, with the records, like an S3 destination) or stream:NAME (the record on another stream, like SQS/SNS)'
+            cand -t 'Function timeout; the handler''s process group is killed after it (1s-900s like Lambda; shorter values are accepted locally)'
+            cand --timeout 'Function timeout; the handler''s process group is killed after it (1s-900s like Lambda; shorter values are accepted locally)'
+            cand --memory-size 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE for the handler (MB, 128-10240)'
+            cand --function-name 'Function name in ARNs and AWS_LAMBDA_FUNCTION_NAME (default: the handler''s file name)'
+            cand --role-arn 'Execution role ARN written as invokeIdentityArn (default: arn:aws:iam::ACCOUNT:role/lambda-role)'
+            cand --account-id 'Account id in ARNs (default: the stream ARN''s account)'
+            cand --app 'Lease table (KCL application) name holding the checkpoints (default: kinlocal-STREAM-FUNCTION)'
+            cand --until-idle 'Exit once every shard is drained and nothing new arrived for DURATION'
+            cand --max-records 'Stop after N records were delivered'
+            cand --endpoint-url 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`'
+            cand --profile 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)'
+            cand --region 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)'
+            cand --state-dir 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)'
+            cand --maximum-record-age-unchecked 'Test only: lift the 60 s minimum of --maximum-record-age (AWS rejects such values)'
+            cand --bisect-batch-on-function-error 'Split a failing batch in two and retry each half (BisectBatchOnFunctionError)'
+            cand --report-batch-item-failures 'Read the return value as a partial batch response (FunctionResponseTypes: ReportBatchItemFailures)'
+            cand --reset 'Forget the checkpoints and start again from --starting-position'
+            cand --json 'One JSON object per batch (and a summary) on stdout'
+            cand --aws 'Talk to real AWS (standard credential chain). Never done without this flag'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'kinlocal;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -132,6 +171,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand delete-stream 'Delete a stream and wait until it is gone'
             cand list-streams 'List streams with their status, mode, shards and retention'
             cand produce 'Send records to a stream: random events, a template, or a replayed file'
+            cand consume 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
             cand completions 'Print shell completions for kinlocal'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -144,6 +184,8 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
         &'kinlocal;help;list-streams'= {
         }
         &'kinlocal;help;produce'= {
+        }
+        &'kinlocal;help;consume'= {
         }
         &'kinlocal;help;completions'= {
         }

@@ -31,6 +31,7 @@ complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "create-stream" -d
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "delete-stream" -d 'Delete a stream and wait until it is gone'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "completions" -d 'Print shell completions for kinlocal'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l host -d 'Address to bind. Loopback unless you ask otherwise' -r
@@ -95,12 +96,45 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l json -d 'P
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s s -l stream -d 'The stream to consume (name or ARN); optional when the endpoint has exactly one' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s e -l exec -d 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec \'python3 handler.py\')' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l starting-position -d 'Where a shard with no checkpoint starts (StartingPosition)' -r -f -a "trim-horizon\t'The oldest record still in the stream (TRIM_HORIZON)'
+latest\t'Only records put after the consumer started (LATEST)'
+at-timestamp\t'Records that arrived at or after --starting-position-timestamp (AT_TIMESTAMP)'"
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l starting-position-timestamp -d 'With --starting-position at-timestamp: Unix seconds or an RFC 3339 time' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s b -l batch-size -d 'Most records per invocation (BatchSize, 1-10000)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-batching-window -d 'How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l poll-interval -d 'How often each shard is polled when it has no backlog (200ms keeps a real stream under its 5 GetRecords/s per shard)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-retry-attempts -d 'Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-record-age -d 'Discard records older than this (MaximumRecordAgeInSeconds): -1 is infinite, or 60s-7d' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l on-failure -d 'Where discarded batches go: a directory (one JSON file each, with the records, like an S3 destination) or stream:NAME (the record on another stream, like SQS/SNS)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s t -l timeout -d 'Function timeout; the handler\'s process group is killed after it (1s-900s like Lambda; shorter values are accepted locally)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l memory-size -d 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE for the handler (MB, 128-10240)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l function-name -d 'Function name in ARNs and AWS_LAMBDA_FUNCTION_NAME (default: the handler\'s file name)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l role-arn -d 'Execution role ARN written as invokeIdentityArn (default: arn:aws:iam::ACCOUNT:role/lambda-role)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l account-id -d 'Account id in ARNs (default: the stream ARN\'s account)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l app -d 'Lease table (KCL application) name holding the checkpoints (default: kinlocal-STREAM-FUNCTION)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l until-idle -d 'Exit once every shard is drained and nothing new arrived for DURATION' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l max-records -d 'Stop after N records were delivered' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l region -d 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-record-age-unchecked -d 'Test only: lift the 60 s minimum of --maximum-record-age (AWS rejects such values)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l bisect-batch-on-function-error -d 'Split a failing batch in two and retry each half (BisectBatchOnFunctionError)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l report-batch-item-failures -d 'Read the return value as a partial batch response (FunctionResponseTypes: ReportBatchItemFailures)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l reset -d 'Forget the checkpoints and start again from --starting-position'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l json -d 'One JSON object per batch (and a summary) on stdout'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce completions help" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce completions help" -f -a "create-stream" -d 'Create a stream (default \'kinlocal\') and wait until it is ACTIVE; an existing stream of the same shape is fine'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce completions help" -f -a "delete-stream" -d 'Delete a stream and wait until it is gone'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce completions help" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce completions help" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce completions help" -f -a "completions" -d 'Print shell completions for kinlocal'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume completions help" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume completions help" -f -a "create-stream" -d 'Create a stream (default \'kinlocal\') and wait until it is ACTIVE; an existing stream of the same shape is fine'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume completions help" -f -a "delete-stream" -d 'Delete a stream and wait until it is gone'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume completions help" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume completions help" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume completions help" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume completions help" -f -a "completions" -d 'Print shell completions for kinlocal'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

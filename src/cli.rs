@@ -1,11 +1,13 @@
 //! The clap tree: every subcommand and flag, defined once with its doc, default, range and
 //! environment variable. Each subcommand's arguments live in `cli/<subcommand>.rs`.
 
+mod consume;
 mod endpoint;
 mod produce;
 mod serve;
 mod streams;
 
+pub use consume::{ConsumeArgs, StartingPositionArg};
 pub use endpoint::EndpointArgs;
 pub use produce::ProduceArgs;
 pub use serve::ServeArgs;
@@ -43,6 +45,9 @@ pub enum Command {
     ListStreams(ListStreamsArgs),
     /// Send records to a stream: random events, a template, or a replayed file.
     Produce(ProduceArgs),
+    /// Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping).
+    #[command(args_override_self = true)]
+    Consume(Box<ConsumeArgs>),
     /// Print shell completions for kinlocal.
     Completions {
         /// The shell to generate completions for.

@@ -6,6 +6,8 @@
 //! - [`commands`]: one module per subcommand, thin: resolve arguments, call the domain, print.
 //! - [`endpoint`]: which endpoint to talk to (flag > env > `up` state > `--aws`); SDK clients.
 //! - [`engine`]: the embedded Kinesis + DynamoDB server (`kinlocal serve`).
+//! - [`esm`]: the event source mapping (`kinlocal consume`): shard readers, batches, the
+//!   exact Lambda event, the handler invoker, retries and checkpoints.
 //! - [`exit`]: the exit-code contract shared by every subcommand.
 //! - [`producer`]: `produce`: record generation (random, template, replay) and the PutRecords sender.
 //! - [`streams`]: `create-stream`, `delete-stream`, `list-streams`: idempotent create, waits.
@@ -14,6 +16,7 @@ pub mod cli;
 pub mod commands;
 pub mod endpoint;
 pub mod engine;
+pub mod esm;
 pub mod exit;
 pub mod producer;
 pub mod streams;

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each is thin: resolve arguments, call the domain, print.
 
 mod completions;
+mod consume;
 mod create_stream;
 mod delete_stream;
 mod list_streams;
@@ -13,6 +14,7 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Consume(args) => consume::run(*args),
         Command::Completions { shell } => completions::run(shell),
         Command::CreateStream(args) => create_stream::run(args),
         Command::DeleteStream(args) => delete_stream::run(args),

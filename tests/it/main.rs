@@ -5,6 +5,11 @@ mod peers;
 mod support;
 
 mod cli_completions;
+mod consume;
+mod consume_failures;
+mod consume_reshard;
+mod dynamodb;
+mod dynamodb_diff;
 mod kinesis_diff;
 mod kinesis_protocol;
 mod kinesis_records;

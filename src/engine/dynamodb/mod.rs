@@ -1,27 +1,293 @@
-//! DynamoDB on the engine's port: the subset a lease table needs.
+//! DynamoDB on the engine's port: the store (tables under one lock, journaled) and the
+//! dispatch of `DynamoDB_20120810.<Op>` to the operations.
+//!
+//! Submodules, one concern each: `number` and `value` (attribute values), `expr` (expression
+//! language), `legacy` (Expected / AttributeUpdates / KeyConditions), `params` (shared request
+//! rules), `tables` (table schema and table operations), `items` (single-item operations),
+//! `query` (Query and Scan), `persist` (the journal).
 
-use std::sync::Arc;
+pub mod expr;
+pub mod items;
+pub mod legacy;
+pub mod number;
+pub mod params;
+pub mod persist;
+pub mod query;
+pub mod tables;
+pub mod value;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Deserialize;
+use serde_json::{json, Value as Json};
 
 use super::codec::{Reply, Request};
 use super::error::ApiError;
+use super::journal::Journal;
 use super::{EngineConfig, EngineError};
+use persist::{Entry, Log};
+use tables::{Key, Table};
+use value::Item;
+
+/// Every table, and the journal their changes go to.
+#[derive(Debug)]
+pub struct Store {
+    /// Tables by name (sorted, as ListTables answers).
+    pub tables: BTreeMap<String, Table>,
+    /// Where changes are journaled.
+    pub log: Log,
+}
+
+impl Store {
+    /// A table that exists and is ACTIVE; item operations on anything else are "not found".
+    pub fn active_table(&self, name: &str, config: &EngineConfig) -> Result<&Table, ApiError> {
+        match self.tables.get(name) {
+            Some(t) if t.is_active(config) => Ok(t),
+            _ => Err(tables::not_found(name, false)),
+        }
+    }
+
+    fn journal(&mut self, entry: &Entry) -> Result<(), ApiError> {
+        self.log.append(entry).map_err(|e| {
+            ApiError::internal(
+                "InternalServerError",
+                format!("Could not journal the change: {e}"),
+            )
+        })
+    }
+
+    /// Journals, then stores, a new image of one item; returns the image it replaced.
+    pub fn write_put(&mut self, table: &str, key: Key, item: Item) -> Result<Option<Item>, ApiError> {
+        self.journal(&Entry::put(table, &item))?;
+        let old = match self.tables.get_mut(table) {
+            Some(t) => t.put(key, item),
+            None => return Err(tables::not_found(table, false)),
+        };
+        self.log.maybe_compact(&self.tables);
+        Ok(old)
+    }
+
+    /// Journals, then applies, the deletion of one item; returns the deleted item.
+    pub fn write_delete(
+        &mut self,
+        table: &str,
+        key: &Key,
+        key_item: &Item,
+    ) -> Result<Option<Item>, ApiError> {
+        self.journal(&Entry::delete(table, key_item))?;
+        let old = match self.tables.get_mut(table) {
+            Some(t) => t.remove(key),
+            None => return Err(tables::not_found(table, false)),
+        };
+        self.log.maybe_compact(&self.tables);
+        Ok(old)
+    }
+}
 
 /// The DynamoDB side of the engine.
 pub struct DynamoDb {
-    _config: Arc<EngineConfig>,
+    config: Arc<EngineConfig>,
+    store: Mutex<Store>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct TableNameInput {
+    table_name: Option<String>,
 }
 
 impl DynamoDb {
     /// Opens the DynamoDB store (replaying its journal when a data directory is set).
     pub fn open(config: Arc<EngineConfig>) -> Result<Self, EngineError> {
-        Ok(Self { _config: config })
+        let mut tables = BTreeMap::new();
+        let log = match &config.data_dir {
+            None => Log {
+                journal: Journal::memory(),
+                entries: 0,
+            },
+            Some(dir) => {
+                let path = dir.join("dynamodb.journal");
+                let (journal, entries) = Journal::open(&path).map_err(|source| EngineError::DataDir {
+                    path: path.clone(),
+                    source,
+                })?;
+                for (i, e) in entries.iter().enumerate() {
+                    persist::replay(&mut tables, e).map_err(|detail| EngineError::Corrupt {
+                        path: path.clone(),
+                        detail: format!("entry {i}: {detail}"),
+                    })?;
+                }
+                let mut log = Log {
+                    journal,
+                    entries: entries.len(),
+                };
+                log.maybe_compact(&tables);
+                log
+            }
+        };
+        Ok(Self {
+            config,
+            store: Mutex::new(Store { tables, log }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave a half-applied change (changes are
+        // applied after journaling, in one step), so a poisoned lock is still usable.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Runs one DynamoDB operation.
-    pub fn handle(&self, op: &str, _req: &Request<'_>) -> Result<Reply, ApiError> {
-        Err(ApiError::new(
-            "UnknownOperationException",
-            format!("Operation {op} is not supported yet"),
-        ))
+    pub fn handle(&self, op: &str, req: &Request<'_>) -> Result<Reply, ApiError> {
+        let config = &*self.config;
+        let out: Json = match op {
+            "CreateTable" => {
+                let meta = tables::validate_create(req.parse()?)?;
+                let mut store = self.lock();
+                if store.tables.contains_key(&meta.name) {
+                    return Err(ApiError::in_use(format!("Table already exists: {}", meta.name)));
+                }
+                store.journal(&Entry::CreateTable(meta.clone()))?;
+                let table = Table::new(meta);
+                let desc = table.describe(
+                    config,
+                    Some(if config.create_table_delay.is_zero() {
+                        "ACTIVE"
+                    } else {
+                        "CREATING"
+                    }),
+                );
+                store.tables.insert(table.meta.name.clone(), table);
+                json!({ "TableDescription": desc })
+            }
+            "DescribeTable" => {
+                let input: TableNameInput = req.parse()?;
+                let name = tables::check_table_name(input.table_name.as_deref())?;
+                let store = self.lock();
+                let table = store
+                    .tables
+                    .get(&name)
+                    .ok_or_else(|| tables::not_found(&name, true))?;
+                json!({ "Table": table.describe(config, None) })
+            }
+            "DeleteTable" => {
+                let input: TableNameInput = req.parse()?;
+                let name = tables::check_table_name(input.table_name.as_deref())?;
+                let mut store = self.lock();
+                let desc = match store.tables.get(&name) {
+                    Some(t) if t.is_active(config) => t.describe(config, Some("DELETING")),
+                    Some(_) => {
+                        return Err(ApiError::in_use(format!(
+                        "Attempt to change a resource which is still in use: Table is being created: {name}"
+                    )))
+                    }
+                    None => return Err(tables::not_found(&name, true)),
+                };
+                store.journal(&Entry::DeleteTable(name.clone()))?;
+                store.tables.remove(&name);
+                json!({ "TableDescription": desc })
+            }
+            "ListTables" => {
+                let input: tables::ListTablesInput = req.parse()?;
+                let store = self.lock();
+                tables::list(store.tables.keys(), &input)?
+            }
+            "PutItem" => items::put_item(&mut self.lock(), config, req.parse()?)?,
+            "UpdateItem" => items::update_item(&mut self.lock(), config, req.parse()?)?,
+            "DeleteItem" => items::delete_item(&mut self.lock(), config, req.parse()?)?,
+            "GetItem" => items::get_item(&self.lock(), config, req.parse()?)?,
+            "Query" => query::read(&self.lock(), config, req.parse()?, true)?,
+            "Scan" => query::read(&self.lock(), config, req.parse()?, false)?,
+            "DescribeTimeToLive" => {
+                let input: TableNameInput = req.parse()?;
+                let name = tables::check_table_name(input.table_name.as_deref())?;
+                if !self.lock().tables.contains_key(&name) {
+                    return Err(tables::not_found(&name, true));
+                }
+                json!({ "TimeToLiveDescription": { "TimeToLiveStatus": "DISABLED" } })
+            }
+            _ => {
+                return Err(ApiError::new(
+                    "UnknownOperationException",
+                    format!("Operation {op} is not supported by kinlocal's DynamoDB"),
+                ))
+            }
+        };
+        req.reply(&out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::codec::Format;
+
+    fn call(db: &DynamoDb, op: &str, body: Json) -> Result<Json, ApiError> {
+        let bytes = serde_json::to_vec(&body).map_err(|e| ApiError::serialization(e.to_string()))?;
+        let req = Request {
+            format: Format::Json10,
+            body: &bytes,
+        };
+        let reply = db.handle(op, &req)?;
+        serde_json::from_slice(&reply.0).map_err(|e| ApiError::serialization(e.to_string()))
+    }
+
+    #[test]
+    fn journal_replays_and_compacts_rewritten_items() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = Arc::new(EngineConfig {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..EngineConfig::default()
+        });
+        {
+            let db = DynamoDb::open(config.clone()).expect("open");
+            call(
+                &db,
+                "CreateTable",
+                json!({"TableName": "leases", "BillingMode": "PAY_PER_REQUEST",
+                       "KeySchema": [{"AttributeName": "leaseKey", "KeyType": "HASH"}],
+                       "AttributeDefinitions": [{"AttributeName": "leaseKey", "AttributeType": "S"}]}),
+            )
+            .expect("create");
+            // A checkpoint rewritten many times: the journal must not grow without bound.
+            for i in 0..10_050 {
+                call(
+                    &db,
+                    "PutItem",
+                    json!({"TableName": "leases", "Item": {"leaseKey": {"S": "shard-0"}, "checkpoint": {"N": i.to_string()}}}),
+                )
+                .expect("put");
+            }
+            let entries = db.lock().log.entries;
+            assert!(entries < 1_000, "compacted, {entries} entries left");
+        }
+        let db = DynamoDb::open(config).expect("reopen");
+        let got = call(
+            &db,
+            "GetItem",
+            json!({"TableName": "leases", "Key": {"leaseKey": {"S": "shard-0"}}}),
+        )
+        .expect("get");
+        assert_eq!(got["Item"]["checkpoint"], json!({"N": "10049"}));
+    }
+
+    #[test]
+    fn unknown_operations_and_bad_bodies_are_errors() {
+        let db = DynamoDb::open(Arc::new(EngineConfig::default())).expect("open");
+        assert_eq!(
+            call(&db, "TransactWriteItems", json!({}))
+                .expect_err("unknown")
+                .code,
+            "UnknownOperationException"
+        );
+        let req = Request {
+            format: Format::Json10,
+            body: b"[1,2",
+        };
+        assert_eq!(
+            db.handle("PutItem", &req).err().map(|e| e.code),
+            Some("SerializationException")
+        );
     }
 }

@@ -1,0 +1,111 @@
+//! Arguments of `kinlocal consume`: Lambda's event source mapping parameters as flags
+//! (kebab-case of the ESM parameter names), durations written the human way.
+
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+
+use super::EndpointArgs;
+use crate::esm::config;
+
+/// Where a shard without a checkpoint starts (`StartingPosition`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StartingPositionArg {
+    /// The oldest record still in the stream (TRIM_HORIZON).
+    TrimHorizon,
+    /// Only records put after the consumer started (LATEST).
+    Latest,
+    /// Records that arrived at or after --starting-position-timestamp (AT_TIMESTAMP).
+    AtTimestamp,
+}
+
+/// `kinlocal consume`: run an executable as a Lambda function mapped to a Kinesis stream.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The handler reads the batch (Lambda's exact Kinesis event JSON) on stdin; exit 0 \
+is success. Its return value is stdout (or the last stdout line if it is JSON). \
+Exit codes: 0 all delivered, 2 bad input, 3 some records went to --on-failure, 1 other failures."
+)]
+pub struct ConsumeArgs {
+    /// The stream to consume (name or ARN); optional when the endpoint has exactly one.
+    #[arg(long, short = 's', value_name = "NAME")]
+    pub stream: Option<String>,
+    /// The handler command line, split with shell quoting rules but never run through a shell
+    /// (e.g. --exec 'python3 handler.py').
+    #[arg(long, short = 'e', value_name = "COMMAND")]
+    pub exec: String,
+    /// Arguments appended to the --exec command line.
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Where a shard with no checkpoint starts (StartingPosition).
+    #[arg(long, value_enum, default_value_t = StartingPositionArg::TrimHorizon)]
+    pub starting_position: StartingPositionArg,
+    /// With --starting-position at-timestamp: Unix seconds or an RFC 3339 time.
+    #[arg(long, value_name = "TIME", value_parser = config::parse_timestamp)]
+    pub starting_position_timestamp: Option<i64>,
+    /// Most records per invocation (BatchSize, 1-10000).
+    #[arg(long, short = 'b', default_value_t = 100, value_name = "N")]
+    pub batch_size: usize,
+    /// How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s).
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = config::parse_duration)]
+    pub maximum_batching_window: Duration,
+    /// How often each shard is polled when it has no backlog (200ms keeps a real stream under
+    /// its 5 GetRecords/s per shard).
+    #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = config::parse_duration)]
+    pub poll_interval: Duration,
+    /// Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000.
+    #[arg(long, default_value = "-1", value_name = "N", allow_hyphen_values = true, value_parser = config::parse_retry_attempts)]
+    pub maximum_retry_attempts: config::OrInfinite<u32>,
+    /// Discard records older than this (MaximumRecordAgeInSeconds): -1 is infinite, or 60s-7d.
+    #[arg(long, default_value = "-1", value_name = "AGE", allow_hyphen_values = true, value_parser = config::parse_optional_duration)]
+    pub maximum_record_age: config::OrInfinite<Duration>,
+    /// Test only: lift the 60 s minimum of --maximum-record-age (AWS rejects such values).
+    #[arg(long, hide = true)]
+    pub maximum_record_age_unchecked: bool,
+    /// Split a failing batch in two and retry each half (BisectBatchOnFunctionError).
+    #[arg(long)]
+    pub bisect_batch_on_function_error: bool,
+    /// Read the return value as a partial batch response (FunctionResponseTypes:
+    /// ReportBatchItemFailures).
+    #[arg(long)]
+    pub report_batch_item_failures: bool,
+    /// Where discarded batches go: a directory (one JSON file each, with the records, like an
+    /// S3 destination) or stream:NAME (the record on another stream, like SQS/SNS).
+    #[arg(long, value_name = "DEST", value_parser = config::DestinationSpec::parse)]
+    pub on_failure: Option<config::DestinationSpec>,
+    /// Function timeout; the handler's process group is killed after it (1s-900s like Lambda;
+    /// shorter values are accepted locally).
+    #[arg(long, short = 't', default_value = "3s", value_name = "DURATION", value_parser = config::parse_duration)]
+    pub timeout: Duration,
+    /// AWS_LAMBDA_FUNCTION_MEMORY_SIZE for the handler (MB, 128-10240).
+    #[arg(long, default_value_t = 128, value_name = "MB")]
+    pub memory_size: u32,
+    /// Function name in ARNs and AWS_LAMBDA_FUNCTION_NAME (default: the handler's file name).
+    #[arg(long, value_name = "NAME")]
+    pub function_name: Option<String>,
+    /// Execution role ARN written as invokeIdentityArn (default: arn:aws:iam::ACCOUNT:role/lambda-role).
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// Account id in ARNs (default: the stream ARN's account).
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+    /// Lease table (KCL application) name holding the checkpoints (default:
+    /// kinlocal-STREAM-FUNCTION).
+    #[arg(long, value_name = "NAME")]
+    pub app: Option<String>,
+    /// Forget the checkpoints and start again from --starting-position.
+    #[arg(long)]
+    pub reset: bool,
+    /// Exit once every shard is drained and nothing new arrived for DURATION.
+    #[arg(long, value_name = "DURATION", value_parser = config::parse_duration)]
+    pub until_idle: Option<Duration>,
+    /// Stop after N records were delivered.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_records: Option<u64>,
+    /// One JSON object per batch (and a summary) on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Where to talk to.
+    #[command(flatten)]
+    pub endpoint: EndpointArgs,
+}

@@ -1,0 +1,255 @@
+//! Request parameters shared by the item operations: expression placeholders, the
+//! expression-versus-legacy rules, ReturnValues and ConsumedCapacity.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Map, Value as Json};
+
+use super::expr::parser::{parse_condition, parse_projection, parse_update};
+use super::expr::{Action, Cond, Path, Placeholders};
+use super::value::{item_from_json, Item, Value};
+use crate::engine::error::{constraint, not_null, ApiError};
+
+fn validation(msg: impl Into<String>) -> ApiError {
+    ApiError::new("ValidationException", msg)
+}
+
+/// Builds the placeholder tables, checking keys and values as DynamoDB does.
+pub fn placeholders(
+    names: Option<&BTreeMap<String, String>>,
+    values: Option<&Map<String, Json>>,
+) -> Result<Placeholders, ApiError> {
+    let mut ph = Placeholders::default();
+    let valid_key = |k: &str, sigil: char| {
+        k.strip_prefix(sigil).is_some_and(|rest| {
+            !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        })
+    };
+    if let Some(names) = names {
+        if names.is_empty() {
+            return Err(validation("ExpressionAttributeNames must not be empty"));
+        }
+        for (k, v) in names {
+            if !valid_key(k, '#') {
+                return Err(validation(format!(
+                    "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{k}\""
+                )));
+            }
+            ph.names.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(values) = values {
+        if values.is_empty() {
+            return Err(validation("ExpressionAttributeValues must not be empty"));
+        }
+        for k in values.keys() {
+            if !valid_key(k, ':') {
+                return Err(validation(format!(
+                    "ExpressionAttributeValues contains invalid key: Syntax error; key: \"{k}\""
+                )));
+            }
+        }
+        for (k, v) in values {
+            let v = Value::from_json(v).map_err(|e| match e {
+                super::value::AttrError::Validation(m) => validation(format!(
+                    "ExpressionAttributeValues contains invalid value: {m} for key {k}"
+                )),
+                other => other.into(),
+            })?;
+            ph.values.insert(k.clone(), v);
+        }
+    }
+    Ok(ph)
+}
+
+/// DynamoDB's rules on mixing expression and legacy parameters.
+///
+/// `exprs` and `legacy` list each parameter's name and whether the request set it; the value
+/// expressions are the expression parameters that may use `:values` (all but projection).
+pub fn check_mix(
+    exprs: &[(&str, bool)],
+    legacy: &[(&str, bool)],
+    has_names: bool,
+    has_values: bool,
+) -> Result<(), ApiError> {
+    let used_exprs: Vec<&str> = exprs.iter().filter(|e| e.1).map(|e| e.0).collect();
+    let used_legacy: Vec<&str> = legacy.iter().filter(|e| e.1).map(|e| e.0).collect();
+    if !used_exprs.is_empty() && !used_legacy.is_empty() {
+        return Err(validation(format!(
+            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
+            used_legacy.join(", "),
+            used_exprs.join(", ")
+        )));
+    }
+    if has_names && used_exprs.is_empty() {
+        return Err(validation(
+            "ExpressionAttributeNames can only be specified when using expressions",
+        ));
+    }
+    let value_exprs: Vec<&str> = exprs
+        .iter()
+        .map(|e| e.0)
+        .filter(|n| *n != "ProjectionExpression")
+        .collect();
+    if has_values && !value_exprs.is_empty() && !exprs.iter().any(|e| e.1 && e.0 != "ProjectionExpression") {
+        let verb = if value_exprs.len() > 1 { "are" } else { "is" };
+        return Err(validation(format!(
+            "ExpressionAttributeValues can only be specified when using expressions: {} {verb} null",
+            value_exprs.join(" and ")
+        )));
+    }
+    Ok(())
+}
+
+/// Parses a condition-like expression, prefixing errors with `Invalid <kind>: `.
+pub fn condition(kind: &str, src: Option<&str>, ph: &mut Placeholders) -> Result<Option<Cond>, ApiError> {
+    src.map(|s| parse_condition(s, ph).map_err(|e| validation(format!("Invalid {kind}: {e}"))))
+        .transpose()
+}
+
+/// Parses an UpdateExpression.
+pub fn update(src: Option<&str>, ph: &mut Placeholders) -> Result<Option<Vec<Action>>, ApiError> {
+    src.map(|s| parse_update(s, ph).map_err(|e| validation(format!("Invalid UpdateExpression: {e}"))))
+        .transpose()
+}
+
+/// Parses a ProjectionExpression.
+pub fn projection(src: Option<&str>, ph: &mut Placeholders) -> Result<Option<Vec<Path>>, ApiError> {
+    src.map(|s| parse_projection(s, ph).map_err(|e| validation(format!("Invalid ProjectionExpression: {e}"))))
+        .transpose()
+}
+
+/// Fails when a placeholder went unused.
+pub fn check_unused(ph: &Placeholders) -> Result<(), ApiError> {
+    match ph.unused_error() {
+        Some(e) => Err(validation(e)),
+        None => Ok(()),
+    }
+}
+
+/// A required attribute map (`Item`, `Key`), parsed.
+pub fn required_item(map: Option<&Map<String, Json>>, member: &str) -> Result<Item, ApiError> {
+    let Some(map) = map else {
+        return Err(ApiError::validation(&[not_null(member)]));
+    };
+    Ok(item_from_json(map)?)
+}
+
+/// What an item operation returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReturnValues {
+    /// Nothing.
+    None,
+    /// The whole item before.
+    AllOld,
+    /// The updated attributes before.
+    UpdatedOld,
+    /// The whole item after.
+    AllNew,
+    /// The updated attributes after.
+    UpdatedNew,
+}
+
+/// Parses ReturnValues; `update` allows the UPDATED_/ALL_NEW forms.
+pub fn return_values(raw: Option<&str>, update: bool) -> Result<ReturnValues, ApiError> {
+    let rv = match raw {
+        None | Some("NONE") => ReturnValues::None,
+        Some("ALL_OLD") => ReturnValues::AllOld,
+        Some("UPDATED_OLD") => ReturnValues::UpdatedOld,
+        Some("ALL_NEW") => ReturnValues::AllNew,
+        Some("UPDATED_NEW") => ReturnValues::UpdatedNew,
+        Some(other) => {
+            return Err(ApiError::validation(&[constraint(
+                other,
+                "returnValues",
+                "satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]",
+            )]))
+        }
+    };
+    if !update && !matches!(rv, ReturnValues::None | ReturnValues::AllOld) {
+        return Err(validation("ReturnValues can only be ALL_OLD or NONE"));
+    }
+    Ok(rv)
+}
+
+/// ConsumedCapacity when asked for: DynamoDB's units for `bytes` read or written.
+pub fn consumed(out: &mut Map<String, Json>, mode: Option<&str>, table: &str, units: f64) {
+    if matches!(mode, Some("TOTAL" | "INDEXES")) {
+        out.insert(
+            "ConsumedCapacity".into(),
+            json!({"TableName": table, "CapacityUnits": units}),
+        );
+    }
+}
+
+/// Write units for an item of `bytes` (1 per KB, at least 1).
+pub fn write_units(bytes: usize) -> f64 {
+    bytes.div_ceil(1024).max(1) as f64
+}
+
+/// Read units for `bytes` (1 per 4 KB, halved for eventually consistent reads).
+pub fn read_units(bytes: usize, consistent: bool) -> f64 {
+    let units = bytes.div_ceil(4096).max(1) as f64;
+    if consistent {
+        units
+    } else {
+        units / 2.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mixing_rules() {
+        let err = check_mix(
+            &[("ConditionExpression", true)],
+            &[("Expected", true)],
+            false,
+            false,
+        )
+        .expect_err("mixed");
+        assert_eq!(
+            err.message,
+            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}"
+        );
+        let err = check_mix(&[("ConditionExpression", false)], &[], true, false).expect_err("names");
+        assert_eq!(
+            err.message,
+            "ExpressionAttributeNames can only be specified when using expressions"
+        );
+        let err = check_mix(
+            &[("UpdateExpression", false), ("ConditionExpression", false)],
+            &[],
+            false,
+            true,
+        )
+        .expect_err("values");
+        assert_eq!(
+            err.message,
+            "ExpressionAttributeValues can only be specified when using expressions: UpdateExpression and ConditionExpression are null"
+        );
+        assert!(check_mix(
+            &[("ConditionExpression", true)],
+            &[("Expected", false)],
+            true,
+            true
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn placeholder_keys_are_checked() {
+        let names: BTreeMap<String, String> = [("bad".to_string(), "x".to_string())].into();
+        assert_eq!(
+            placeholders(Some(&names), None).expect_err("bad").message,
+            "ExpressionAttributeNames contains invalid key: Syntax error; key: \"bad\""
+        );
+        let values = json!({":v": {"SS": []}});
+        assert_eq!(
+            placeholders(None, values.as_object()).expect_err("bad").message,
+            "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An string set  may not be empty for key :v"
+        );
+    }
+}

@@ -1,0 +1,420 @@
+//! Checkpoints in a DynamoDB lease table in the KCL format (spec §4): one item per shard keyed
+//! `leaseKey` = shard id, every write conditional on `leaseCounter` through the legacy
+//! `Expected` API, as the KCL does.
+//!
+//! The operations are the KCL's (create, take, checkpoint, shard end, release) on a [`Lease`]
+//! that carries the counter it last saw, so that several consumers sharing a table (renewing,
+//! taking expired leases, stealing) can be built on them later: today one consumer takes every
+//! lease it reads.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeAction, AttributeDefinition, AttributeValue, AttributeValueUpdate, ExpectedAttributeValue,
+    KeySchemaElement, KeyType, ProvisionedThroughput, ScalarAttributeType, TableStatus,
+};
+use aws_sdk_dynamodb::Client;
+
+/// Checkpoint sentinel of a shard read to its end.
+pub const SHARD_END: &str = "SHARD_END";
+
+/// One shard's lease as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// `leaseKey`: the shard id.
+    pub lease_key: String,
+    /// `leaseOwner`, absent when unassigned.
+    pub owner: Option<String>,
+    /// `leaseCounter` as last seen: the fencing token for the next conditional write.
+    pub counter: u64,
+    /// `checkpoint`: a sequence number or a sentinel.
+    pub checkpoint: String,
+    /// `ownerSwitchesSinceCheckpoint`.
+    pub owner_switches: u64,
+    /// `parentShardId`.
+    pub parent_shard_ids: Vec<String>,
+    /// `childShardIds`.
+    pub child_shard_ids: Vec<String>,
+}
+
+/// A lease table failure.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    /// The conditional write failed: another worker changed the lease.
+    #[error("lost the lease on {0}: another consumer wrote to it (is a second `kinlocal consume` running with the same --app?)")]
+    LeaseLost(String),
+    /// The DynamoDB endpoint cannot be reached.
+    #[error("cannot reach the DynamoDB endpoint for lease table {table}: {detail} (check --endpoint-url / AWS_ENDPOINT_URL_DYNAMODB)")]
+    Unreachable {
+        /// The table.
+        table: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// Any other DynamoDB error.
+    #[error("lease table {table}: {detail}")]
+    Dynamo {
+        /// The table.
+        table: String,
+        /// What went wrong.
+        detail: String,
+    },
+}
+
+/// The lease table of one application.
+#[derive(Debug, Clone)]
+pub struct LeaseTable {
+    client: Client,
+    table: String,
+    owner: String,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn n(v: u64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+fn put(v: AttributeValue) -> AttributeValueUpdate {
+    AttributeValueUpdate::builder()
+        .action(AttributeAction::Put)
+        .value(v)
+        .build()
+}
+
+fn expect_eq(v: AttributeValue) -> ExpectedAttributeValue {
+    ExpectedAttributeValue::builder().value(v).build()
+}
+
+impl LeaseTable {
+    /// A table named `app` (the KCL application name), written to as worker `owner`.
+    pub fn new(client: Client, app: impl Into<String>, owner: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: app.into(),
+            owner: owner.into(),
+        }
+    }
+
+    /// The table name.
+    pub fn name(&self) -> &str {
+        &self.table
+    }
+
+    /// This worker's id (`leaseOwner`).
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> CheckpointError {
+        CheckpointError::Dynamo {
+            table: self.table.clone(),
+            detail: e.to_string(),
+        }
+    }
+
+    /// Creates the table (key `leaseKey` S, 10/10 capacity like KCL 2.x) unless it exists,
+    /// and waits until it is ACTIVE.
+    pub async fn ensure(&self) -> Result<(), CheckpointError> {
+        let exists = match self.client.describe_table().table_name(&self.table).send().await {
+            Ok(_) => true,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                false
+            }
+            Err(
+                e @ (aws_sdk_dynamodb::error::SdkError::DispatchFailure(_)
+                | aws_sdk_dynamodb::error::SdkError::TimeoutError(_)),
+            ) => {
+                return Err(CheckpointError::Unreachable {
+                    table: self.table.clone(),
+                    detail: aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string(),
+                })
+            }
+            Err(e) => return Err(self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e))),
+        };
+        if !exists {
+            let created = self
+                .client
+                .create_table()
+                .table_name(&self.table)
+                .attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name("leaseKey")
+                        .attribute_type(ScalarAttributeType::S)
+                        .build()
+                        .map_err(|e| self.err(e))?,
+                )
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name("leaseKey")
+                        .key_type(KeyType::Hash)
+                        .build()
+                        .map_err(|e| self.err(e))?,
+                )
+                .provisioned_throughput(
+                    ProvisionedThroughput::builder()
+                        .read_capacity_units(10)
+                        .write_capacity_units(10)
+                        .build()
+                        .map_err(|e| self.err(e))?,
+                )
+                .send()
+                .await;
+            if let Err(e) = created {
+                // Another consumer may have created it in between.
+                if !e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception())
+                {
+                    return Err(self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e)));
+                }
+            }
+        }
+        for _ in 0..600 {
+            let d = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(|e| self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+            if d.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(self.err("did not become ACTIVE within 30 s"))
+    }
+
+    /// Every lease in the table.
+    pub async fn list(&self) -> Result<HashMap<String, Lease>, CheckpointError> {
+        let mut out = HashMap::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .consistent_read(true)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+            for item in page.items() {
+                if let Some(l) = from_item(item) {
+                    out.insert(l.lease_key.clone(), l);
+                }
+            }
+            match page.last_evaluated_key() {
+                Some(k) if !k.is_empty() => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes every lease (`--reset`).
+    pub async fn delete_all(&self) -> Result<usize, CheckpointError> {
+        let leases = self.list().await?;
+        for key in leases.keys() {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .key("leaseKey", s(key))
+                .send()
+                .await
+                .map_err(|e| self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+        }
+        Ok(leases.len())
+    }
+
+    /// Creates the lease of a shard, owned by this worker, at `checkpoint` (a sentinel), unless
+    /// it exists (then the stored one is returned).
+    pub async fn create(
+        &self,
+        shard_id: &str,
+        checkpoint: &str,
+        parents: &[String],
+        hash_range: Option<(&str, &str)>,
+    ) -> Result<Lease, CheckpointError> {
+        let mut req = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("leaseKey", s(shard_id))
+            .item("leaseOwner", s(&self.owner))
+            .item("leaseCounter", n(0))
+            .item("checkpoint", s(checkpoint))
+            .item("checkpointSubSequenceNumber", n(0))
+            .item("ownerSwitchesSinceCheckpoint", n(0))
+            .expected(
+                "leaseKey",
+                ExpectedAttributeValue::builder().exists(false).build(),
+            );
+        if !parents.is_empty() {
+            // DynamoDB rejects empty sets: the attribute is left out for root shards.
+            req = req.item("parentShardId", AttributeValue::Ss(parents.to_vec()));
+        }
+        if let Some((start, end)) = hash_range {
+            req = req
+                .item("startingHashKey", s(start))
+                .item("endingHashKey", s(end));
+        }
+        match req.send().await {
+            Ok(_) => Ok(Lease {
+                lease_key: shard_id.into(),
+                owner: Some(self.owner.clone()),
+                counter: 0,
+                checkpoint: checkpoint.into(),
+                owner_switches: 0,
+                parent_shard_ids: parents.to_vec(),
+                child_shard_ids: Vec::new(),
+            }),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                self.get(shard_id)
+                    .await?
+                    .ok_or_else(|| CheckpointError::LeaseLost(shard_id.into()))
+            }
+            Err(e) => Err(self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e))),
+        }
+    }
+
+    /// Reads one lease.
+    pub async fn get(&self, shard_id: &str) -> Result<Option<Lease>, CheckpointError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("leaseKey", s(shard_id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+        Ok(out.item().and_then(from_item))
+    }
+
+    /// Conditional update: `leaseCounter` must still be what `lease` saw; bumps it.
+    async fn update(
+        &self,
+        lease: &mut Lease,
+        mut updates: Vec<(&'static str, AttributeValueUpdate)>,
+    ) -> Result<(), CheckpointError> {
+        let next = lease.counter + 1;
+        updates.push(("leaseCounter", put(n(next))));
+        let mut req = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("leaseKey", s(&lease.lease_key))
+            .expected("leaseCounter", expect_eq(n(lease.counter)));
+        for (k, v) in updates {
+            req = req.attribute_updates(k, v);
+        }
+        match req.send().await {
+            Ok(_) => {
+                lease.counter = next;
+                Ok(())
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(CheckpointError::LeaseLost(lease.lease_key.clone()))
+            }
+            Err(e) => Err(self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e))),
+        }
+    }
+
+    /// KCL "take": this worker becomes the owner.
+    pub async fn take(&self, lease: &mut Lease) -> Result<(), CheckpointError> {
+        let switched = lease.owner.as_deref() != Some(self.owner.as_str());
+        let switches = lease.owner_switches + u64::from(switched);
+        self.update(
+            lease,
+            vec![
+                ("leaseOwner", put(s(&self.owner))),
+                ("ownerSwitchesSinceCheckpoint", put(n(switches))),
+            ],
+        )
+        .await?;
+        lease.owner = Some(self.owner.clone());
+        lease.owner_switches = switches;
+        Ok(())
+    }
+
+    /// KCL checkpoint: the last successfully processed sequence number (or a sentinel).
+    pub async fn checkpoint(&self, lease: &mut Lease, checkpoint: &str) -> Result<(), CheckpointError> {
+        self.update(
+            lease,
+            vec![
+                ("checkpoint", put(s(checkpoint))),
+                ("checkpointSubSequenceNumber", put(n(0))),
+                ("ownerSwitchesSinceCheckpoint", put(n(0))),
+            ],
+        )
+        .await?;
+        lease.checkpoint = checkpoint.into();
+        lease.owner_switches = 0;
+        Ok(())
+    }
+
+    /// KCL shard end: checkpoint `SHARD_END` and record the children.
+    pub async fn shard_end(&self, lease: &mut Lease, children: &[String]) -> Result<(), CheckpointError> {
+        let mut updates = vec![
+            ("checkpoint", put(s(SHARD_END))),
+            ("checkpointSubSequenceNumber", put(n(0))),
+            ("ownerSwitchesSinceCheckpoint", put(n(0))),
+        ];
+        if !children.is_empty() {
+            updates.push(("childShardIds", put(AttributeValue::Ss(children.to_vec()))));
+        }
+        self.update(lease, updates).await?;
+        lease.checkpoint = SHARD_END.into();
+        lease.child_shard_ids = children.to_vec();
+        Ok(())
+    }
+
+    /// KCL release: give the lease up so another worker can take it at once.
+    pub async fn release(&self, lease: &mut Lease) -> Result<(), CheckpointError> {
+        let update = AttributeValueUpdate::builder()
+            .action(AttributeAction::Delete)
+            .build();
+        self.update(lease, vec![("leaseOwner", update)]).await?;
+        lease.owner = None;
+        Ok(())
+    }
+}
+
+fn from_item(item: &HashMap<String, AttributeValue>) -> Option<Lease> {
+    let get_s = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned();
+    let get_n = |k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let get_ss = |k: &str| {
+        item.get(k)
+            .and_then(|v| v.as_ss().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    Some(Lease {
+        lease_key: get_s("leaseKey")?,
+        owner: get_s("leaseOwner"),
+        counter: get_n("leaseCounter"),
+        checkpoint: get_s("checkpoint").unwrap_or_else(|| "TRIM_HORIZON".into()),
+        owner_switches: get_n("ownerSwitchesSinceCheckpoint"),
+        parent_shard_ids: get_ss("parentShardId"),
+        child_shard_ids: get_ss("childShardIds"),
+    })
+}

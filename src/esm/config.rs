@@ -1,0 +1,432 @@
+//! The event source mapping's settings, validated once with messages that name the flag to
+//! change: ranges of spec §2.1, and combinations that contradict each other.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::policy::RetryPolicy;
+
+/// Where a shard with no checkpoint starts (`StartingPosition`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartingPosition {
+    /// The oldest untrimmed record.
+    TrimHorizon,
+    /// Just after the newest record when reading starts.
+    Latest,
+    /// The first record that arrived at or after this Unix time in milliseconds.
+    AtTimestamp(i64),
+}
+
+impl StartingPosition {
+    /// The KCL checkpoint sentinel for this position.
+    pub fn sentinel(self) -> &'static str {
+        match self {
+            Self::TrimHorizon => "TRIM_HORIZON",
+            Self::Latest => "LATEST",
+            Self::AtTimestamp(_) => "AT_TIMESTAMP",
+        }
+    }
+}
+
+/// Where discarded batches go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DestinationSpec {
+    /// One JSON file per discarded batch: the on-failure record plus the event as `payload`,
+    /// as Lambda writes to S3.
+    Directory(PathBuf),
+    /// The on-failure record as one Kinesis record on another stream (like SQS/SNS: no payload).
+    Stream(String),
+}
+
+impl DestinationSpec {
+    /// Parses `stream:NAME` or a directory path.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if let Some(name) = s.strip_prefix("stream:") {
+            if name.is_empty() {
+                return Err("'stream:' needs a stream name, e.g. stream:failures".into());
+            }
+            return Ok(Self::Stream(name.to_string()));
+        }
+        if s.is_empty() {
+            return Err("expected a directory or stream:NAME".into());
+        }
+        Ok(Self::Directory(PathBuf::from(s)))
+    }
+}
+
+/// The function: what runs, and what it is called in ARNs and its environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionConfig {
+    /// The command line (program and arguments), already split.
+    pub command: Vec<String>,
+    /// `FunctionName`.
+    pub name: String,
+    /// Execution role ARN (`invokeIdentityArn`).
+    pub role_arn: String,
+    /// Region in ARNs and `AWS_REGION`.
+    pub region: String,
+    /// Account id in ARNs.
+    pub account_id: String,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
+    pub memory_size: u32,
+    /// Function timeout; the process group is killed after it.
+    pub timeout: Duration,
+}
+
+impl FunctionConfig {
+    /// `arn:aws:lambda:<region>:<account>:function:<name>`.
+    pub fn arn(&self) -> String {
+        format!(
+            "arn:aws:lambda:{}:{}:function:{}",
+            self.region, self.account_id, self.name
+        )
+    }
+}
+
+/// Everything `consume` runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EsmConfig {
+    /// The stream to consume.
+    pub stream_name: String,
+    /// `StartingPosition` (+ timestamp).
+    pub starting_position: StartingPosition,
+    /// `BatchSize`.
+    pub batch_size: usize,
+    /// `MaximumBatchingWindowInSeconds`.
+    pub maximum_batching_window: Duration,
+    /// How often each shard is polled when it has no backlog.
+    pub poll_interval: Duration,
+    /// Retries, record age, bisect, partial responses.
+    pub policy: RetryPolicy,
+    /// `DestinationConfig.OnFailure`.
+    pub on_failure: Option<DestinationSpec>,
+    /// The function.
+    pub function: FunctionConfig,
+    /// Lease table name (KCL application name).
+    pub app_name: String,
+    /// Forget checkpoints and start again from the starting position.
+    pub reset: bool,
+    /// Exit once every shard is drained and nothing arrived for this long.
+    pub until_idle: Option<Duration>,
+    /// Stop after this many records were delivered.
+    pub max_records: Option<u64>,
+    /// One JSON object per batch on stdout.
+    pub json: bool,
+}
+
+/// A setting the user must change.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A value outside its range.
+    #[error("{flag} {value} is out of range: {range}")]
+    OutOfRange {
+        /// The flag.
+        flag: &'static str,
+        /// What was given.
+        value: String,
+        /// The allowed range.
+        range: &'static str,
+    },
+    /// Options that cannot go together.
+    #[error("{0}")]
+    Contradiction(String),
+    /// The handler cannot be run.
+    #[error("{0}")]
+    Handler(String),
+}
+
+/// Parses a human duration (`500ms`, `2s`, `1m`); a bare number is seconds, as in Lambda's API.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(t).map_err(|e| format!("'{s}' is not a duration like 500ms, 2s or 1m ({e})"))
+}
+
+/// A setting where `-1` means infinite (`None`); a distinct type so clap keeps the `Option`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrInfinite<T>(pub Option<T>);
+
+/// Parses `-1` (infinite) or a duration.
+pub fn parse_optional_duration(s: &str) -> Result<OrInfinite<Duration>, String> {
+    if s.trim() == "-1" {
+        Ok(OrInfinite(None))
+    } else {
+        parse_duration(s).map(|d| OrInfinite(Some(d)))
+    }
+}
+
+/// Parses `-1` (infinite) or a count 0–10,000.
+pub fn parse_retry_attempts(s: &str) -> Result<OrInfinite<u32>, String> {
+    match s.trim().parse::<i64>() {
+        Ok(-1) => Ok(OrInfinite(None)),
+        Ok(n @ 0..=10_000) => Ok(OrInfinite(u32::try_from(n).ok())),
+        _ => Err(format!("'{s}' is not -1 (infinite) or a count from 0 to 10000")),
+    }
+}
+
+/// Parses an RFC 3339 time or Unix seconds (fractions allowed) into Unix milliseconds.
+pub fn parse_timestamp(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            #[allow(clippy::cast_possible_truncation)]
+            return Ok((secs * 1000.0).round() as i64);
+        }
+    }
+    humantime::parse_rfc3339_weak(t)
+        .ok()
+        .and_then(|st| st.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_millis()).ok())
+        .ok_or_else(|| {
+            format!("'{s}' is neither Unix seconds nor an RFC 3339 time like 2024-05-01T12:00:00Z")
+        })
+}
+
+/// Validates the numeric ranges Lambda enforces (spec §2.1).
+pub fn check_ranges(
+    batch_size: usize,
+    window: Duration,
+    timeout: Duration,
+    record_age: Option<Duration>,
+    record_age_unchecked: bool,
+    memory_size: u32,
+) -> Result<(), ConfigError> {
+    if !(1..=10_000).contains(&batch_size) {
+        return Err(ConfigError::OutOfRange {
+            flag: "--batch-size",
+            value: batch_size.to_string(),
+            range: "1 to 10000",
+        });
+    }
+    if window > Duration::from_secs(300) {
+        return Err(ConfigError::OutOfRange {
+            flag: "--maximum-batching-window",
+            value: humantime::format_duration(window).to_string(),
+            range: "0s to 300s",
+        });
+    }
+    if timeout.is_zero() || timeout > Duration::from_secs(900) {
+        return Err(ConfigError::OutOfRange {
+            flag: "--timeout",
+            value: humantime::format_duration(timeout).to_string(),
+            range: "more than 0s, up to 900s",
+        });
+    }
+    if let Some(age) = record_age {
+        let min = if record_age_unchecked {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(60)
+        };
+        if age < min || age > Duration::from_secs(604_800) {
+            return Err(ConfigError::OutOfRange {
+                flag: "--maximum-record-age",
+                value: humantime::format_duration(age).to_string(),
+                range: "-1 (infinite) or 60s to 604800s (7 days)",
+            });
+        }
+    }
+    if !(128..=10_240).contains(&memory_size) {
+        return Err(ConfigError::OutOfRange {
+            flag: "--memory-size",
+            value: memory_size.to_string(),
+            range: "128 to 10240 (MB)",
+        });
+    }
+    Ok(())
+}
+
+/// Checks that `program` can be executed: a path must be an executable file, a bare name
+/// must be found on `PATH`.
+pub fn check_executable(program: &str) -> Result<PathBuf, ConfigError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let is_exec = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
+    };
+    if program.contains('/') {
+        let p = PathBuf::from(program);
+        if !p.exists() {
+            return Err(ConfigError::Handler(format!(
+                "handler {program} does not exist (check --exec)"
+            )));
+        }
+        if !is_exec(&p) {
+            return Err(ConfigError::Handler(format!(
+                "handler {program} is not an executable file (chmod +x it, or run it through its interpreter: --exec 'python3 {program}')"
+            )));
+        }
+        return Ok(p);
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(program))
+        .find(|p| is_exec(p))
+        .ok_or_else(|| {
+            ConfigError::Handler(format!(
+                "handler {program} was not found on PATH (check --exec, or give a path like ./{program})"
+            ))
+        })
+}
+
+/// Splits `--exec` with shell quoting rules (never run through a shell) and appends the
+/// arguments given after `--`.
+pub fn command_line(exec: &str, extra: &[String]) -> Result<Vec<String>, ConfigError> {
+    let mut argv =
+        shell_words::split(exec).map_err(|e| ConfigError::Handler(format!("--exec {exec:?}: {e}")))?;
+    if argv.is_empty() {
+        return Err(ConfigError::Handler(
+            "--exec is empty: give the handler to run".into(),
+        ));
+    }
+    argv.extend(extra.iter().cloned());
+    Ok(argv)
+}
+
+/// A name usable as a Lambda function name: letters, digits, `-` and `_`.
+pub fn function_name_from(program: &str) -> String {
+    let stem = std::path::Path::new(program)
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let clean: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    if clean.is_empty() {
+        "kinlocal-function".into()
+    } else {
+        clean
+    }
+}
+
+/// The file that names the function: the first word of the command line that is an existing
+/// file (`handler.py` in `python3 handler.py`), else the program.
+pub fn script_of(command: &[String]) -> &str {
+    command
+        .iter()
+        .find(|w| std::path::Path::new(w.as_str()).is_file())
+        .or_else(|| command.first())
+        .map_or("", String::as_str)
+}
+
+/// The default lease table name: the KCL application name derived from stream and function.
+pub fn default_app_name(stream: &str, function: &str) -> String {
+    let raw = format!("kinlocal-{stream}-{function}");
+    raw.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(255)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_human_and_bare_numbers_are_seconds() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_optional_duration("-1"), Ok(OrInfinite(None)));
+        assert_eq!(
+            parse_optional_duration("90s"),
+            Ok(OrInfinite(Some(Duration::from_secs(90))))
+        );
+    }
+
+    #[test]
+    fn retry_attempts_range() {
+        assert_eq!(parse_retry_attempts("-1"), Ok(OrInfinite(None)));
+        assert_eq!(parse_retry_attempts("0"), Ok(OrInfinite(Some(0))));
+        assert_eq!(parse_retry_attempts("10000"), Ok(OrInfinite(Some(10_000))));
+        assert!(parse_retry_attempts("10001").is_err());
+        assert!(parse_retry_attempts("-2").is_err());
+    }
+
+    #[test]
+    fn ranges_follow_lambda() {
+        let ok = |b, w, t, a, m| check_ranges(b, w, t, a, false, m);
+        let s = Duration::from_secs;
+        assert!(ok(100, s(0), s(3), None, 128).is_ok());
+        assert!(ok(0, s(0), s(3), None, 128).is_err());
+        assert!(ok(10_001, s(0), s(3), None, 128).is_err());
+        assert!(ok(100, s(301), s(3), None, 128).is_err());
+        assert!(ok(100, s(0), s(901), None, 128).is_err());
+        assert!(ok(100, s(0), s(0), None, 128).is_err());
+        assert!(
+            ok(100, s(0), s(3), Some(s(59)), 128).is_err(),
+            "0-59 s are rejected"
+        );
+        assert!(ok(100, s(0), s(3), Some(s(60)), 128).is_ok());
+        assert!(ok(100, s(0), s(3), Some(s(604_801)), 128).is_err());
+        assert!(
+            check_ranges(100, s(0), s(3), Some(s(1)), true, 128).is_ok(),
+            "test-only escape"
+        );
+    }
+
+    #[test]
+    fn exec_is_split_like_a_shell_without_one() {
+        let argv = command_line("python3 'my handler.py' --x", &["a b".into()]).expect("splits");
+        assert_eq!(argv, vec!["python3", "my handler.py", "--x", "a b"]);
+        assert!(command_line("", &[]).is_err());
+        assert!(command_line("'unterminated", &[]).is_err());
+    }
+
+    #[test]
+    fn missing_or_non_executable_handlers_are_refused() {
+        assert!(check_executable("sh").is_ok());
+        assert!(check_executable("definitely-not-a-command-kinlocal").is_err());
+        assert!(check_executable("./no/such/handler").is_err());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("h.sh");
+        std::fs::write(&f, "#!/bin/sh\n").expect("write");
+        let err = check_executable(&f.to_string_lossy()).expect_err("not executable");
+        assert!(err.to_string().contains("not an executable"));
+    }
+
+    #[test]
+    fn timestamps_and_destinations_parse() {
+        assert_eq!(parse_timestamp("1545084650.987"), Ok(1_545_084_650_987));
+        assert_eq!(parse_timestamp("1970-01-01T00:00:01Z"), Ok(1000));
+        assert!(parse_timestamp("yesterday").is_err());
+        assert_eq!(
+            DestinationSpec::parse("stream:dlq"),
+            Ok(DestinationSpec::Stream("dlq".into()))
+        );
+        assert_eq!(
+            DestinationSpec::parse("out/"),
+            Ok(DestinationSpec::Directory("out/".into()))
+        );
+        assert!(DestinationSpec::parse("stream:").is_err());
+    }
+
+    #[test]
+    fn names_are_derived_sensibly() {
+        assert_eq!(function_name_from("./handlers/my lambda.py"), "my-lambda");
+        assert_eq!(
+            default_app_name("orders", "my-lambda"),
+            "kinlocal-orders-my-lambda"
+        );
+    }
+}

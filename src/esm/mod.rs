@@ -1,0 +1,125 @@
+//! The event source mapping: what Lambda does when a function is mapped to a Kinesis stream.
+//!
+//! [`supervisor`] starts one [`reader`] per shard (following parents to children after a
+//! reshard); each reader fills a [`batcher`], turns batches into the exact Lambda [`event`],
+//! runs them through an [`invoker`], reads the [`response`], lets the pure [`policy`] decide
+//! on retries, bisection and discards, and records progress in the KCL lease table
+//! ([`checkpoint`]) or the on-failure [`destination`]. Only AWS SDK clients are used, so the
+//! same code runs against the embedded engine, a container or AWS.
+
+pub mod batcher;
+pub mod checkpoint;
+pub mod config;
+pub mod destination;
+pub mod event;
+pub mod invoker;
+pub mod policy;
+pub mod reader;
+pub mod record;
+pub mod response;
+pub mod supervisor;
+
+use std::time::Duration;
+
+/// Why consuming could not start or had to stop.
+#[derive(Debug, thiserror::Error)]
+pub enum EsmError {
+    /// The stream does not exist.
+    #[error("stream {0} not found (create it, or check --stream and --endpoint-url)")]
+    StreamNotFound(String),
+    /// The on-failure destination stream does not exist.
+    #[error("on-failure destination stream {0} not found (create it, or fix --on-failure)")]
+    DestinationStreamNotFound(String),
+    /// No stream was named and the endpoint does not hold exactly one.
+    #[error("{0}")]
+    WhichStream(String),
+    /// The endpoint could not be reached.
+    #[error(
+        "cannot reach the Kinesis/DynamoDB endpoint: {0} (is `kinlocal up` running? check --endpoint-url)"
+    )]
+    Unreachable(String),
+    /// A Kinesis call failed.
+    #[error("kinesis: {0}")]
+    Kinesis(String),
+    /// The lease table failed.
+    #[error(transparent)]
+    Checkpoint(#[from] checkpoint::CheckpointError),
+    /// The on-failure destination failed.
+    #[error(transparent)]
+    Destination(#[from] destination::DestinationError),
+}
+
+impl EsmError {
+    /// Whether this is the user's to fix before anything runs (exit 2).
+    pub fn is_usage(&self) -> bool {
+        matches!(
+            self,
+            Self::StreamNotFound(_)
+                | Self::DestinationStreamNotFound(_)
+                | Self::WhichStream(_)
+                | Self::Unreachable(_)
+                | Self::Checkpoint(checkpoint::CheckpointError::Unreachable { .. })
+        )
+    }
+}
+
+/// How one invocation went, for the per-batch line.
+#[derive(Debug, Clone)]
+pub struct BatchReport {
+    /// The shard.
+    pub shard_id: String,
+    /// Records in the invocation.
+    pub records: usize,
+    /// First sequence number.
+    pub first_sequence_number: String,
+    /// Last sequence number.
+    pub last_sequence_number: String,
+    /// Handler wall time.
+    pub duration: Duration,
+    /// `ok`, `partial`, `error`, `timeout`.
+    pub outcome: &'static str,
+    /// Details: exit status, first failed sequence number…
+    pub detail: String,
+    /// Which attempt on this range this was (1 = first).
+    pub attempt: u32,
+    /// The request id.
+    pub request_id: String,
+}
+
+/// A range that went to the on-failure destination.
+#[derive(Debug, Clone)]
+pub struct DiscardReport {
+    /// The shard.
+    pub shard_id: String,
+    /// How many records.
+    pub records: usize,
+    /// `RetryAttemptsExhausted` / `RecordAgeExceeded`.
+    pub condition: &'static str,
+    /// Where the record went (`none` without a destination).
+    pub destination: String,
+}
+
+/// Per-shard progress for the live status line.
+#[derive(Debug, Clone, Default)]
+pub struct ShardProgress {
+    /// The shard.
+    pub shard_id: String,
+    /// `MillisBehindLatest` of the last read.
+    pub lag_ms: i64,
+    /// Records delivered so far.
+    pub delivered: u64,
+}
+
+/// Where the consumer tells humans and scripts what happens.
+pub trait Reporter: invoker::LogSink {
+    /// One line per invocation.
+    fn batch(&self, report: &BatchReport);
+    /// A range was discarded.
+    fn discarded(&self, report: &DiscardReport);
+    /// Something worth a line that is not a batch (shard started/ended, transient errors).
+    fn note(&self, message: &str);
+    /// Periodic per-shard progress (a live status line on a terminal).
+    fn progress(&self, shards: &[ShardProgress]);
+    /// The run is over: clear any live line.
+    fn finish(&self) {}
+}

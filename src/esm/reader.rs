@@ -1,0 +1,519 @@
+//! One shard's reader: polls GetRecords, batches, invokes, applies the policy, checkpoints.
+//! One batch in flight at a time, records in shard order; at the shard's end it checkpoints
+//! `SHARD_END` and hands the children to the supervisor.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_kinesis::types::ShardIteratorType;
+use tokio::time::Instant;
+
+use super::batcher::{Batcher, MAX_PAYLOAD_BYTES};
+use super::checkpoint::{Lease, SHARD_END};
+use super::config::StartingPosition;
+use super::destination::Discarded;
+use super::event::{self, EventContext, RawRecord};
+use super::invoker::{Invocation, Invoker, Termination};
+use super::policy::{AfterInvoke, BeforeInvoke, Condition, Outcome};
+use super::record::PreparedRecord;
+use super::response::{self, BatchResponse};
+use super::supervisor::Ctx;
+use super::{BatchReport, DiscardReport, EsmError};
+
+/// GetRecords' maximum `Limit`: read as much as there is; batches are cut from the buffer.
+const GET_RECORDS_LIMIT: i32 = 10_000;
+
+/// How a reader ended.
+#[derive(Debug)]
+pub enum ReaderEnd {
+    /// The shard was read to its end and `SHARD_END` checkpointed.
+    ShardEnded {
+        /// Children named by GetRecords (empty if the endpoint does not say).
+        children: Vec<String>,
+    },
+    /// Asked to stop.
+    Stopped,
+}
+
+/// What the supervisor hands a reader.
+#[derive(Debug, Clone)]
+pub struct ShardAssignment {
+    /// The shard.
+    pub shard_id: String,
+    /// Its parents (for the lease).
+    pub parents: Vec<String>,
+    /// Its hash key range (for the lease).
+    pub hash_range: Option<(String, String)>,
+    /// The lease, if the table has one.
+    pub lease: Option<Lease>,
+    /// Where to start when there is no checkpoint.
+    pub start: StartingPosition,
+}
+
+/// The reader of one shard.
+pub struct ShardReader<I: Invoker> {
+    ctx: Arc<Ctx<I>>,
+    shard_id: String,
+    lease: Lease,
+    event_ctx: EventContext,
+    batcher: Batcher,
+    iterator: Option<String>,
+    ended: bool,
+    children: Vec<String>,
+    stop: tokio::sync::watch::Receiver<bool>,
+}
+
+fn kinesis_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &aws_sdk_kinesis::error::SdkError<E, R>,
+) -> String {
+    aws_sdk_kinesis::error::DisplayErrorContext(e).to_string()
+}
+
+impl<I: Invoker> ShardReader<I> {
+    /// Takes (or creates) the shard's lease and positions the reader after its checkpoint.
+    pub async fn open(ctx: Arc<Ctx<I>>, a: ShardAssignment) -> Result<Self, EsmError> {
+        let lease = match a.lease {
+            Some(mut l) => {
+                ctx.leases.take(&mut l).await?;
+                l
+            }
+            None => {
+                let range = a.hash_range.as_ref().map(|(s, e)| (s.as_str(), e.as_str()));
+                let mut l = ctx
+                    .leases
+                    .create(&a.shard_id, a.start.sentinel(), &a.parents, range)
+                    .await?;
+                if l.owner.as_deref() != Some(ctx.leases.owner()) {
+                    ctx.leases.take(&mut l).await?;
+                }
+                l
+            }
+        };
+        let event_ctx = EventContext {
+            shard_id: a.shard_id.clone(),
+            stream_arn: ctx.stream_arn.clone(),
+            region: ctx.config.function.region.clone(),
+            role_arn: ctx.config.function.role_arn.clone(),
+        };
+        let batcher = Batcher::new(
+            ctx.config.batch_size,
+            ctx.config.maximum_batching_window,
+            MAX_PAYLOAD_BYTES,
+        );
+        let stop = ctx.shared.stop.subscribe();
+        let mut reader = Self {
+            ctx,
+            shard_id: a.shard_id,
+            lease,
+            event_ctx,
+            batcher,
+            iterator: None,
+            ended: false,
+            children: Vec::new(),
+            stop,
+        };
+        reader.reposition().await?;
+        Ok(reader)
+    }
+
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Sleeps, waking early when asked to stop; returns whether it slept the whole time.
+    async fn pause(&mut self, d: Duration) -> bool {
+        if self.stopping() {
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(d) => true,
+            _ = self.stop.changed() => false,
+        }
+    }
+
+    /// A fresh iterator after the last checkpoint (or at the starting position); drops what
+    /// was buffered beyond it. Used at start and when an iterator expired.
+    async fn reposition(&mut self) -> Result<(), EsmError> {
+        self.batcher.clear();
+        let cp = self.lease.checkpoint.clone();
+        if cp == SHARD_END {
+            self.ended = true;
+            self.iterator = None;
+            return Ok(());
+        }
+        let mut req = self
+            .ctx
+            .kinesis
+            .get_shard_iterator()
+            .stream_name(&self.ctx.config.stream_name)
+            .shard_id(&self.shard_id);
+        req = match cp.as_str() {
+            "TRIM_HORIZON" => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
+            "LATEST" => req.shard_iterator_type(ShardIteratorType::Latest),
+            "AT_TIMESTAMP" => match self.ctx.config.starting_position {
+                StartingPosition::AtTimestamp(ms) => req
+                    .shard_iterator_type(ShardIteratorType::AtTimestamp)
+                    .timestamp(aws_sdk_kinesis::primitives::DateTime::from_millis(ms)),
+                _ => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
+            },
+            seq => req
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(seq),
+        };
+        let out = req.send().await.map_err(|e| {
+            EsmError::Kinesis(format!("GetShardIterator {}: {}", self.shard_id, kinesis_err(&e)))
+        })?;
+        self.iterator = out.shard_iterator().map(str::to_string);
+        if self.iterator.is_none() {
+            self.ended = true;
+        }
+        Ok(())
+    }
+
+    /// One GetRecords; returns how many records arrived and whether the shard has a backlog.
+    async fn poll(&mut self) -> Result<(usize, bool), EsmError> {
+        let Some(it) = self.iterator.clone() else {
+            self.ended = true;
+            return Ok((0, false));
+        };
+        let res = self
+            .ctx
+            .kinesis
+            .get_records()
+            .shard_iterator(it)
+            .limit(GET_RECORDS_LIMIT)
+            .send()
+            .await;
+        let out = match res {
+            Ok(o) => o,
+            Err(e) => {
+                let svc = e.as_service_error();
+                if svc.is_some_and(|s| s.is_expired_iterator_exception()) {
+                    self.ctx.reporter.note(&format!(
+                        "{}: shard iterator expired; renewing from the last checkpoint",
+                        self.shard_id
+                    ));
+                    self.reposition().await?;
+                    return Ok((0, true));
+                }
+                // Throttling and transient failures are "before invocation" errors: retried,
+                // never counted against the function.
+                self.ctx.reporter.note(&format!(
+                    "{}: GetRecords failed, retrying: {}",
+                    self.shard_id,
+                    kinesis_err(&e)
+                ));
+                self.pause(self.ctx.config.poll_interval.max(Duration::from_millis(100)))
+                    .await;
+                return Ok((0, false));
+            }
+        };
+        let n = out.records().len();
+        let prepared: Vec<PreparedRecord> = out
+            .records()
+            .iter()
+            .map(|r| {
+                let arrival_ms = r
+                    .approximate_arrival_timestamp()
+                    .and_then(|t| t.to_millis().ok())
+                    .unwrap_or(0);
+                event::prepare(
+                    &self.event_ctx,
+                    &RawRecord {
+                        partition_key: r.partition_key().unwrap_or_default(),
+                        sequence_number: r.sequence_number(),
+                        data: r.data().as_ref(),
+                        arrival_ms,
+                    },
+                )
+            })
+            .collect();
+        self.batcher.extend(prepared);
+        let lag = out.millis_behind_latest().unwrap_or(0);
+        self.iterator = out.next_shard_iterator().map(str::to_string);
+        if self.iterator.is_none() {
+            self.ended = true;
+            self.children = out
+                .child_shards()
+                .iter()
+                .map(|c| c.shard_id().to_string())
+                .collect();
+        }
+        self.ctx.shared.set_lag(&self.shard_id, lag);
+        if n > 0 {
+            self.ctx.shared.touch();
+        }
+        Ok((n, n > 0 || lag > 0))
+    }
+
+    /// Reads the shard until its end or until asked to stop.
+    pub async fn run(mut self) -> Result<ReaderEnd, EsmError> {
+        let mut window_start = Instant::now();
+        loop {
+            if self.stopping() {
+                return Ok(ReaderEnd::Stopped);
+            }
+            let mut backlog = false;
+            if !self.ended && self.batcher.len() < self.ctx.config.batch_size {
+                let (_, b) = self.poll().await?;
+                backlog = b;
+            }
+            let now = Instant::now();
+            if self.batcher.ready(window_start, now) || (self.ended && !self.batcher.is_empty()) {
+                let budget = self.ctx.shared.reserve(self.ctx.config.batch_size);
+                if budget == 0 {
+                    // --max-records reached: the supervisor is stopping everyone.
+                    let _ = self.ctx.shared.stop.send(true);
+                    return Ok(ReaderEnd::Stopped);
+                }
+                let batch = self.batcher.take(budget);
+                self.ctx.shared.unreserve(budget - batch.len());
+                self.ctx.shared.set_idle(&self.shard_id, false);
+                let finished = self.process(batch).await?;
+                window_start = Instant::now();
+                if self.ctx.shared.budget_spent() {
+                    let _ = self.ctx.shared.stop.send(true);
+                }
+                if !finished {
+                    return Ok(ReaderEnd::Stopped);
+                }
+                continue;
+            }
+            if self.ended && self.batcher.is_empty() {
+                let children = std::mem::take(&mut self.children);
+                self.ctx.leases.shard_end(&mut self.lease, &children).await?;
+                self.ctx.shared.set_idle(&self.shard_id, true);
+                return Ok(ReaderEnd::ShardEnded { children });
+            }
+            let idle = self.batcher.is_empty() && !backlog;
+            self.ctx.shared.set_idle(&self.shard_id, idle);
+            if backlog && self.batcher.len() < self.ctx.config.batch_size && self.batcher.is_empty() {
+                continue;
+            }
+            // Wait for the next poll, or for the window to close if that comes first.
+            let mut wait = self.ctx.config.poll_interval;
+            if !self.batcher.is_empty() {
+                let until_window = self
+                    .batcher
+                    .window_end(window_start)
+                    .saturating_duration_since(now);
+                wait = wait.min(until_window);
+                if backlog {
+                    wait = Duration::ZERO;
+                }
+            }
+            if !wait.is_zero() && !self.pause(wait).await {
+                return Ok(ReaderEnd::Stopped);
+            }
+        }
+    }
+
+    async fn checkpoint(&mut self, seq: &str) -> Result<(), EsmError> {
+        self.ctx.leases.checkpoint(&mut self.lease, seq).await?;
+        Ok(())
+    }
+
+    /// Runs one batch to completion under the policy: success, retries, bisection, discards.
+    /// Returns `false` if a stop request left it unfinished (abandoned uncheckpointed).
+    async fn process(&mut self, batch: Vec<PreparedRecord>) -> Result<bool, EsmError> {
+        let policy = self.ctx.config.policy.clone();
+        let mut last_request_id: Option<String> = None;
+        // Work in order: the top of the stack is the next range (bisect pushes halves).
+        let mut stack: Vec<(Vec<PreparedRecord>, u32)> = vec![(batch, 0)];
+        while let Some((mut recs, attempts)) = stack.pop() {
+            if let BeforeInvoke::Expire { count, invoke_count } =
+                policy.before_invoke(&recs, attempts, self.ctx.clock.now_ms())
+            {
+                let rest = recs.split_off(count.min(recs.len()));
+                let rid = last_request_id
+                    .clone()
+                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+                self.discard(&recs, Condition::RecordAgeExceeded, None, invoke_count, &rid)
+                    .await?;
+                recs = rest;
+                if recs.is_empty() {
+                    continue;
+                }
+            }
+            if attempts > 0 && self.stopping() {
+                return Ok(false);
+            }
+            let request_id = uuid::Uuid::new_v4().to_string();
+            last_request_id = Some(request_id.clone());
+            let payload = Arc::new(event::build(&recs));
+            let result = self
+                .ctx
+                .invoker
+                .invoke(Invocation {
+                    shard_id: self.shard_id.clone(),
+                    request_id: request_id.clone(),
+                    payload,
+                })
+                .await;
+            let out = response::split_stdout(&result.stdout);
+            for line in &out.log_lines {
+                self.ctx.reporter.log(&self.shard_id, line);
+            }
+            let (outcome, label, detail) = if result.is_success() {
+                let r = if policy.report_batch_item_failures {
+                    response::classify(out.return_value.as_ref(), &recs)
+                } else {
+                    BatchResponse::Success
+                };
+                match r {
+                    BatchResponse::Success => (Outcome::Returned(r), "ok", String::new()),
+                    BatchResponse::Partial { first_failed } => (
+                        Outcome::Returned(r),
+                        "partial",
+                        format!(
+                            "failed from {}",
+                            recs.get(first_failed)
+                                .map(|r| r.sequence_number.to_string())
+                                .unwrap_or_default()
+                        ),
+                    ),
+                    BatchResponse::CompleteFailure => (
+                        Outcome::Returned(r),
+                        "failed",
+                        "batchItemFailures has an invalid item".to_string(),
+                    ),
+                }
+            } else {
+                let label = if result.termination == Termination::TimedOut {
+                    "timeout"
+                } else {
+                    "error"
+                };
+                (Outcome::FunctionError, label, result.describe())
+            };
+            let attempts = attempts + 1;
+            self.ctx.reporter.batch(&BatchReport {
+                shard_id: self.shard_id.clone(),
+                records: recs.len(),
+                first_sequence_number: recs
+                    .first()
+                    .map(|r| r.sequence_number.to_string())
+                    .unwrap_or_default(),
+                last_sequence_number: recs
+                    .last()
+                    .map(|r| r.sequence_number.to_string())
+                    .unwrap_or_default(),
+                duration: result.duration,
+                outcome: label,
+                detail,
+                attempt: attempts,
+                request_id: request_id.clone(),
+            });
+            match policy.after_invoke(&recs, attempts, outcome) {
+                AfterInvoke::Done => {
+                    self.succeeded(&recs).await?;
+                }
+                AfterInvoke::Retry {
+                    from,
+                    delay,
+                    attempts,
+                } => {
+                    let rest = recs.split_off(from.min(recs.len()));
+                    self.succeeded(&recs).await?;
+                    if self.stopping() || !self.pause(delay).await {
+                        return Ok(false);
+                    }
+                    stack.push((rest, attempts));
+                }
+                AfterInvoke::Bisect { mid, attempts } => {
+                    if self.stopping() {
+                        return Ok(false);
+                    }
+                    let right = recs.split_off(mid.min(recs.len()));
+                    stack.push((right, attempts));
+                    stack.push((recs, attempts));
+                }
+                AfterInvoke::Discard {
+                    from,
+                    condition,
+                    function_error,
+                    invoke_count,
+                } => {
+                    let rest = recs.split_off(from.min(recs.len()));
+                    self.succeeded(&recs).await?;
+                    self.discard(&rest, condition, function_error, invoke_count, &request_id)
+                        .await?;
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    /// Checkpoints after records that succeeded (nothing to do for an empty prefix).
+    async fn succeeded(&mut self, recs: &[PreparedRecord]) -> Result<(), EsmError> {
+        let Some(last) = recs.last() else {
+            return Ok(());
+        };
+        self.checkpoint(last.sequence_number.as_str()).await?;
+        self.ctx.shared.delivered(&self.shard_id, recs.len() as u64);
+        Ok(())
+    }
+
+    /// Sends a range to the on-failure destination (retrying until it is accepted: the shard
+    /// stays blocked meanwhile), then checkpoints past it.
+    async fn discard(
+        &mut self,
+        recs: &[PreparedRecord],
+        condition: Condition,
+        function_error: Option<&'static str>,
+        invoke_count: u32,
+        request_id: &str,
+    ) -> Result<(), EsmError> {
+        let Some(last) = recs.last() else {
+            return Ok(());
+        };
+        let function_arn = self.ctx.config.function.arn();
+        let shard_id = self.shard_id.clone();
+        let stream_arn = self.ctx.stream_arn.clone();
+        let d = Discarded {
+            request_id,
+            function_arn: &function_arn,
+            condition,
+            invoke_count,
+            function_error,
+            shard_id: &shard_id,
+            stream_arn: &stream_arn,
+            records: recs,
+            at: std::time::SystemTime::now(),
+        };
+        let ctx = Arc::clone(&self.ctx);
+        let destination = match &ctx.destination {
+            None => "none".to_string(),
+            Some(dest) => {
+                let mut delay = Duration::from_millis(100);
+                loop {
+                    match dest.send(&d).await {
+                        Ok(w) => break w,
+                        Err(e) => {
+                            self.ctx
+                                .reporter
+                                .note(&format!("{}: {e}; retrying", self.shard_id));
+                            if !self.pause(delay).await {
+                                return Err(e.into());
+                            }
+                            delay = (delay * 2).min(Duration::from_secs(5));
+                        }
+                    }
+                }
+            }
+        };
+        self.ctx
+            .shared
+            .discarded
+            .fetch_add(recs.len() as u64, Ordering::Relaxed);
+        self.ctx.reporter.discarded(&DiscardReport {
+            shard_id: self.shard_id.clone(),
+            records: recs.len(),
+            condition: condition.as_str(),
+            destination,
+        });
+        let seq = last.sequence_number.to_string();
+        self.checkpoint(&seq).await
+    }
+}
