@@ -23,6 +23,10 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand serve 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
+            cand create-stream 'Create a stream (default ''kinlocal'') and wait until it is ACTIVE; an existing stream of the same shape is fine'
+            cand delete-stream 'Delete a stream and wait until it is gone'
+            cand list-streams 'List streams with their status, mode, shards and retention'
+            cand produce 'Send records to a stream: random events, a template, or a replayed file'
             cand consume 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
             cand up 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
             cand down 'Stop and remove what `kinlocal up` started'
@@ -44,6 +48,77 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --iterator-ttl 'How long a shard iterator stays valid (AWS: 5 minutes)'
             cand --enforce-limits 'Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths'
             cand --json 'Print the listening address as one JSON line'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kinlocal;create-stream'= {
+            cand --shards 'Number of shards (provisioned mode)'
+            cand --retention-hours 'Retention period in hours, 24 to 8760 (new streams: 24). Given, an existing stream must have it too'
+            cand --endpoint-url 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`'
+            cand --profile 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)'
+            cand --region 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)'
+            cand --state-dir 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)'
+            cand --on-demand 'On-demand capacity mode instead of a fixed shard count'
+            cand --no-wait 'Return as soon as the stream is requested instead of waiting until it is ACTIVE'
+            cand --aws 'Talk to real AWS (standard credential chain). Never done without this flag'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kinlocal;delete-stream'= {
+            cand --endpoint-url 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`'
+            cand --profile 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)'
+            cand --region 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)'
+            cand --state-dir 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)'
+            cand --if-exists 'Succeed when the stream does not exist'
+            cand --no-wait 'Return as soon as the deletion is requested instead of waiting until the stream is gone'
+            cand --aws 'Talk to real AWS (standard credential chain). Never done without this flag'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kinlocal;list-streams'= {
+            cand --endpoint-url 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`'
+            cand --profile 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)'
+            cand --region 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)'
+            cand --state-dir 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)'
+            cand --json 'Print a JSON array on stdout instead of a table'
+            cand --aws 'Talk to real AWS (standard credential chain). Never done without this flag'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kinlocal;produce'= {
+            cand -s 'Stream to send to'
+            cand --stream 'Stream to send to'
+            cand --shards 'Create the stream with N shards when it does not exist (an existing stream must have N)'
+            cand -n 'Stop after N records (default: run until Ctrl+C, or until the end of --from)'
+            cand --count 'Stop after N records (default: run until Ctrl+C, or until the end of --from)'
+            cand -d 'Stop after this long (e.g. 30s, 5m)'
+            cand --duration 'Stop after this long (e.g. 30s, 5m)'
+            cand -r 'Records per second to hold (default: as fast as the endpoint takes them)'
+            cand --rate 'Records per second to hold (default: as fast as the endpoint takes them)'
+            cand --batch-size 'Records per PutRecords request (1 to 500)'
+            cand --max-in-flight 'PutRecords requests in flight at once (random partition keys only; per-key ordering with a fixed or field: key needs one at a time)'
+            cand -t 'Generate records from a JSON template with {{placeholders}} (see the README)'
+            cand --template 'Generate records from a JSON template with {{placeholders}} (see the README)'
+            cand -f 'Replay newline-delimited JSON from FILE, or from stdin with ''-''; bytes are sent unchanged'
+            cand --from 'Replay newline-delimited JSON from FILE, or from stdin with ''-''; bytes are sent unchanged'
+            cand --record-size 'Size in bytes of each generated record (random events only)'
+            cand -k 'Partition key: ''random'', a fixed string, or ''field:PATH'' (e.g. field:user.id) to take it from each record'
+            cand --partition-key 'Partition key: ''random'', a fixed string, or ''field:PATH'' (e.g. field:user.id) to take it from each record'
+            cand --seed 'Seed for a reproducible sequence of records and partition keys'
+            cand --endpoint-url 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`'
+            cand --profile 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)'
+            cand --region 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)'
+            cand --state-dir 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)'
+            cand --json 'Print the summary as one JSON object on stdout'
+            cand --aws 'Talk to real AWS (standard credential chain). Never done without this flag'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -137,6 +212,10 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
         }
         &'kinlocal;help'= {
             cand serve 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
+            cand create-stream 'Create a stream (default ''kinlocal'') and wait until it is ACTIVE; an existing stream of the same shape is fine'
+            cand delete-stream 'Delete a stream and wait until it is gone'
+            cand list-streams 'List streams with their status, mode, shards and retention'
+            cand produce 'Send records to a stream: random events, a template, or a replayed file'
             cand consume 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
             cand up 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
             cand down 'Stop and remove what `kinlocal up` started'
@@ -145,6 +224,14 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'kinlocal;help;serve'= {
+        }
+        &'kinlocal;help;create-stream'= {
+        }
+        &'kinlocal;help;delete-stream'= {
+        }
+        &'kinlocal;help;list-streams'= {
+        }
+        &'kinlocal;help;produce'= {
         }
         &'kinlocal;help;consume'= {
         }

@@ -27,6 +27,10 @@ end
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "create-stream" -d 'Create a stream (default \'kinlocal\') and wait until it is ACTIVE; an existing stream of the same shape is fine'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "delete-stream" -d 'Delete a stream and wait until it is gone'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "up" -d 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "down" -d 'Stop and remove what `kinlocal up` started'
@@ -47,6 +51,54 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l enforce-limi
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l json -d 'Print the listening address as one JSON line'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l shards -d 'Number of shards (provisioned mode)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l retention-hours -d 'Retention period in hours, 24 to 8760 (new streams: 24). Given, an existing stream must have it too' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l region -d 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l on-demand -d 'On-demand capacity mode instead of a fixed shard count'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l no-wait -d 'Return as soon as the stream is requested instead of waiting until it is ACTIVE'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -s h -l help -d 'Print help'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l region -d 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l if-exists -d 'Succeed when the stream does not exist'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l no-wait -d 'Return as soon as the deletion is requested instead of waiting until the stream is gone'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -s h -l help -d 'Print help'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand list-streams" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand list-streams" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand list-streams" -l region -d 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand list-streams" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand list-streams" -l json -d 'Print a JSON array on stdout instead of a table'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand list-streams" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand list-streams" -s h -l help -d 'Print help'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand list-streams" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -s s -l stream -d 'Stream to send to' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l shards -d 'Create the stream with N shards when it does not exist (an existing stream must have N)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -s n -l count -d 'Stop after N records (default: run until Ctrl+C, or until the end of --from)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -s d -l duration -d 'Stop after this long (e.g. 30s, 5m)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -s r -l rate -d 'Records per second to hold (default: as fast as the endpoint takes them)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l batch-size -d 'Records per PutRecords request (1 to 500)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l max-in-flight -d 'PutRecords requests in flight at once (random partition keys only; per-key ordering with a fixed or field: key needs one at a time)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -s t -l template -d 'Generate records from a JSON template with {{placeholders}} (see the README)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -s f -l from -d 'Replay newline-delimited JSON from FILE, or from stdin with \'-\'; bytes are sent unchanged' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l record-size -d 'Size in bytes of each generated record (random events only)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -s k -l partition-key -d 'Partition key: \'random\', a fixed string, or \'field:PATH\' (e.g. field:user.id) to take it from each record' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l seed -d 'Seed for a reproducible sequence of records and partition keys' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l region -d 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l json -d 'Print the summary as one JSON object on stdout'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -s h -l help -d 'Print help'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s s -l stream -d 'The stream to consume (name or ARN); optional when the endpoint has exactly one' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s e -l exec -d 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec \'python3 handler.py\')' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l starting-position -d 'Where a shard with no checkpoint starts (StartingPosition)' -r -f -a "trim-horizon\t'The oldest record still in the stream (TRIM_HORIZON)'
@@ -112,10 +164,14 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -s h -l help -
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve consume up down status completions help" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve consume up down status completions help" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve consume up down status completions help" -f -a "up" -d 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve consume up down status completions help" -f -a "down" -d 'Stop and remove what `kinlocal up` started'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve consume up down status completions help" -f -a "status" -d 'Health, streams and shards, and each consumer\'s checkpoint and lag; exit 0 when healthy'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve consume up down status completions help" -f -a "completions" -d 'Print shell completions for kinlocal'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve consume up down status completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "create-stream" -d 'Create a stream (default \'kinlocal\') and wait until it is ACTIVE; an existing stream of the same shape is fine'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "delete-stream" -d 'Delete a stream and wait until it is gone'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "up" -d 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "down" -d 'Stop and remove what `kinlocal up` started'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "status" -d 'Health, streams and shards, and each consumer\'s checkpoint and lag; exit 0 when healthy'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "completions" -d 'Print shell completions for kinlocal'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

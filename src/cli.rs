@@ -4,15 +4,19 @@
 mod consume;
 mod down;
 mod endpoint;
+mod produce;
 mod serve;
 mod status;
+mod streams;
 mod up;
 
 pub use consume::{ConsumeArgs, StartingPositionArg};
 pub use down::DownArgs;
 pub use endpoint::EndpointArgs;
+pub use produce::ProduceArgs;
 pub use serve::ServeArgs;
 pub use status::StatusArgs;
+pub use streams::{CreateStreamArgs, DeleteStreamArgs, ListStreamsArgs};
 pub use up::UpArgs;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +42,15 @@ pub struct Cli {
 pub enum Command {
     /// Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM.
     Serve(ServeArgs),
+    /// Create a stream (default 'kinlocal') and wait until it is ACTIVE; an existing stream of
+    /// the same shape is fine.
+    CreateStream(CreateStreamArgs),
+    /// Delete a stream and wait until it is gone.
+    DeleteStream(DeleteStreamArgs),
+    /// List streams with their status, mode, shards and retention.
+    ListStreams(ListStreamsArgs),
+    /// Send records to a stream: random events, a template, or a replayed file.
+    Produce(ProduceArgs),
     /// Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping).
     #[command(args_override_self = true)]
     Consume(Box<ConsumeArgs>),

@@ -11,6 +11,8 @@
 //! - [`exit`]: the exit-code contract shared by every subcommand.
 //! - [`docker`]: the docker CLI behind a small trait, with errors classified from its stderr.
 //! - [`local`]: `up` / `down` / `status`: backends, the state file, the AWS profile.
+//! - [`producer`]: `produce`: record generation (random, template, replay) and the PutRecords sender.
+//! - [`streams`]: `create-stream`, `delete-stream`, `list-streams`: idempotent create, waits.
 
 pub mod cli;
 pub mod commands;
@@ -20,3 +22,5 @@ pub mod engine;
 pub mod esm;
 pub mod exit;
 pub mod local;
+pub mod producer;
+pub mod streams;

@@ -2,7 +2,11 @@
 
 mod completions;
 mod consume;
+mod create_stream;
+mod delete_stream;
 mod down;
+mod list_streams;
+mod produce;
 mod serve;
 mod status;
 mod up;
@@ -18,6 +22,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Down(args) => down::run(args),
         Command::Status(args) => status::run(args),
         Command::Completions { shell } => completions::run(shell),
+        Command::CreateStream(args) => create_stream::run(args),
+        Command::DeleteStream(args) => delete_stream::run(args),
+        Command::ListStreams(args) => list_streams::run(args),
+        Command::Produce(args) => produce::run(args),
     }
 }
 
@@ -29,4 +37,25 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
+}
+
+/// The runtime of a client subcommand: two workers suit a laptop and a 2-core CI machine.
+pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
+/// Resolves the endpoint (a usage error when there is none or the URL is bad) and builds the
+/// SDK clients.
+pub(crate) async fn connect(
+    args: &crate::cli::EndpointArgs,
+) -> Result<crate::endpoint::Clients, crate::exit::ExitError> {
+    use crate::endpoint::EndpointError;
+    let endpoint = crate::endpoint::resolve(args).map_err(|e| match e {
+        EndpointError::NoEndpoint | EndpointError::BadUrl(_) => crate::exit::ExitError::usage(e.to_string()),
+        other => crate::exit::ExitError::with_code(crate::exit::FAILURE, other.to_string()),
+    })?;
+    Ok(crate::endpoint::clients(&endpoint, args.profile.as_deref()).await)
 }
