@@ -2,17 +2,9 @@
 //! consumer mid-batch: nothing lost, per-key order kept, children only after their parents.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::consume::{delivered, fixture, Rig};
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
+use crate::consume::{delivered, fixture, wait_for, Rig};
 
 fn wait_active(rig: &Rig, stream: &str) {
     wait_for("stream ACTIVE", Duration::from_secs(10), || {
