@@ -189,7 +189,7 @@ fn consume_scaleout_two_then_three_consumers_split_six_shards_evenly_and_stop_gr
     }
     for item in items(&rig) {
         let key = item["leaseKey"].as_s().expect("leaseKey");
-        assert!(item.get("leaseOwner").is_none(), "{key} released");
+        assert!(!item.contains_key("leaseOwner"), "{key} released");
         assert_eq!(item["checkpoint"].as_s().ok(), last.get(key), "{key} checkpoint");
     }
 }
@@ -244,10 +244,10 @@ fn consume_scaleout_a_killed_consumer_loses_its_shards_within_the_failover_time(
     assert!(!moved.is_empty());
     assert_delivered_by_owner(&rig, &after, &moved);
     assert_in_order(&rig, &["a", "b", "c"]);
-    for (_, r) in &workers {
+    for r in workers.values() {
         r.signal("TERM");
     }
-    for (_, r) in workers.iter_mut() {
+    for r in workers.values_mut() {
         assert_eq!(r.wait(Duration::from_secs(20)), Some(0), "{}", r.stderr());
     }
 }
