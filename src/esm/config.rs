@@ -462,4 +462,21 @@ mod tests {
             "kinlocal-orders-my-lambda"
         );
     }
+
+    #[test]
+    fn worker_ids_default_to_host_and_pid_and_must_be_printable() {
+        assert_eq!(default_worker_id("box-1\n", 42), "box-1:42");
+        assert_eq!(default_worker_id("", 7), "localhost:7");
+        assert_eq!(parse_worker_id("w1").as_deref(), Ok("w1"));
+        assert!(parse_worker_id(" ").is_err());
+        assert!(parse_worker_id("a\tb").is_err());
+    }
+
+    #[test]
+    fn failover_time_leaves_room_for_three_renewals() {
+        assert_eq!(parse_failover_time("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_failover_time("1s"), Ok(Duration::from_secs(1)));
+        assert!(parse_failover_time("100ms").is_err());
+        assert!(parse_failover_time("soon").is_err());
+    }
 }
