@@ -117,7 +117,9 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l function-n
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l role-arn -d 'Execution role ARN written as invokeIdentityArn (default: arn:aws:iam::ACCOUNT:role/lambda-role)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l account-id -d 'Account id in ARNs (default: the stream ARN\'s account)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l app -d 'Lease table (KCL application) name holding the checkpoints (default: kinlocal-STREAM-FUNCTION)' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l until-idle -d 'Exit once every shard is drained and nothing new arrived for DURATION' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l worker-id -d 'This consumer\'s name in the lease table (leaseOwner); unique among the consumers of one --app (default: HOST:PID)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l failover-time -d 'Consumers sharing an --app take over a lease not renewed for this long (KCL\'s failoverTimeMillis); held leases are renewed every third of it' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l until-idle -d 'Exit once every shard this consumer holds is drained, nothing new arrived for DURATION, and no other shard is waiting for a consumer (none unowned or expired)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l max-records -d 'Stop after N records were delivered' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r

@@ -93,10 +93,19 @@ pub struct ConsumeArgs {
     /// kinlocal-STREAM-FUNCTION).
     #[arg(long, value_name = "NAME")]
     pub app: Option<String>,
+    /// This consumer's name in the lease table (leaseOwner); unique among the consumers of
+    /// one --app (default: HOST:PID).
+    #[arg(long, value_name = "ID", value_parser = config::parse_worker_id)]
+    pub worker_id: Option<String>,
+    /// Consumers sharing an --app take over a lease not renewed for this long (KCL's
+    /// failoverTimeMillis); held leases are renewed every third of it.
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = config::parse_failover_time)]
+    pub failover_time: Duration,
     /// Forget the checkpoints and start again from --starting-position.
     #[arg(long)]
     pub reset: bool,
-    /// Exit once every shard is drained and nothing new arrived for DURATION.
+    /// Exit once every shard this consumer holds is drained, nothing new arrived for DURATION,
+    /// and no other shard is waiting for a consumer (none unowned or expired).
     #[arg(long, value_name = "DURATION", value_parser = config::parse_duration)]
     pub until_idle: Option<Duration>,
     /// Stop after N records were delivered.

@@ -139,6 +139,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             app_name: app_name.clone(),
             reset: args.reset,
             until_idle: args.until_idle,
+            failover_time: args.failover_time,
             max_records: args.max_records,
             json: args.json,
         };
@@ -151,18 +152,18 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
                 name: s.clone(),
             }),
         };
-        let worker = format!(
-            "kinlocal-{}-{}",
-            std::process::id(),
-            &uuid::Uuid::new_v4().simple().to_string()[..8]
-        );
+        let worker = args
+            .worker_id
+            .clone()
+            .unwrap_or_else(|| config::default_worker_id(&host_name(), std::process::id()));
         let leases = LeaseTable::new(clients.dynamodb.clone(), app_name, worker);
         let invoker = ExecInvoker::new(cfg.function.clone(), reporter.clone());
         reporter.note(&format!(
-            "consuming {} with {} (lease table {}, batch size {}, poll every {})",
+            "consuming {} with {} (lease table {} as worker {}, batch size {}, poll every {})",
             cfg.stream_name,
             cfg.function.command.join(" "),
             leases.name(),
+            leases.owner(),
             cfg.batch_size,
             humantime::format_duration(cfg.poll_interval)
         ));
@@ -204,6 +205,28 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             exit::SUCCESS
         })
     })
+}
+
+/// The host name (`HOSTNAME`, else /etc/hostname, else `uname -n`), for the default worker id.
+fn host_name() -> String {
+    if let Ok(h) = std::env::var("HOSTNAME") {
+        if !h.trim().is_empty() {
+            return h.trim().to_string();
+        }
+    }
+    for path in ["/etc/hostname", "/proc/sys/kernel/hostname"] {
+        if let Ok(h) = std::fs::read_to_string(path) {
+            if !h.trim().is_empty() {
+                return h.trim().to_string();
+            }
+        }
+    }
+    std::process::Command::new("uname")
+        .arg("-n")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }
 
 /// Prints to the terminal: per-batch lines and logs on stderr (with a live status line when

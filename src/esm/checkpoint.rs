@@ -2,10 +2,9 @@
 //! `leaseKey` = shard id, every write conditional on `leaseCounter` through the legacy
 //! `Expected` API, as the KCL does.
 //!
-//! The operations are the KCL's (create, take, checkpoint, shard end, release) on a [`Lease`]
-//! that carries the counter it last saw, so that several consumers sharing a table (renewing,
-//! taking expired leases, stealing) can be built on them later: today one consumer takes every
-//! lease it reads.
+//! The operations are the KCL's (create, renew, take, checkpoint, shard end, release) on a
+//! [`Lease`] that carries the counter it last saw: the fencing token that lets several
+//! consumers share one table. Who takes what, and when, is decided in [`super::leases`].
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -42,7 +41,7 @@ pub struct Lease {
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
     /// The conditional write failed: another worker changed the lease.
-    #[error("lost the lease on {0}: another consumer wrote to it (is a second `kinlocal consume` running with the same --app?)")]
+    #[error("lost the lease on {0}: another consumer with the same --app took it")]
     LeaseLost(String),
     /// The DynamoDB endpoint cannot be reached.
     #[error("cannot reach the DynamoDB endpoint for lease table {table}: {detail} (check --endpoint-url / AWS_ENDPOINT_URL_DYNAMODB)")]
@@ -234,8 +233,8 @@ impl LeaseTable {
         Ok(leases.len())
     }
 
-    /// Creates the lease of a shard, owned by this worker, at `checkpoint` (a sentinel), unless
-    /// it exists (then the stored one is returned).
+    /// Creates the lease of a shard, unowned (any worker may take it), at `checkpoint` (a
+    /// sentinel), unless it exists (then the stored one is returned).
     pub async fn create(
         &self,
         shard_id: &str,
@@ -248,7 +247,6 @@ impl LeaseTable {
             .put_item()
             .table_name(&self.table)
             .item("leaseKey", s(shard_id))
-            .item("leaseOwner", s(&self.owner))
             .item("leaseCounter", n(0))
             .item("checkpoint", s(checkpoint))
             .item("checkpointSubSequenceNumber", n(0))
@@ -269,7 +267,7 @@ impl LeaseTable {
         match req.send().await {
             Ok(_) => Ok(Lease {
                 lease_key: shard_id.into(),
-                owner: Some(self.owner.clone()),
+                owner: None,
                 counter: 0,
                 checkpoint: checkpoint.into(),
                 owner_switches: 0,
@@ -302,11 +300,13 @@ impl LeaseTable {
         Ok(out.item().and_then(from_item))
     }
 
-    /// Conditional update: `leaseCounter` must still be what `lease` saw; bumps it.
+    /// Conditional update: `leaseCounter` must still be what `lease` saw (and, with
+    /// `owned`, `leaseOwner` must be this worker); bumps the counter.
     async fn update(
         &self,
         lease: &mut Lease,
         mut updates: Vec<(&'static str, AttributeValueUpdate)>,
+        owned: bool,
     ) -> Result<(), CheckpointError> {
         let next = lease.counter + 1;
         updates.push(("leaseCounter", put(n(next))));
@@ -316,6 +316,9 @@ impl LeaseTable {
             .table_name(&self.table)
             .key("leaseKey", s(&lease.lease_key))
             .expected("leaseCounter", expect_eq(n(lease.counter)));
+        if owned {
+            req = req.expected("leaseOwner", expect_eq(s(&self.owner)));
+        }
         for (k, v) in updates {
             req = req.attribute_updates(k, v);
         }
@@ -344,6 +347,7 @@ impl LeaseTable {
                 ("leaseOwner", put(s(&self.owner))),
                 ("ownerSwitchesSinceCheckpoint", put(n(switches))),
             ],
+            false,
         )
         .await?;
         lease.owner = Some(self.owner.clone());
@@ -360,6 +364,7 @@ impl LeaseTable {
                 ("checkpointSubSequenceNumber", put(n(0))),
                 ("ownerSwitchesSinceCheckpoint", put(n(0))),
             ],
+            false,
         )
         .await?;
         lease.checkpoint = checkpoint.into();
@@ -377,18 +382,38 @@ impl LeaseTable {
         if !children.is_empty() {
             updates.push(("childShardIds", put(AttributeValue::Ss(children.to_vec()))));
         }
-        self.update(lease, updates).await?;
+        self.update(lease, updates, false).await?;
         lease.checkpoint = SHARD_END.into();
         lease.child_shard_ids = children.to_vec();
         Ok(())
     }
 
-    /// KCL release: give the lease up so another worker can take it at once.
+    /// KCL renew: bumps the counter so that other workers see this one alive. A failed
+    /// condition is re-read once: if the item is still ours at exactly the next counter, an
+    /// earlier attempt of this very request went through (a retried request), as the KCL checks.
+    pub async fn renew(&self, lease: &mut Lease) -> Result<(), CheckpointError> {
+        match self.update(lease, Vec::new(), false).await {
+            Err(CheckpointError::LeaseLost(key)) => match self.get(&lease.lease_key).await? {
+                Some(now)
+                    if now.owner.as_deref() == Some(self.owner.as_str())
+                        && now.counter == lease.counter + 1 =>
+                {
+                    lease.counter = now.counter;
+                    Ok(())
+                }
+                _ => Err(CheckpointError::LeaseLost(key)),
+            },
+            other => other,
+        }
+    }
+
+    /// KCL release (evict): gives the lease up so that another worker can take it at once;
+    /// only while this worker still owns it at the counter it saw.
     pub async fn release(&self, lease: &mut Lease) -> Result<(), CheckpointError> {
         let update = AttributeValueUpdate::builder()
             .action(AttributeAction::Delete)
             .build();
-        self.update(lease, vec![("leaseOwner", update)]).await?;
+        self.update(lease, vec![("leaseOwner", update)], true).await?;
         lease.owner = None;
         Ok(())
     }

@@ -108,6 +108,9 @@ pub struct EsmConfig {
     pub reset: bool,
     /// Exit once every shard is drained and nothing arrived for this long.
     pub until_idle: Option<Duration>,
+    /// A lease whose counter did not change for this long is expired and may be taken;
+    /// held leases are renewed every third of it.
+    pub failover_time: Duration,
     /// Stop after this many records were delivered.
     pub max_records: Option<u64>,
     /// One JSON object per batch on stdout.
@@ -321,6 +324,36 @@ pub fn script_of(command: &[String]) -> &str {
         .map_or("", String::as_str)
 }
 
+/// Checks `--worker-id`: a non-empty `leaseOwner` value without control characters.
+pub fn parse_worker_id(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("a worker id cannot be empty".into());
+    }
+    if s.chars().any(char::is_control) || s.len() > 256 {
+        return Err("a worker id is at most 256 printable characters".into());
+    }
+    Ok(s.to_string())
+}
+
+/// Checks `--failover-time`: long enough to renew three times over a network round trip.
+pub fn parse_failover_time(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_millis(300) {
+        return Err(format!(
+            "{s} is too short: leases are renewed every third of it (at least 300ms)"
+        ));
+    }
+    Ok(d)
+}
+
+/// The default worker id: host name and process id, as the issue asks, so that `status` tells
+/// where each consumer runs.
+pub fn default_worker_id(host: &str, pid: u32) -> String {
+    let host = host.trim();
+    let host = if host.is_empty() { "localhost" } else { host };
+    format!("{host}:{pid}")
+}
+
 /// The default lease table name: the KCL application name derived from stream and function.
 pub fn default_app_name(stream: &str, function: &str) -> String {
     let raw = format!("kinlocal-{stream}-{function}");
@@ -428,5 +461,22 @@ mod tests {
             default_app_name("orders", "my-lambda"),
             "kinlocal-orders-my-lambda"
         );
+    }
+
+    #[test]
+    fn worker_ids_default_to_host_and_pid_and_must_be_printable() {
+        assert_eq!(default_worker_id("box-1\n", 42), "box-1:42");
+        assert_eq!(default_worker_id("", 7), "localhost:7");
+        assert_eq!(parse_worker_id("w1").as_deref(), Ok("w1"));
+        assert!(parse_worker_id(" ").is_err());
+        assert!(parse_worker_id("a\tb").is_err());
+    }
+
+    #[test]
+    fn failover_time_leaves_room_for_three_renewals() {
+        assert_eq!(parse_failover_time("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_failover_time("1s"), Ok(Duration::from_secs(1)));
+        assert!(parse_failover_time("100ms").is_err());
+        assert!(parse_failover_time("soon").is_err());
     }
 }

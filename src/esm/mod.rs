@@ -4,8 +4,9 @@
 //! reshard); each reader fills a [`batcher`], turns batches into the exact Lambda [`event`],
 //! runs them through an [`invoker`], reads the [`response`], lets the pure [`policy`] decide
 //! on retries, bisection and discards, and records progress in the KCL lease table
-//! ([`checkpoint`]) or the on-failure [`destination`]. Only AWS SDK clients are used, so the
-//! same code runs against the embedded engine, a container or AWS.
+//! ([`checkpoint`]) or the on-failure [`destination`]. Several consumers of one application
+//! share the shards through that table ([`leases`]: renew, take, steal, release). Only AWS SDK
+//! clients are used, so the same code runs against the embedded engine, a container or AWS.
 
 pub mod batcher;
 pub mod checkpoint;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod destination;
 pub mod event;
 pub mod invoker;
+pub mod leases;
 pub mod policy;
 pub mod reader;
 pub mod record;

@@ -1,6 +1,8 @@
 //! One shard's reader: polls GetRecords, batches, invokes, applies the policy, checkpoints.
 //! One batch in flight at a time, records in shard order; at the shard's end it checkpoints
-//! `SHARD_END` and hands the children to the supervisor.
+//! `SHARD_END` and hands the children to the supervisor. It works under a lease this worker
+//! holds ([`HeldLease`]): once the lease is lost to another worker it stops at once, abandoning
+//! the batch in hand without checkpointing (an invocation already running is let finish).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -10,11 +12,12 @@ use aws_sdk_kinesis::types::ShardIteratorType;
 use tokio::time::Instant;
 
 use super::batcher::{Batcher, MAX_PAYLOAD_BYTES};
-use super::checkpoint::{Lease, SHARD_END};
+use super::checkpoint::{CheckpointError, SHARD_END};
 use super::config::StartingPosition;
 use super::destination::Discarded;
 use super::event::{self, EventContext, RawRecord};
 use super::invoker::{Invocation, Invoker, Termination};
+use super::leases::HeldLease;
 use super::policy::{AfterInvoke, BeforeInvoke, Condition, Outcome};
 use super::record::PreparedRecord;
 use super::response::{self, BatchResponse};
@@ -34,28 +37,16 @@ pub enum ReaderEnd {
     },
     /// Asked to stop.
     Stopped,
-}
-
-/// What the supervisor hands a reader.
-#[derive(Debug, Clone)]
-pub struct ShardAssignment {
-    /// The shard.
-    pub shard_id: String,
-    /// Its parents (for the lease).
-    pub parents: Vec<String>,
-    /// Its hash key range (for the lease).
-    pub hash_range: Option<(String, String)>,
-    /// The lease, if the table has one.
-    pub lease: Option<Lease>,
-    /// Where to start when there is no checkpoint.
-    pub start: StartingPosition,
+    /// Another worker took the lease: stopped without checkpointing what was in hand.
+    Lost,
 }
 
 /// The reader of one shard.
 pub struct ShardReader<I: Invoker> {
     ctx: Arc<Ctx<I>>,
     shard_id: String,
-    lease: Lease,
+    held: Arc<HeldLease>,
+    lost: tokio::sync::watch::Receiver<bool>,
     event_ctx: EventContext,
     batcher: Batcher,
     iterator: Option<String>,
@@ -71,27 +62,11 @@ fn kinesis_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
 }
 
 impl<I: Invoker> ShardReader<I> {
-    /// Takes (or creates) the shard's lease and positions the reader after its checkpoint.
-    pub async fn open(ctx: Arc<Ctx<I>>, a: ShardAssignment) -> Result<Self, EsmError> {
-        let lease = match a.lease {
-            Some(mut l) => {
-                ctx.leases.take(&mut l).await?;
-                l
-            }
-            None => {
-                let range = a.hash_range.as_ref().map(|(s, e)| (s.as_str(), e.as_str()));
-                let mut l = ctx
-                    .leases
-                    .create(&a.shard_id, a.start.sentinel(), &a.parents, range)
-                    .await?;
-                if l.owner.as_deref() != Some(ctx.leases.owner()) {
-                    ctx.leases.take(&mut l).await?;
-                }
-                l
-            }
-        };
+    /// A reader of the shard of a lease this worker holds, positioned after its checkpoint.
+    pub async fn open(ctx: Arc<Ctx<I>>, held: Arc<HeldLease>) -> Result<Self, EsmError> {
+        let shard_id = held.key().to_string();
         let event_ctx = EventContext {
-            shard_id: a.shard_id.clone(),
+            shard_id: shard_id.clone(),
             stream_arn: ctx.stream_arn.clone(),
             region: ctx.config.function.region.clone(),
             role_arn: ctx.config.function.role_arn.clone(),
@@ -102,10 +77,12 @@ impl<I: Invoker> ShardReader<I> {
             MAX_PAYLOAD_BYTES,
         );
         let stop = ctx.shared.stop.subscribe();
+        let lost = held.lost_signal();
         let mut reader = Self {
             ctx,
-            shard_id: a.shard_id,
-            lease,
+            shard_id,
+            held,
+            lost,
             event_ctx,
             batcher,
             iterator: None,
@@ -117,11 +94,13 @@ impl<I: Invoker> ShardReader<I> {
         Ok(reader)
     }
 
+    /// Asked to stop, or the lease was lost.
     fn stopping(&self) -> bool {
-        *self.stop.borrow()
+        *self.stop.borrow() || self.held.is_lost()
     }
 
-    /// Sleeps, waking early when asked to stop; returns whether it slept the whole time.
+    /// Sleeps, waking early when asked to stop or when the lease is lost; returns whether it
+    /// slept the whole time.
     async fn pause(&mut self, d: Duration) -> bool {
         if self.stopping() {
             return false;
@@ -129,6 +108,16 @@ impl<I: Invoker> ShardReader<I> {
         tokio::select! {
             () = tokio::time::sleep(d) => true,
             _ = self.stop.changed() => false,
+            _ = self.lost.changed() => false,
+        }
+    }
+
+    /// How a reader that stopped early ended.
+    fn stopped(&self) -> ReaderEnd {
+        if self.held.is_lost() {
+            ReaderEnd::Lost
+        } else {
+            ReaderEnd::Stopped
         }
     }
 
@@ -136,7 +125,7 @@ impl<I: Invoker> ShardReader<I> {
     /// was buffered beyond it. Used at start and when an iterator expired.
     async fn reposition(&mut self) -> Result<(), EsmError> {
         self.batcher.clear();
-        let cp = self.lease.checkpoint.clone();
+        let cp = self.held.lock().await.checkpoint.clone();
         if cp == SHARD_END {
             self.ended = true;
             self.iterator = None;
@@ -247,12 +236,22 @@ impl<I: Invoker> ShardReader<I> {
         Ok((n, n > 0 || lag > 0))
     }
 
-    /// Reads the shard until its end or until asked to stop.
+    /// Reads the shard until its end, until asked to stop, or until the lease is lost.
     pub async fn run(mut self) -> Result<ReaderEnd, EsmError> {
+        match self.read().await {
+            Err(EsmError::Checkpoint(CheckpointError::LeaseLost(_))) => {
+                self.held.mark_lost();
+                Ok(ReaderEnd::Lost)
+            }
+            other => other,
+        }
+    }
+
+    async fn read(&mut self) -> Result<ReaderEnd, EsmError> {
         let mut window_start = Instant::now();
         loop {
             if self.stopping() {
-                return Ok(ReaderEnd::Stopped);
+                return Ok(self.stopped());
             }
             let mut backlog = false;
             if !self.ended && self.batcher.len() < self.ctx.config.batch_size {
@@ -265,7 +264,7 @@ impl<I: Invoker> ShardReader<I> {
                 if budget == 0 {
                     // --max-records reached: the supervisor is stopping everyone.
                     let _ = self.ctx.shared.stop.send(true);
-                    return Ok(ReaderEnd::Stopped);
+                    return Ok(self.stopped());
                 }
                 let batch = self.batcher.take(budget);
                 self.ctx.shared.unreserve(budget - batch.len());
@@ -276,13 +275,19 @@ impl<I: Invoker> ShardReader<I> {
                     let _ = self.ctx.shared.stop.send(true);
                 }
                 if !finished {
-                    return Ok(ReaderEnd::Stopped);
+                    return Ok(self.stopped());
                 }
                 continue;
             }
             if self.ended && self.batcher.is_empty() {
                 let children = std::mem::take(&mut self.children);
-                self.ctx.leases.shard_end(&mut self.lease, &children).await?;
+                {
+                    let mut lease = self.held.lock().await;
+                    if self.held.is_lost() {
+                        return Ok(ReaderEnd::Lost);
+                    }
+                    self.ctx.leases.shard_end(&mut lease, &children).await?;
+                }
                 self.ctx.shared.set_idle(&self.shard_id, true);
                 return Ok(ReaderEnd::ShardEnded { children });
             }
@@ -304,13 +309,19 @@ impl<I: Invoker> ShardReader<I> {
                 }
             }
             if !wait.is_zero() && !self.pause(wait).await {
-                return Ok(ReaderEnd::Stopped);
+                return Ok(self.stopped());
             }
         }
     }
 
+    /// Checkpoints under the lease lock; a lost lease is never written to (the write would fail
+    /// its condition anyway: another worker moved the counter).
     async fn checkpoint(&mut self, seq: &str) -> Result<(), EsmError> {
-        self.ctx.leases.checkpoint(&mut self.lease, seq).await?;
+        let mut lease = self.held.lock().await;
+        if self.held.is_lost() {
+            return Err(CheckpointError::LeaseLost(self.shard_id.clone()).into());
+        }
+        self.ctx.leases.checkpoint(&mut lease, seq).await?;
         Ok(())
     }
 
@@ -336,7 +347,7 @@ impl<I: Invoker> ShardReader<I> {
                     continue;
                 }
             }
-            if attempts > 0 && self.stopping() {
+            if self.held.is_lost() || (attempts > 0 && self.stopping()) {
                 return Ok(false);
             }
             let request_id = uuid::Uuid::new_v4().to_string();
@@ -468,6 +479,10 @@ impl<I: Invoker> ShardReader<I> {
         let Some(last) = recs.last() else {
             return Ok(());
         };
+        if self.held.is_lost() {
+            // The new owner re-reads this range and decides for itself.
+            return Err(CheckpointError::LeaseLost(self.shard_id.clone()).into());
+        }
         let function_arn = self.ctx.config.function.arn();
         let shard_id = self.shard_id.clone();
         let stream_arn = self.ctx.stream_arn.clone();
@@ -495,6 +510,9 @@ impl<I: Invoker> ShardReader<I> {
                                 .reporter
                                 .note(&format!("{}: {e}; retrying", self.shard_id));
                             if !self.pause(delay).await {
+                                if self.held.is_lost() {
+                                    return Err(CheckpointError::LeaseLost(shard_id).into());
+                                }
                                 return Err(e.into());
                             }
                             delay = (delay * 2).min(Duration::from_secs(5));

@@ -1,6 +1,8 @@
-//! The supervisor: checks the stream, prepares the lease table, lists shards, starts one
-//! reader per shard once its parents are read to their end, picks up new shards, and stops
-//! everyone on a signal, on `--until-idle` or on `--max-records`.
+//! The supervisor: checks the stream, prepares the lease table, lists shards and creates their
+//! leases once their parents are read to their end, runs this worker's side of the lease
+//! protocol ([`leases::Coordinator`]: renew, take, steal), starts one reader per lease gained and
+//! drops it when the lease is lost, and stops everyone on a signal, on `--until-idle` or on
+//! `--max-records`, releasing its leases last.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
@@ -11,12 +13,13 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::checkpoint::{LeaseTable, SHARD_END};
+use super::checkpoint::{Lease, LeaseTable, SHARD_END};
 use super::config::{EsmConfig, StartingPosition};
 use super::destination::Destination;
 use super::invoker::Invoker;
+use super::leases::{self, Coordinator};
 use super::policy::Clock;
-use super::reader::{ReaderEnd, ShardAssignment, ShardReader};
+use super::reader::{ReaderEnd, ShardReader};
 use super::{EsmError, Reporter, ShardProgress};
 
 /// How often the shard list is refreshed to pick up new shards.
@@ -333,8 +336,120 @@ impl<I: Invoker> Ctx<I> {
     }
 }
 
+/// What the supervisor knows about the stream's shards (from ListShards) beyond the leases.
+#[derive(Debug, Default)]
+struct Shards {
+    /// Every shard listed so far.
+    known: HashMap<String, ShardInfo>,
+    /// Closed at the first listing with `LATEST` and no lease: nothing new will come from them.
+    skipped: HashSet<String>,
+    /// Appeared after the first listing (born of a reshard while consuming).
+    late: HashSet<String>,
+    /// Nothing listed yet.
+    first_listing: bool,
+}
+
+impl Shards {
+    fn finished(&self, id: &str, table: &HashMap<String, Lease>) -> bool {
+        self.skipped.contains(id) || table.get(id).is_some_and(|l| l.checkpoint == SHARD_END)
+    }
+
+    /// Shards that should have a lease and have none: not finished, and every parent finished
+    /// (a parent no longer listed has expired from the stream).
+    fn missing_leases(&self, table: &HashMap<String, Lease>) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .known
+            .iter()
+            .filter(|(id, _)| !table.contains_key(*id) && !self.finished(id, table))
+            .filter(|(_, info)| {
+                info.parents
+                    .iter()
+                    .all(|p| self.finished(p, table) || !self.known.contains_key(p))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Where a new lease starts: children of shards this application has read (or that
+    /// appeared while consuming) at their first record; others at the starting position.
+    fn start_of(
+        &self,
+        id: &str,
+        info: &ShardInfo,
+        table: &HashMap<String, Lease>,
+        sp: StartingPosition,
+    ) -> StartingPosition {
+        let child_of_known = info
+            .parents
+            .iter()
+            .any(|p| self.known.contains_key(p) || table.contains_key(p));
+        let late = self.late.contains(id);
+        if late || (child_of_known && sp != StartingPosition::Latest) {
+            match sp {
+                StartingPosition::AtTimestamp(ts) if !late => StartingPosition::AtTimestamp(ts),
+                _ => StartingPosition::TrimHorizon,
+            }
+        } else {
+            sp
+        }
+    }
+}
+
+/// Lists the shards and creates the missing leases, unowned (any worker may take them).
+/// Returns how many were created.
+async fn sync_shards<I: Invoker>(ctx: &Ctx<I>, shards: &mut Shards, table: &HashMap<String, Lease>) -> usize {
+    match list_shards(&ctx.kinesis, &ctx.config.stream_name).await {
+        Ok(list) => {
+            for (id, info) in list {
+                if let std::collections::hash_map::Entry::Vacant(slot) = shards.known.entry(id.clone()) {
+                    if shards.first_listing {
+                        // LATEST: what is already closed holds nothing new.
+                        if ctx.config.starting_position == StartingPosition::Latest
+                            && info.closed
+                            && !table.contains_key(&id)
+                        {
+                            shards.skipped.insert(id.clone());
+                        }
+                    } else {
+                        shards.late.insert(id);
+                    }
+                    slot.insert(info);
+                }
+            }
+            shards.first_listing = false;
+        }
+        Err(e) => {
+            ctx.reporter.note(&format!("ListShards failed, retrying: {e}"));
+            return 0;
+        }
+    }
+    let mut created = 0;
+    for id in shards.missing_leases(table) {
+        let Some(info) = shards.known.get(&id) else {
+            continue;
+        };
+        let start = shards.start_of(&id, info, table, ctx.config.starting_position);
+        let range = info.hash_range.as_ref().map(|(s, e)| (s.as_str(), e.as_str()));
+        match ctx
+            .leases
+            .create(&id, start.sentinel(), &info.parents, range)
+            .await
+        {
+            Ok(_) => created += 1,
+            Err(e) => ctx
+                .reporter
+                .note(&format!("{id}: creating the lease failed, retrying: {e}")),
+        }
+    }
+    created
+}
+
 /// Consumes until `shutdown` resolves, the stream is idle for `--until-idle`, or
-/// `--max-records` were delivered.
+/// `--max-records` were delivered. Shards are shared with every other consumer of the same
+/// lease table (`--app`): readers start as this worker gains leases and stop as it loses them;
+/// on the way out its leases are released after the final checkpoints.
 pub async fn run<I: Invoker>(ctx: Ctx<I>, shutdown: impl Future<Output = ()>) -> Result<Summary, EsmError> {
     let ctx = Arc::new(ctx);
     ctx.leases.ensure().await?;
@@ -347,18 +462,18 @@ pub async fn run<I: Invoker>(ctx: Ctx<I>, shutdown: impl Future<Output = ()>) ->
             ));
         }
     }
-    let mut leases = ctx.leases.list().await?;
-    let mut known: HashMap<String, ShardInfo> = HashMap::new();
-    let mut finished: HashSet<String> = leases
-        .values()
-        .filter(|l| l.checkpoint == SHARD_END)
-        .map(|l| l.lease_key.clone())
-        .collect();
-    let mut late: HashSet<String> = HashSet::new();
+    let failover = ctx.config.failover_time;
+    let mut coord = Coordinator::new(ctx.leases.clone(), failover);
+    coord.refresh().await?;
+    let mut shards = Shards {
+        first_listing: true,
+        ..Shards::default()
+    };
     let mut running: HashSet<String> = HashSet::new();
     let mut readers: JoinSet<(String, Result<ReaderEnd, EsmError>)> = JoinSet::new();
-    let mut first_listing = true;
     let mut relist_at = Instant::now();
+    let mut take_at = Instant::now();
+    let mut renew_at = Instant::now() + leases::renew_interval(failover);
     let mut failure: Option<EsmError> = None;
     let tick = ctx
         .config
@@ -374,80 +489,49 @@ pub async fn run<I: Invoker>(ctx: Ctx<I>, shutdown: impl Future<Output = ()>) ->
         if *stop_rx.borrow() {
             break;
         }
+        if Instant::now() >= renew_at {
+            renew_at = Instant::now() + leases::renew_interval(failover);
+            let r = coord.renew().await;
+            for n in &r.notes {
+                ctx.reporter.note(n);
+            }
+            for key in &r.lost {
+                ctx.reporter.note(&format!(
+                    "{key}: lease lost to another consumer; stopping this shard without checkpointing"
+                ));
+            }
+        }
         if Instant::now() >= relist_at {
             relist_at = Instant::now() + RELIST_INTERVAL;
-            match list_shards(&ctx.kinesis, &ctx.config.stream_name).await {
-                Ok(list) => {
-                    for (id, info) in list {
-                        if let std::collections::hash_map::Entry::Vacant(slot) = known.entry(id.clone()) {
-                            if first_listing {
-                                // LATEST: what is already closed holds nothing new.
-                                if ctx.config.starting_position == StartingPosition::Latest
-                                    && info.closed
-                                    && !leases.contains_key(&id)
-                                {
-                                    finished.insert(id.clone());
-                                }
-                            } else {
-                                late.insert(id);
-                            }
-                            slot.insert(info);
-                        }
-                    }
-                    first_listing = false;
-                }
-                Err(e) => ctx.reporter.note(&format!("ListShards failed, retrying: {e}")),
+            if sync_shards(&ctx, &mut shards, coord.snapshot()).await > 0 {
+                take_at = Instant::now();
             }
-            // Start every shard whose parents are done (a parent no longer listed expired).
-            let mut startable: Vec<String> = known
-                .iter()
-                .filter(|(id, _)| !finished.contains(*id) && !running.contains(*id))
-                .filter(|(_, info)| {
-                    info.parents
-                        .iter()
-                        .all(|p| finished.contains(p) || !known.contains_key(p))
-                })
-                .map(|(id, _)| id.clone())
-                .collect();
-            startable.sort();
-            for id in startable {
-                let Some(info) = known.get(&id).cloned() else {
-                    continue;
-                };
-                // Children of shards this consumer has read start at their first record.
-                let child_of_known = info
-                    .parents
-                    .iter()
-                    .any(|p| known.contains_key(p) || leases.contains_key(p));
-                let start = if late.contains(&id)
-                    || (child_of_known && ctx.config.starting_position != StartingPosition::Latest)
-                {
-                    match ctx.config.starting_position {
-                        StartingPosition::AtTimestamp(ts) if !late.contains(&id) => {
-                            StartingPosition::AtTimestamp(ts)
-                        }
-                        _ => StartingPosition::TrimHorizon,
+        }
+        if Instant::now() >= take_at {
+            take_at = Instant::now() + leases::take_interval(failover);
+            match coord.refresh().await {
+                Ok(()) => {
+                    let (gained, notes) = coord.take().await;
+                    for n in &notes {
+                        ctx.reporter.note(n);
                     }
-                } else {
-                    ctx.config.starting_position
-                };
-                let assignment = ShardAssignment {
-                    shard_id: id.clone(),
-                    parents: info.parents.clone(),
-                    hash_range: info.hash_range.clone(),
-                    lease: leases.remove(&id),
-                    start,
-                };
-                running.insert(id.clone());
-                ctx.shared.set_idle(&id, false);
-                let c = Arc::clone(&ctx);
-                readers.spawn(async move {
-                    let res = match ShardReader::open(c, assignment).await {
-                        Ok(r) => r.run().await,
-                        Err(e) => Err(e),
-                    };
-                    (id, res)
-                });
+                    for held in gained {
+                        let id = held.key().to_string();
+                        running.insert(id.clone());
+                        ctx.shared.set_idle(&id, false);
+                        let c = Arc::clone(&ctx);
+                        readers.spawn(async move {
+                            let res = match ShardReader::open(c, held).await {
+                                Ok(r) => r.run().await,
+                                Err(e) => Err(e),
+                            };
+                            (id, res)
+                        });
+                    }
+                }
+                Err(e) => ctx
+                    .reporter
+                    .note(&format!("reading the lease table failed, retrying: {e}")),
             }
         }
         tokio::select! {
@@ -460,14 +544,20 @@ pub async fn run<I: Invoker>(ctx: Ctx<I>, shutdown: impl Future<Output = ()>) ->
                 match joined {
                     Ok((id, Ok(ReaderEnd::ShardEnded { children }))) => {
                         running.remove(&id);
-                        finished.insert(id.clone());
+                        coord.forget(&id);
                         let kids = if children.is_empty() { String::new() } else { format!("; children {}", children.join(", ")) };
                         ctx.reporter.note(&format!("{id}: read to its end (SHARD_END){kids}"));
-                        // Start the children now rather than at the next listing.
+                        // Create and take the children now rather than at the next listing.
                         relist_at = Instant::now();
                     }
                     Ok((id, Ok(ReaderEnd::Stopped))) => {
                         running.remove(&id);
+                    }
+                    Ok((id, Ok(ReaderEnd::Lost))) => {
+                        running.remove(&id);
+                        coord.forget(&id);
+                        ctx.shared.set_idle(&id, true);
+                        ctx.reporter.note(&format!("{id}: stopped; another consumer holds the lease now"));
                     }
                     Ok((id, Err(e))) => {
                         running.remove(&id);
@@ -489,10 +579,13 @@ pub async fn run<I: Invoker>(ctx: Ctx<I>, shutdown: impl Future<Output = ()>) ->
                         .lock()
                         .map(|t| t.elapsed() >= idle_for)
                         .unwrap_or(false);
-                    let pending = known
-                        .keys()
-                        .any(|k| !finished.contains(k) && !running.contains(k));
-                    if quiet && !first_listing && !pending && ctx.shared.all_idle(&running) {
+                    let pending = !shards.missing_leases(coord.snapshot()).is_empty();
+                    if quiet
+                        && !shards.first_listing
+                        && !pending
+                        && coord.settled()
+                        && ctx.shared.all_idle(&running)
+                    {
                         break;
                     }
                 }
@@ -504,11 +597,31 @@ pub async fn run<I: Invoker>(ctx: Ctx<I>, shutdown: impl Future<Output = ()>) ->
         }
     }
     let _ = ctx.shared.stop.send(true);
-    while let Some(joined) = readers.join_next().await {
-        if let Ok((id, Err(e))) = joined {
-            ctx.reporter.note(&format!("{id}: {e}"));
-            failure.get_or_insert(e);
+    // Readers finish their in-flight batch and checkpoint; their leases stay renewed meanwhile,
+    // so that nobody takes them half-way.
+    loop {
+        tokio::select! {
+            joined = readers.join_next() => {
+                match joined {
+                    None => break,
+                    Some(Ok((id, Err(e)))) => {
+                        ctx.reporter.note(&format!("{id}: {e}"));
+                        failure.get_or_insert(e);
+                    }
+                    Some(Ok((id, Ok(ReaderEnd::ShardEnded { .. } | ReaderEnd::Lost)))) => coord.forget(&id),
+                    Some(_) => {}
+                }
+            }
+            () = tokio::time::sleep_until(renew_at) => {
+                renew_at = Instant::now() + leases::renew_interval(failover);
+                for n in coord.renew().await.notes {
+                    ctx.reporter.note(&n);
+                }
+            }
         }
+    }
+    for n in coord.release_all().await {
+        ctx.reporter.note(&n);
     }
     ctx.reporter.finish();
     if let Some(e) = failure {

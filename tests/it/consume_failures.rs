@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::consume::{delivered, fixture, Rig};
+use crate::consume::{delivered, fixture, wait_for, Rig, Running};
 
 fn py(mode: &str) -> String {
     format!(
@@ -296,26 +296,51 @@ fn consume_bisects_a_failing_batch_down_to_the_poison_record() {
     assert_eq!(files[0]["requestContext"]["approximateInvokeCount"], 1);
 }
 
+/// Record age is measured from arrival, so each record whose age matters is put only once the
+/// consumer is reading: a slow start (a loaded CI machine) must not age it.
 #[test]
 fn consume_discards_records_older_than_the_maximum_age() {
     let rig = Rig::new();
     rig.stream("age", 1);
-    rig.put("age", "k", b"old");
+    // Both runs share one lease table: the default (kinlocal-STREAM-FUNCTION) follows the
+    // handler's file name, and the second run must resume after the first one's checkpoint,
+    // not re-read (and discard again) `old` and `fresh`.
+    let app = ["--app", "age-test"];
+    let lease_owner = || {
+        rig.lease_items("age-test")
+            .first()
+            .and_then(|i| i.get("leaseOwner"))
+            .and_then(|o| o.as_s().ok())
+            .cloned()
+    };
+    let old = rig.put("age", "k", b"old");
     // Already too old when first read: discarded without an invocation (count 1, no
-    // responseContext); the rest of the poll is still delivered.
+    // responseContext); what comes after it is still delivered.
     std::thread::sleep(Duration::from_millis(1200));
-    rig.put("age", "k", b"fresh");
     let dlq = rig.path("dlq");
-    rig.consume("age", &fixture("capture.sh"))
-        .args([
-            "--maximum-record-age",
-            "1s",
-            "--maximum-record-age-unchecked",
-            "--on-failure",
-        ])
-        .arg(&dlq)
-        .assert()
-        .code(3);
+    let mut first = Running::spawn(
+        rig.consume_std("age", &fixture("capture.sh"))
+            .args(app)
+            .args([
+                "--maximum-record-age",
+                "1s",
+                "--maximum-record-age-unchecked",
+                "--until-idle",
+                "60s",
+                "--on-failure",
+            ])
+            .arg(&dlq),
+        rig.path("first.stderr"),
+    );
+    wait_for("old discarded", Duration::from_secs(30), || {
+        rig.destination_files(&dlq).len() == 1
+    });
+    rig.put("age", "k", b"fresh");
+    wait_for("fresh delivered", Duration::from_secs(30), || {
+        !rig.captured().is_empty()
+    });
+    first.signal("TERM");
+    assert_eq!(first.wait(Duration::from_secs(30)), Some(3), "{}", first.stderr());
     let got: Vec<String> = delivered(&rig.captured()).into_iter().map(|(_, d)| d).collect();
     assert_eq!(
         got,
@@ -326,29 +351,66 @@ fn consume_discards_records_older_than_the_maximum_age() {
     assert_eq!(files.len(), 1);
     assert_eq!(files[0]["requestContext"]["condition"], "RecordAgeExceeded");
     assert_eq!(files[0]["requestContext"]["approximateInvokeCount"], 1);
+    assert_eq!(
+        files[0]["KinesisBatchInfo"]["startSequenceNumber"],
+        old.sequence_number.as_str()
+    );
     assert!(files[0].get("responseContext").is_none());
 
     // With infinite retries, a failing record is retried until it is too old.
     std::fs::remove_file(rig.path("capture.jsonl")).expect("rm");
-    rig.put("age", "k", b"fails");
+    let before = lease_owner();
     let dlq2 = rig.path("dlq2");
-    rig.consume("age", &py("exit:1"))
-        .args([
-            "--maximum-record-age",
-            "3s",
-            "--maximum-record-age-unchecked",
-            "--on-failure",
-        ])
-        .arg(&dlq2)
-        .assert()
-        .code(3);
-    let invocations = delivered(&rig.captured())
-        .iter()
-        .filter(|(_, d)| d == "ZmFpbHM=")
-        .count();
+    let mut second = Running::spawn(
+        rig.consume_std("age", &py("exit:1"))
+            .args(app)
+            .args([
+                "--maximum-record-age",
+                "3s",
+                "--maximum-record-age-unchecked",
+                "--until-idle",
+                "60s",
+                "--on-failure",
+            ])
+            .arg(&dlq2),
+        rig.path("second.stderr"),
+    );
+    // Its reader holds the lease (and reads right after taking it): now the clock may start.
+    wait_for("the second consumer's lease", Duration::from_secs(30), || {
+        lease_owner().is_some_and(|o| Some(&o) != before.as_ref())
+    });
+    let fails = rig.put("age", "k", b"fails");
+    wait_for("fails discarded", Duration::from_secs(30), || {
+        !rig.destination_files(&dlq2).is_empty()
+    });
+    second.signal("TERM");
+    assert_eq!(
+        second.wait(Duration::from_secs(30)),
+        Some(3),
+        "{}",
+        second.stderr()
+    );
+    let events = rig.captured();
+    for e in &events {
+        let datas: Vec<String> = delivered(std::slice::from_ref(e))
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect();
+        assert_eq!(
+            datas,
+            vec!["ZmFpbHM=".to_string()],
+            "resumed after the checkpoint"
+        );
+    }
+    let invocations = events.len();
     assert!(invocations >= 2, "retried ({invocations} invocations)");
     let files = rig.destination_files(&dlq2);
+    assert_eq!(files.len(), 1, "one discarded range");
     assert_eq!(files[0]["requestContext"]["condition"], "RecordAgeExceeded");
+    assert_eq!(
+        files[0]["KinesisBatchInfo"]["startSequenceNumber"],
+        fails.sequence_number.as_str()
+    );
     assert_eq!(files[0]["requestContext"]["approximateInvokeCount"], invocations);
 
     // Below 60 s without the test-only flag is refused, as AWS does.

@@ -8,6 +8,7 @@ mod cli_completions;
 mod consume;
 mod consume_failures;
 mod consume_reshard;
+mod consume_scaleout;
 mod dynamodb;
 mod dynamodb_diff;
 mod kinesis_diff;
