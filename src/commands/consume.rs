@@ -156,7 +156,8 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             .worker_id
             .clone()
             .unwrap_or_else(|| config::default_worker_id(&host_name(), std::process::id()));
-        let leases = LeaseTable::new(clients.dynamodb.clone(), app_name, worker);
+        let leases =
+            LeaseTable::new(clients.dynamodb.clone(), app_name, worker).with_stream(cfg.stream_name.clone());
         let invoker = ExecInvoker::new(cfg.function.clone(), reporter.clone());
         reporter.note(&format!(
             "consuming {} with {} (lease table {} as worker {}, batch size {}, poll every {})",

@@ -67,6 +67,9 @@ pub struct LeaseTable {
     client: Client,
     table: String,
     owner: String,
+    /// Written as `streamName` on new leases: the KCL ignores it, and it lets `kinlocal
+    /// status` tell which stream a bare shard-id lease belongs to when several streams exist.
+    stream_name: Option<String>,
 }
 
 fn s(v: impl Into<String>) -> AttributeValue {
@@ -95,7 +98,14 @@ impl LeaseTable {
             client,
             table: app.into(),
             owner: owner.into(),
+            stream_name: None,
         }
+    }
+
+    /// Records `stream` as `streamName` on the leases this table creates.
+    pub fn with_stream(mut self, stream: impl Into<String>) -> Self {
+        self.stream_name = Some(stream.into());
+        self
     }
 
     /// The table name.
@@ -255,6 +265,9 @@ impl LeaseTable {
                 "leaseKey",
                 ExpectedAttributeValue::builder().exists(false).build(),
             );
+        if let Some(stream) = &self.stream_name {
+            req = req.item("streamName", s(stream));
+        }
         if !parents.is_empty() {
             // DynamoDB rejects empty sets: the attribute is left out for root shards.
             req = req.item("parentShardId", AttributeValue::Ss(parents.to_vec()));

@@ -8,7 +8,6 @@
 //! Skipped, with a message, when the peer script or node is not available.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
@@ -526,101 +525,12 @@ async fn sequence(c: &Client) -> Vec<(String, Json)> {
 /// compare-and-set on leaseCounter relies on it); dynalite only checks that `a` exists.
 const DYNALITE_BUGS: &[(&str, &str)] = &[("evict legacy stale", "ConditionalCheckFailedException")];
 
-/// Stops the peer on drop, by its own pid (never by name).
-struct Peer {
-    pid: i32,
-}
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        // Only the pid we started: SIGTERM, then SIGKILL if it lingers.
-        let pid = self.pid;
-        let alive = || std::fs::metadata(format!("/proc/{pid}")).is_ok();
-        let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
-        for _ in 0..50 {
-            if !alive() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = std::process::Command::new("kill")
-            .args(["-9", &pid.to_string()])
-            .status();
-    }
-}
-
-fn peer_script() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("KINLOCAL_PEER_SH") {
-        return Some(PathBuf::from(p));
-    }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .map(|p| p.join("shared").join("peers").join("peer.sh"))
-}
-
 #[tokio::test]
 async fn dynamodb_diff_against_dynalite() {
-    let Some(script) = peer_script().filter(|p| p.exists()) else {
-        println!("SKIP dynamodb_diff_against_dynalite: peer.sh not found (set KINLOCAL_PEER_SH)");
+    let Some(peer) = crate::peers::Peer::start("dynalite") else {
         return;
     };
-    let node = std::process::Command::new("node").arg("--version").output();
-    if !node.is_ok_and(|o| o.status.success()) {
-        println!("SKIP dynamodb_diff_against_dynalite: node is not installed");
-        return;
-    }
-    // The peers are installed in one shared place, but peer.sh keeps one pid file per peer
-    // name there, so a concurrent run elsewhere would collide: run from a private directory
-    // whose node_modules is the shared install.
-    let shared = std::env::var("KINLOCAL_PEERS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| {
-            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/kinlocal-peers")
-        });
-    if !shared.join("node_modules/dynalite").exists() {
-        let install = tokio::process::Command::new("bash")
-            .arg(&script)
-            .arg("install")
-            .env("KINLOCAL_PEERS_DIR", &shared)
-            .output()
-            .await
-            .expect("run peer.sh install");
-        if !install.status.success() {
-            println!(
-                "SKIP dynamodb_diff_against_dynalite: peer.sh install failed: {}",
-                String::from_utf8_lossy(&install.stderr)
-            );
-            return;
-        }
-    }
-    let private = tempfile::tempdir().expect("tempdir");
-    std::os::unix::fs::symlink(shared.join("node_modules"), private.path().join("node_modules"))
-        .expect("link node_modules");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port();
-    let out = tokio::process::Command::new("bash")
-        .arg(&script)
-        .args(["start", "dynalite", &port.to_string()])
-        .env("KINLOCAL_PEERS_DIR", private.path())
-        .output()
-        .await
-        .expect("run peer.sh");
-    assert!(
-        out.status.success(),
-        "peer.sh start dynalite failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let line = String::from_utf8_lossy(&out.stdout).to_string();
-    let mut parts = line.split_whitespace();
-    let (Some("dynalite"), Some(pid), Some(url)) = (parts.next(), parts.next(), parts.next()) else {
-        panic!("unexpected peer.sh output: {line}");
-    };
-    let _peer = Peer {
-        pid: pid.parse().expect("pid"),
-    };
+    let url = peer.endpoint.as_str();
 
     let engine = TestEngine::start();
     let ours = sequence(&engine.dynamodb().await).await;

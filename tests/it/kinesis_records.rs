@@ -373,7 +373,7 @@ async fn expired_iterator_is_refused() {
     assert_eq!(error_code(&err), "ExpiredIteratorException");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enforce_limits_throttles_writes_per_record_and_reads_per_call() {
     let engine = TestEngine::start_with(EngineConfig {
         enforce_limits: true,
@@ -381,25 +381,34 @@ async fn enforce_limits_throttles_writes_per_record_and_reads_per_call() {
     });
     let k = engine.kinesis().await;
     create_stream(&k, "s", 1).await;
+    // Five batches of 500 at once: 2,500 records within a second or two, over the 1,000/s
+    // limit of one shard whichever way they fall across second boundaries.
+    let mut tasks = Vec::new();
+    for batch in 0..5 {
+        let k = k.clone();
+        tasks.push(tokio::spawn(async move {
+            let entries: Vec<_> = (0..500)
+                .map(|i| entry("k", format!("{batch}-{i}").as_bytes()))
+                .collect();
+            k.put_records()
+                .stream_name("s")
+                .set_records(Some(entries))
+                .send()
+                .await
+                .expect("put")
+        }));
+    }
     let mut accepted = 0;
     let mut throttled = 0;
     let mut ids = HashSet::new();
-    for batch in 0..5 {
-        let entries: Vec<_> = (0..500)
-            .map(|i| entry("k", format!("{batch}-{i}").as_bytes()))
-            .collect();
-        let out = k
-            .put_records()
-            .stream_name("s")
-            .set_records(Some(entries))
-            .send()
-            .await
-            .expect("put");
+    for t in tasks {
+        let out = t.await.expect("task");
         for e in out.records() {
             match e.error_code() {
                 Some(code) => {
                     assert_eq!(code, "ProvisionedThroughputExceededException");
                     assert!(e.error_message().unwrap_or_default().contains("Rate exceeded"));
+                    assert!(e.sequence_number().is_none());
                     throttled += 1;
                 }
                 None => {
@@ -415,17 +424,26 @@ async fn enforce_limits_throttles_writes_per_record_and_reads_per_call() {
     );
     assert!(accepted >= 1000);
     assert_eq!(ids.len(), accepted);
+    // Exactly the accepted records were stored.
+    let stored = read_shard(&k, "s", "shardId-000000000000").await;
+    assert_eq!(stored.len(), accepted);
+    // Twelve reads at once: more than 5 in one second are throttled.
     let it = iterator(&k, ShardIteratorType::TrimHorizon, None, None)
         .await
         .expect("it");
-    let mut throttled_reads = 0;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let mut reads = Vec::new();
     for _ in 0..12 {
-        match k.get_records().shard_iterator(&it).limit(1).send().await {
-            Ok(_) => {}
-            Err(e) => {
-                assert_eq!(error_code(&e), "ProvisionedThroughputExceededException");
-                throttled_reads += 1;
-            }
+        let (k, it) = (k.clone(), it.clone());
+        reads.push(tokio::spawn(async move {
+            k.get_records().shard_iterator(it).limit(1).send().await
+        }));
+    }
+    let mut throttled_reads = 0;
+    for r in reads {
+        if let Err(e) = r.await.expect("task") {
+            assert_eq!(error_code(&e), "ProvisionedThroughputExceededException");
+            throttled_reads += 1;
         }
     }
     assert!(throttled_reads >= 1, "more than 5 reads/s must be throttled");

@@ -20,6 +20,7 @@ mod produce;
 mod serve;
 mod status;
 mod streams;
+mod up_chain;
 mod up_docker;
 mod up_embedded;
 mod up_endpoint;

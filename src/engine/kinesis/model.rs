@@ -275,11 +275,11 @@ pub struct GetRecordsOutput<'a> {
 /// One result entry of PutRecords.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct PutRecordsResultEntry {
+pub struct PutRecordsResultEntry<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sequence_number: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub shard_id: Option<String>,
+    pub shard_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]

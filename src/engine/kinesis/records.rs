@@ -35,11 +35,19 @@ struct Prepared {
 
 fn check_entry(
     checks: &mut Checks,
-    prefix: &str,
+    prefix: impl std::fmt::Display,
     data: &Option<String>,
     pk: &Option<String>,
     ehk: &Option<String>,
 ) {
+    // The common case allocates nothing; member names are only spelled out for a failure.
+    let pk_ok = pk
+        .as_deref()
+        .is_some_and(|k| !k.is_empty() && (k.len() <= 256 || k.chars().count() <= 256));
+    let ehk_ok = ehk.as_deref().is_none_or(hash::is_hash_key_pattern);
+    if data.is_some() && pk_ok && ehk_ok {
+        return;
+    }
     checks.required(data, &format!("{prefix}data"));
     checks.required(pk, &format!("{prefix}partitionKey"));
     checks.length(pk.as_deref(), &format!("{prefix}partitionKey"), 1, 256);
@@ -52,14 +60,15 @@ fn prepare(
     data: &str,
     pk: String,
     ehk: Option<&str>,
-    member: &str,
+    member: impl Fn() -> String,
 ) -> Result<Prepared, ApiError> {
     let data = base64::engine::general_purpose::STANDARD
         .decode(data)
-        .map_err(|_| ApiError::serialization(format!("Value at '{member}' is not valid base64")))?;
+        .map_err(|_| ApiError::serialization(format!("Value at '{}' is not valid base64", member())))?;
     if data.len() > MAX_RECORD_BYTES {
         return Err(ApiError::validation(&[format!(
-            "Value at '{member}' failed to satisfy constraint: Member must have length less than or equal to {MAX_RECORD_BYTES}"
+            "Value at '{}' failed to satisfy constraint: Member must have length less than or equal to {MAX_RECORD_BYTES}",
+            member()
         )]));
     }
     if data.len() + pk.len() > MAX_RECORD_BYTES {
@@ -122,7 +131,7 @@ pub fn put_record(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErro
         input.data.as_deref().unwrap_or_default(),
         input.partition_key.unwrap_or_default(),
         input.explicit_hash_key.as_deref(),
-        "data",
+        || "data".to_string(),
     )?;
     let now = ctx.now;
     if ctx.cfg.enforce_limits {
@@ -193,7 +202,7 @@ pub fn put_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
             e.data.as_deref().unwrap_or_default(),
             e.partition_key.unwrap_or_default(),
             e.explicit_hash_key.as_deref(),
-            &format!("records.{}.member.data", i + 1),
+            || format!("records.{}.member.data", i + 1),
         )?;
         total += p.data.len() + p.partition_key.len();
         prepared.push(p);
@@ -231,6 +240,8 @@ pub fn put_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
     }
     let placed = ctx.commit_put(batch)?;
     let stream = ctx.stream(&name)?;
+    // Shard ids spelled once per shard, not once per record.
+    let shard_ids: Vec<String> = stream.shards.iter().map(|s| s.id()).collect();
     let mut placed = placed.into_iter();
     let mut failed = 0usize;
     let mut results = Vec::with_capacity(failures.len());
@@ -252,7 +263,7 @@ pub fn put_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
                 let s = &stream.shards[sh as usize];
                 results.push(PutRecordsResultEntry {
                     sequence_number: Some(s.seq(index, arrival)),
-                    shard_id: Some(s.id()),
+                    shard_id: shard_ids.get(sh as usize).map(String::as_str),
                     error_code: None,
                     error_message: None,
                 });

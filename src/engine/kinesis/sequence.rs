@@ -51,26 +51,31 @@ impl SeqParts {
     /// The decimal string sent on the wire.
     pub fn encode(self) -> String {
         let mut v = self.to_limbs();
-        // Peel off base-10^9 chunks, least significant first.
-        let mut chunks = Vec::with_capacity(7);
-        while v.iter().any(|&l| l != 0) {
+        // Digits are produced least significant first, nine at a time (base 10^9), into a
+        // stack buffer: this runs once per record put or read, so it allocates only the result.
+        let mut digits = [0u8; 64];
+        let mut pos = digits.len();
+        loop {
             let mut rem: u64 = 0;
             for limb in v.iter_mut().rev() {
                 let cur = (rem << 32) | u64::from(*limb);
                 *limb = (cur / 1_000_000_000) as u32;
                 rem = cur % 1_000_000_000;
             }
-            chunks.push(rem as u32);
-        }
-        let mut s = String::with_capacity(57);
-        for (i, c) in chunks.iter().rev().enumerate() {
-            if i == 0 {
-                s.push_str(&c.to_string());
-            } else {
-                s.push_str(&format!("{c:09}"));
+            let last = v.iter().all(|&l| l == 0);
+            for _ in 0..9 {
+                pos -= 1;
+                digits[pos] = b'0' + (rem % 10) as u8;
+                rem /= 10;
+                if last && rem == 0 {
+                    break;
+                }
+            }
+            if last {
+                break;
             }
         }
-        s
+        digits[pos..].iter().map(|&d| char::from(d)).collect()
     }
 
     /// Decodes a decimal sequence number of our layout; `None` when it is not one.
