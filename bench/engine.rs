@@ -409,7 +409,11 @@ fn main() {
         if let Some(p) = start_peer(peer) {
             let ready = p.ready;
             // kinesis-mock's npm build manages about a hundred puts a second: fewer records.
-            let count = if peer == "kinesis-mock" { slow_peer_n } else { peer_n };
+            let count = if peer == "kinesis-mock" {
+                slow_peer_n
+            } else {
+                peer_n
+            };
             rows.push(measure(peer, &p.endpoint.clone(), ready, count, inflight));
             drop(p);
         }

@@ -89,7 +89,7 @@ _kinlocal() {
 
     case "${cmd}" in
         kinlocal)
-            opts="-h -V --help --version serve create-stream delete-stream list-streams produce consume up down status completions help"
+            opts="-h -V --help --version up down status create-stream delete-stream list-streams produce consume serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -329,7 +329,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__help)
-            opts="serve create-stream delete-stream list-streams produce consume up down status completions help"
+            opts="up down status create-stream delete-stream list-streams produce consume serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -22,32 +22,55 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand serve 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
+            cand up 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
+            cand down 'Stop and remove what `kinlocal up` started'
+            cand status 'Health, streams and shards, and each consumer''s checkpoint and lag; exit 0 when healthy'
             cand create-stream 'Create a stream (default ''kinlocal'') and wait until it is ACTIVE; an existing stream of the same shape is fine'
             cand delete-stream 'Delete a stream and wait until it is gone'
             cand list-streams 'List streams with their status, mode, shards and retention'
             cand produce 'Send records to a stream: random events, a template, or a replayed file'
             cand consume 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
-            cand up 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
-            cand down 'Stop and remove what `kinlocal up` started'
-            cand status 'Health, streams and shards, and each consumer''s checkpoint and lag; exit 0 when healthy'
+            cand serve 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
             cand completions 'Print shell completions for kinlocal'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
-        &'kinlocal;serve'= {
-            cand --host 'Address to bind. Loopback unless you ask otherwise'
-            cand -p 'Port to listen on; 0 takes a free port (printed at start)'
-            cand --port 'Port to listen on; 0 takes a free port (printed at start)'
+        &'kinlocal;up'= {
+            cand --backend 'Which backend: `docker` (containers through the docker CLI), `embedded` (`kinlocal serve` in the background), or `auto` (docker when a Docker daemon answers, else embedded)'
+            cand -p 'Port on 127.0.0.1 for Kinesis (embedded: Kinesis and DynamoDB); 0 takes a free port'
+            cand --port 'Port on 127.0.0.1 for Kinesis (embedded: Kinesis and DynamoDB); 0 takes a free port'
+            cand --dynamodb-port 'Docker backend: port on 127.0.0.1 for DynamoDB [default: --port + 1, or free when --port is 0]'
+            cand --stream 'A stream to create, NAME or NAME:SHARDS (repeatable) [default: kinlocal:3]'
+            cand --persist 'Keep streams, records and tables in DIR across `down`/`up` (in memory otherwise)'
+            cand --state-dir 'Where the state file and the engine log go [default: $XDG_STATE_HOME/kinlocal]'
             cand --region 'Region written into ARNs'
-            cand --account-id 'Account id written into ARNs (12 digits)'
-            cand --data-dir 'Keep streams, records and tables in DIR so they survive restarts (and kill -9)'
-            cand --create-stream-delay 'How long a new stream stays CREATING (e.g. 500ms)'
-            cand --delete-stream-delay 'How long a deleted stream stays DELETING'
-            cand --update-stream-delay 'How long a stream stays UPDATING after a reshard or retention change'
-            cand --create-table-delay 'How long a new DynamoDB table stays CREATING'
-            cand --iterator-ttl 'How long a shard iterator stays valid (AWS: 5 minutes)'
-            cand --enforce-limits 'Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths'
-            cand --json 'Print the listening address as one JSON line'
+            cand --kinesis-image 'Docker backend: the Kinesis emulator image (serving plain HTTP on --kinesis-container-port)'
+            cand --dynamodb-image 'Docker backend: the DynamoDB image (serving on --dynamodb-container-port)'
+            cand --kinesis-container-port 'Docker backend: the plain-HTTP port inside the Kinesis container (kinesis-mock: 4568)'
+            cand --dynamodb-container-port 'Docker backend: the port inside the DynamoDB container (dynamodb-local: 8000)'
+            cand --name-prefix 'Docker backend: container names are PREFIX-kinesis and PREFIX-dynamodb (one prefix per parallel CI job)'
+            cand --timeout 'How long to wait for the backend to answer ListStreams and ListTables'
+            cand --write-profile 'Write AWS profile NAME (endpoint_url, region, dummy credentials) into the shared AWS config and credentials files; other profiles are left untouched'
+            cand --print-env 'Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…` on stdout (progress goes to stderr), for `eval "$(kinlocal up --print-env)"`'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kinlocal;down'= {
+            cand --state-dir 'The state directory `up` used [default: $XDG_STATE_HOME/kinlocal]'
+            cand --purge 'Also delete the data kept with `up --persist`'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kinlocal;status'= {
+            cand --endpoint-url 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`'
+            cand --profile 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)'
+            cand --region 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)'
+            cand --state-dir 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)'
+            cand --aws 'Talk to real AWS (standard credential chain). Never done without this flag'
+            cand --json 'Print one JSON object instead of text'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -164,43 +187,20 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
-        &'kinlocal;up'= {
-            cand --backend 'Which backend: `docker` (containers through the docker CLI), `embedded` (`kinlocal serve` in the background), or `auto` (docker when a Docker daemon answers, else embedded)'
-            cand -p 'Port on 127.0.0.1 for Kinesis (embedded: Kinesis and DynamoDB); 0 takes a free port'
-            cand --port 'Port on 127.0.0.1 for Kinesis (embedded: Kinesis and DynamoDB); 0 takes a free port'
-            cand --dynamodb-port 'Docker backend: port on 127.0.0.1 for DynamoDB [default: --port + 1, or free when --port is 0]'
-            cand --stream 'A stream to create, NAME or NAME:SHARDS (repeatable) [default: kinlocal:3]'
-            cand --persist 'Keep streams, records and tables in DIR across `down`/`up` (in memory otherwise)'
-            cand --state-dir 'Where the state file and the engine log go [default: $XDG_STATE_HOME/kinlocal]'
+        &'kinlocal;serve'= {
+            cand --host 'Address to bind. Loopback unless you ask otherwise'
+            cand -p 'Port to listen on; 0 takes a free port (printed at start)'
+            cand --port 'Port to listen on; 0 takes a free port (printed at start)'
             cand --region 'Region written into ARNs'
-            cand --kinesis-image 'Docker backend: the Kinesis emulator image (serving plain HTTP on --kinesis-container-port)'
-            cand --dynamodb-image 'Docker backend: the DynamoDB image (serving on --dynamodb-container-port)'
-            cand --kinesis-container-port 'Docker backend: the plain-HTTP port inside the Kinesis container (kinesis-mock: 4568)'
-            cand --dynamodb-container-port 'Docker backend: the port inside the DynamoDB container (dynamodb-local: 8000)'
-            cand --name-prefix 'Docker backend: container names are PREFIX-kinesis and PREFIX-dynamodb (one prefix per parallel CI job)'
-            cand --timeout 'How long to wait for the backend to answer ListStreams and ListTables'
-            cand --write-profile 'Write AWS profile NAME (endpoint_url, region, dummy credentials) into the shared AWS config and credentials files; other profiles are left untouched'
-            cand --print-env 'Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…` on stdout (progress goes to stderr), for `eval "$(kinlocal up --print-env)"`'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kinlocal;down'= {
-            cand --state-dir 'The state directory `up` used [default: $XDG_STATE_HOME/kinlocal]'
-            cand --purge 'Also delete the data kept with `up --persist`'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
-        &'kinlocal;status'= {
-            cand --endpoint-url 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`'
-            cand --profile 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)'
-            cand --region 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)'
-            cand --state-dir 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)'
-            cand --aws 'Talk to real AWS (standard credential chain). Never done without this flag'
-            cand --json 'Print one JSON object instead of text'
+            cand --account-id 'Account id written into ARNs (12 digits)'
+            cand --data-dir 'Keep streams, records and tables in DIR so they survive restarts (and kill -9)'
+            cand --create-stream-delay 'How long a new stream stays CREATING (e.g. 500ms)'
+            cand --delete-stream-delay 'How long a deleted stream stays DELETING'
+            cand --update-stream-delay 'How long a stream stays UPDATING after a reshard or retention change'
+            cand --create-table-delay 'How long a new DynamoDB table stays CREATING'
+            cand --iterator-ttl 'How long a shard iterator stays valid (AWS: 5 minutes)'
+            cand --enforce-limits 'Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths'
+            cand --json 'Print the listening address as one JSON line'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -213,19 +213,23 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --version 'Print version'
         }
         &'kinlocal;help'= {
-            cand serve 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
+            cand up 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
+            cand down 'Stop and remove what `kinlocal up` started'
+            cand status 'Health, streams and shards, and each consumer''s checkpoint and lag; exit 0 when healthy'
             cand create-stream 'Create a stream (default ''kinlocal'') and wait until it is ACTIVE; an existing stream of the same shape is fine'
             cand delete-stream 'Delete a stream and wait until it is gone'
             cand list-streams 'List streams with their status, mode, shards and retention'
             cand produce 'Send records to a stream: random events, a template, or a replayed file'
             cand consume 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
-            cand up 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
-            cand down 'Stop and remove what `kinlocal up` started'
-            cand status 'Health, streams and shards, and each consumer''s checkpoint and lag; exit 0 when healthy'
+            cand serve 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
             cand completions 'Print shell completions for kinlocal'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
-        &'kinlocal;help;serve'= {
+        &'kinlocal;help;up'= {
+        }
+        &'kinlocal;help;down'= {
+        }
+        &'kinlocal;help;status'= {
         }
         &'kinlocal;help;create-stream'= {
         }
@@ -237,11 +241,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
         }
         &'kinlocal;help;consume'= {
         }
-        &'kinlocal;help;up'= {
-        }
-        &'kinlocal;help;down'= {
-        }
-        &'kinlocal;help;status'= {
+        &'kinlocal;help;serve'= {
         }
         &'kinlocal;help;completions'= {
         }

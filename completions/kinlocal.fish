@@ -26,31 +26,48 @@ end
 
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -s V -l version -d 'Print version'
-complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "up" -d 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "down" -d 'Stop and remove what `kinlocal up` started'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "status" -d 'Health, streams and shards, and each consumer\'s checkpoint and lag; exit 0 when healthy'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "create-stream" -d 'Create a stream (default \'kinlocal\') and wait until it is ACTIVE; an existing stream of the same shape is fine'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "delete-stream" -d 'Delete a stream and wait until it is gone'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
-complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "up" -d 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
-complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "down" -d 'Stop and remove what `kinlocal up` started'
-complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "status" -d 'Health, streams and shards, and each consumer\'s checkpoint and lag; exit 0 when healthy'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "completions" -d 'Print shell completions for kinlocal'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l host -d 'Address to bind. Loopback unless you ask otherwise' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s p -l port -d 'Port to listen on; 0 takes a free port (printed at start)' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l region -d 'Region written into ARNs' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l account-id -d 'Account id written into ARNs (12 digits)' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l data-dir -d 'Keep streams, records and tables in DIR so they survive restarts (and kill -9)' -r -F
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l create-stream-delay -d 'How long a new stream stays CREATING (e.g. 500ms)' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l delete-stream-delay -d 'How long a deleted stream stays DELETING' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l update-stream-delay -d 'How long a stream stays UPDATING after a reshard or retention change' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l create-table-delay -d 'How long a new DynamoDB table stays CREATING' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l iterator-ttl -d 'How long a shard iterator stays valid (AWS: 5 minutes)' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l enforce-limits -d 'Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l json -d 'Print the listening address as one JSON line'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s h -l help -d 'Print help'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l backend -d 'Which backend: `docker` (containers through the docker CLI), `embedded` (`kinlocal serve` in the background), or `auto` (docker when a Docker daemon answers, else embedded)' -r -f -a "auto\t'Docker when a daemon answers, else embedded'
+docker\t'Two containers through the docker CLI'
+embedded\t'`kinlocal serve` as a detached background process'"
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -s p -l port -d 'Port on 127.0.0.1 for Kinesis (embedded: Kinesis and DynamoDB); 0 takes a free port' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l dynamodb-port -d 'Docker backend: port on 127.0.0.1 for DynamoDB [default: --port + 1, or free when --port is 0]' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l stream -d 'A stream to create, NAME or NAME:SHARDS (repeatable) [default: kinlocal:3]' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l persist -d 'Keep streams, records and tables in DIR across `down`/`up` (in memory otherwise)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l state-dir -d 'Where the state file and the engine log go [default: $XDG_STATE_HOME/kinlocal]' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l region -d 'Region written into ARNs' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l kinesis-image -d 'Docker backend: the Kinesis emulator image (serving plain HTTP on --kinesis-container-port)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l dynamodb-image -d 'Docker backend: the DynamoDB image (serving on --dynamodb-container-port)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l kinesis-container-port -d 'Docker backend: the plain-HTTP port inside the Kinesis container (kinesis-mock: 4568)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l dynamodb-container-port -d 'Docker backend: the port inside the DynamoDB container (dynamodb-local: 8000)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l name-prefix -d 'Docker backend: container names are PREFIX-kinesis and PREFIX-dynamodb (one prefix per parallel CI job)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l timeout -d 'How long to wait for the backend to answer ListStreams and ListTables' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l write-profile -d 'Write AWS profile NAME (endpoint_url, region, dummy credentials) into the shared AWS config and credentials files; other profiles are left untouched' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l print-env -d 'Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…` on stdout (progress goes to stderr), for `eval "$(kinlocal up --print-env)"`'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -l state-dir -d 'The state directory `up` used [default: $XDG_STATE_HOME/kinlocal]' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -l purge -d 'Also delete the data kept with `up --persist`'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -s h -l help -d 'Print help'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l region -d 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l json -d 'Print one JSON object instead of text'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -s h -l help -d 'Print help'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l shards -d 'Number of shards (provisioned mode)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l retention-hours -d 'Retention period in hours, 24 to 8760 (new streams: 24). Given, an existing stream must have it too' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
@@ -133,47 +150,30 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l json -d 'O
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s V -l version -d 'Print version'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l backend -d 'Which backend: `docker` (containers through the docker CLI), `embedded` (`kinlocal serve` in the background), or `auto` (docker when a Docker daemon answers, else embedded)' -r -f -a "auto\t'Docker when a daemon answers, else embedded'
-docker\t'Two containers through the docker CLI'
-embedded\t'`kinlocal serve` as a detached background process'"
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -s p -l port -d 'Port on 127.0.0.1 for Kinesis (embedded: Kinesis and DynamoDB); 0 takes a free port' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l dynamodb-port -d 'Docker backend: port on 127.0.0.1 for DynamoDB [default: --port + 1, or free when --port is 0]' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l stream -d 'A stream to create, NAME or NAME:SHARDS (repeatable) [default: kinlocal:3]' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l persist -d 'Keep streams, records and tables in DIR across `down`/`up` (in memory otherwise)' -r -F
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l state-dir -d 'Where the state file and the engine log go [default: $XDG_STATE_HOME/kinlocal]' -r -F
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l region -d 'Region written into ARNs' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l kinesis-image -d 'Docker backend: the Kinesis emulator image (serving plain HTTP on --kinesis-container-port)' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l dynamodb-image -d 'Docker backend: the DynamoDB image (serving on --dynamodb-container-port)' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l kinesis-container-port -d 'Docker backend: the plain-HTTP port inside the Kinesis container (kinesis-mock: 4568)' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l dynamodb-container-port -d 'Docker backend: the port inside the DynamoDB container (dynamodb-local: 8000)' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l name-prefix -d 'Docker backend: container names are PREFIX-kinesis and PREFIX-dynamodb (one prefix per parallel CI job)' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l timeout -d 'How long to wait for the backend to answer ListStreams and ListTables' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l write-profile -d 'Write AWS profile NAME (endpoint_url, region, dummy credentials) into the shared AWS config and credentials files; other profiles are left untouched' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l print-env -d 'Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…` on stdout (progress goes to stderr), for `eval "$(kinlocal up --print-env)"`'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -s V -l version -d 'Print version'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -l state-dir -d 'The state directory `up` used [default: $XDG_STATE_HOME/kinlocal]' -r -F
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -l purge -d 'Also delete the data kept with `up --persist`'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -s h -l help -d 'Print help'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -s V -l version -d 'Print version'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l region -d 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l json -d 'Print one JSON object instead of text'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -s h -l help -d 'Print help'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l host -d 'Address to bind. Loopback unless you ask otherwise' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s p -l port -d 'Port to listen on; 0 takes a free port (printed at start)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l region -d 'Region written into ARNs' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l account-id -d 'Account id written into ARNs (12 digits)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l data-dir -d 'Keep streams, records and tables in DIR so they survive restarts (and kill -9)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l create-stream-delay -d 'How long a new stream stays CREATING (e.g. 500ms)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l delete-stream-delay -d 'How long a deleted stream stays DELETING' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l update-stream-delay -d 'How long a stream stays UPDATING after a reshard or retention change' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l create-table-delay -d 'How long a new DynamoDB table stays CREATING' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l iterator-ttl -d 'How long a shard iterator stays valid (AWS: 5 minutes)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l enforce-limits -d 'Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l json -d 'Print the listening address as one JSON line'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "create-stream" -d 'Create a stream (default \'kinlocal\') and wait until it is ACTIVE; an existing stream of the same shape is fine'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "delete-stream" -d 'Delete a stream and wait until it is gone'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "up" -d 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "down" -d 'Stop and remove what `kinlocal up` started'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "status" -d 'Health, streams and shards, and each consumer\'s checkpoint and lag; exit 0 when healthy'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "completions" -d 'Print shell completions for kinlocal'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from serve create-stream delete-stream list-streams produce consume up down status completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "up" -d 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "down" -d 'Stop and remove what `kinlocal up` started'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "status" -d 'Health, streams and shards, and each consumer\'s checkpoint and lag; exit 0 when healthy'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "create-stream" -d 'Create a stream (default \'kinlocal\') and wait until it is ACTIVE; an existing stream of the same shape is fine'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "delete-stream" -d 'Delete a stream and wait until it is gone'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "completions" -d 'Print shell completions for kinlocal'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -40,8 +40,13 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM.
-    Serve(ServeArgs),
+    /// Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in
+    /// the background), create the default stream and lease table, and record where it is.
+    Up(UpArgs),
+    /// Stop and remove what `kinlocal up` started.
+    Down(DownArgs),
+    /// Health, streams and shards, and each consumer's checkpoint and lag; exit 0 when healthy.
+    Status(StatusArgs),
     /// Create a stream (default 'kinlocal') and wait until it is ACTIVE; an existing stream of
     /// the same shape is fine.
     CreateStream(CreateStreamArgs),
@@ -54,13 +59,8 @@ pub enum Command {
     /// Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping).
     #[command(args_override_self = true)]
     Consume(Box<ConsumeArgs>),
-    /// Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in
-    /// the background), create the default stream and lease table, and record where it is.
-    Up(UpArgs),
-    /// Stop and remove what `kinlocal up` started.
-    Down(DownArgs),
-    /// Health, streams and shards, and each consumer's checkpoint and lag; exit 0 when healthy.
-    Status(StatusArgs),
+    /// Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM.
+    Serve(ServeArgs),
     /// Print shell completions for kinlocal.
     Completions {
         /// The shell to generate completions for.

@@ -9,6 +9,7 @@ mod consume;
 mod consume_failures;
 mod consume_reshard;
 mod consume_scaleout;
+mod demo;
 mod dynamodb;
 mod dynamodb_diff;
 mod kinesis_diff;
