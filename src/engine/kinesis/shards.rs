@@ -10,7 +10,7 @@ use super::model::{
     UpdateShardCountInput,
 };
 use super::state::{parse_shard_id, shard_id, Event, Mode, Shard, Stream};
-use super::streams::SHARD_LIMIT;
+use super::streams::check_shard_limit;
 use super::validate::Checks;
 use super::{hash, Ctx};
 use crate::engine::codec::{Reply, Request};
@@ -224,22 +224,6 @@ fn open_shard<'s>(ctx: &Ctx<'_>, stream: &'s Stream, id: &str) -> Result<&'s Sha
         return Err(not_eligible(ctx, id, &stream.name));
     }
     Ok(shard)
-}
-
-fn check_shard_limit(ctx: &Ctx<'_>, more: u64) -> Result<(), ApiError> {
-    let open: u64 = ctx
-        .state
-        .streams
-        .values()
-        .map(|s| s.open_shards().count() as u64)
-        .sum();
-    if open + more > SHARD_LIMIT {
-        return Err(ApiError::limit_exceeded(format!(
-            "This request would exceed the shard limit for the account {} in {}. Current limit of shards: {SHARD_LIMIT}. Existing shards: {open}.",
-            ctx.cfg.account_id, ctx.cfg.region
-        )));
-    }
-    Ok(())
 }
 
 /// SplitShard.

@@ -75,18 +75,7 @@ pub fn create_stream(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiE
             ctx.cfg.account_id
         )));
     }
-    let open: u64 = ctx
-        .state
-        .streams
-        .values()
-        .map(|s| s.open_shards().count() as u64)
-        .sum();
-    if open + u64::from(shards) > SHARD_LIMIT {
-        return Err(ApiError::limit_exceeded(format!(
-            "This request would exceed the shard limit for the account {} in {}. Current limit of shards: {SHARD_LIMIT}. Existing shards: {open}. Requested shards: {shards}.",
-            ctx.cfg.account_id, ctx.cfg.region
-        )));
-    }
+    check_shard_limit(ctx, u64::from(shards))?;
     if mode == Mode::OnDemand
         && ctx
             .state
@@ -114,6 +103,23 @@ pub fn create_stream(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiE
         tags,
     })?;
     req.reply(&json!({}))
+}
+
+/// LimitExceededException when `more` open shards would pass the account's shard quota.
+pub fn check_shard_limit(ctx: &Ctx<'_>, more: u64) -> Result<(), ApiError> {
+    let open: u64 = ctx
+        .state
+        .streams
+        .values()
+        .map(|s| s.open_shards().count() as u64)
+        .sum();
+    if open + more > SHARD_LIMIT {
+        return Err(ApiError::limit_exceeded(format!(
+            "This request would exceed the shard limit for the account {} in {}. Current limit of shards: {SHARD_LIMIT}. Existing shards: {open}. Requested shards: {more}.",
+            ctx.cfg.account_id, ctx.cfg.region
+        )));
+    }
+    Ok(())
 }
 
 fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), ApiError> {
