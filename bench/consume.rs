@@ -126,24 +126,36 @@ fn main() {
                 .unwrap();
         }
     });
-    let idle = Duration::from_millis(500);
-    let started = Instant::now();
-    let status = consume(
-        &endpoint,
-        &dynamodb,
-        "bench",
-        &fixtures.join("sink.sh").to_string_lossy(),
-        &["--batch-size", "100", "--until-idle", "500ms"],
-    )
-    .status()
-    .unwrap();
-    let busy = started.elapsed().saturating_sub(idle);
-    assert!(status.success(), "consume failed: {status}");
-    eprintln!(
-        "consume throughput: {n} records, 4 shards, batch size 100: {:.2} s, {:.0} records/s",
-        busy.as_secs_f64(),
-        n as f64 / busy.as_secs_f64()
-    );
+    // Two handlers that read stdin and exit 0: one program (like a compiled Rust or Go
+    // handler: one exec per batch), and a shell script around `cat` (two execs per batch).
+    let sink = fixtures.join("sink.sh").to_string_lossy().into_owned();
+    for (label, handler) in [
+        (
+            "dd of=/dev/null (one program)",
+            "dd of=/dev/null bs=64k status=none",
+        ),
+        ("tests/fixtures/sink.sh (sh + cat)", sink.as_str()),
+    ] {
+        let idle = Duration::from_millis(500);
+        let started = Instant::now();
+        let app = format!("bench-{}", label.len());
+        let status = consume(
+            &endpoint,
+            &dynamodb,
+            "bench",
+            handler,
+            &["--batch-size", "100", "--until-idle", "500ms", "--app", &app],
+        )
+        .status()
+        .unwrap();
+        let busy = started.elapsed().saturating_sub(idle);
+        assert!(status.success(), "consume failed: {status}");
+        eprintln!(
+            "consume throughput into {label}: {n} records, 4 shards, batch size 100: {:.2} s, {:.0} records/s",
+            busy.as_secs_f64(),
+            n as f64 / busy.as_secs_f64()
+        );
+    }
 
     // Latency: PutRecord acknowledged → handler started, one record per batch.
     for (i, poll) in ["200ms", "5ms"].iter().enumerate() {
