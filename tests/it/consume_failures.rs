@@ -447,3 +447,48 @@ fn consume_puts_discarded_batches_on_a_destination_stream() {
         "like SQS/SNS: the record, not the records"
     );
 }
+
+#[test]
+fn consume_renews_an_expired_iterator_from_the_last_checkpoint() {
+    use base64::Engine as _;
+    // Iterators live 1 s here; the handler sleeps 1.5 s on "poison", so the reader's next
+    // GetRecords after that batch carries an expired iterator.
+    let rig = Rig::with_engine(crate::support::TestEngine::start_with(
+        kinlocal::engine::EngineConfig {
+            iterator_ttl: Duration::from_secs(1),
+            ..Default::default()
+        },
+    ));
+    rig.stream("exp", 1);
+    for d in ["a", "poison", "c"] {
+        rig.put("exp", "k", d.as_bytes());
+    }
+    let child = rig
+        .consume_std("exp", &py("slow-poison:1.5"))
+        .args(["--batch-size", "1", "--until-idle", "2s"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn consume");
+    // Written while the handler sleeps: only reachable through a renewed iterator.
+    std::thread::sleep(Duration::from_millis(700));
+    rig.put("exp", "k", b"d");
+    let out = child.wait_with_output().expect("consume ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("shard iterator expired; renewing from the last checkpoint"),
+        "the iterator expired and was renewed: {stderr}"
+    );
+    let got: Vec<String> = delivered(&rig.captured())
+        .into_iter()
+        .map(|(_, d)| {
+            String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(d).expect("b64"))
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        got,
+        ["a", "poison", "c", "d"],
+        "in order, nothing lost, nothing twice"
+    );
+}
