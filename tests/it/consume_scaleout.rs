@@ -27,16 +27,7 @@ fn start(rig: &Rig, stream: &str, worker: &str, failover: &str) -> Running {
 
 /// The lease table's items; none while the consumers have not created it yet.
 fn items(rig: &Rig) -> Vec<std::collections::HashMap<String, AttributeValue>> {
-    rig.rt.block_on(async {
-        let d = crate::support::dynamodb_client(&rig.dynamodb_url).await;
-        d.scan()
-            .table_name(APP)
-            .consistent_read(true)
-            .send()
-            .await
-            .map(|o| o.items().to_vec())
-            .unwrap_or_default()
-    })
+    items_of(rig, APP)
 }
 
 /// Shard → owner, from the lease table.
@@ -344,4 +335,146 @@ fn consume_lease_protocol_two_workers_racing_for_one_expired_lease_exactly_one_w
         }
         assert_eq!(wins.values().sum::<i32>(), 20, "{wins:?}");
     });
+}
+
+#[test]
+fn consume_scaleout_children_wait_for_their_parent_across_workers() {
+    let rig = Rig::new();
+    rig.stream("re", 2);
+    // A handler that stamps each batch with the time it started, so order across the two
+    // workers' capture files can be compared.
+    let handler = rig.path("stamped.sh");
+    std::fs::write(
+        &handler,
+        "#!/bin/sh\nstamp=$(date +%s%N)\npayload=$(cat)\nprintf '%s %s\\n' \"$stamp\" \"$payload\" >> \"$CAPTURE_FILE.stamped\"\n",
+    )
+    .expect("write handler");
+    std::process::Command::new("chmod")
+        .args(["+x"])
+        .arg(&handler)
+        .status()
+        .expect("chmod");
+    let spawn = |worker: &str| {
+        Running::spawn(
+            rig.consume_std("re", &handler.to_string_lossy())
+                .args(["--app", "reshard", "--worker-id", worker, "--failover-time", "2s"])
+                .args(["--batch-size", "5", "--until-idle", "1h"])
+                .env("CAPTURE_FILE", rig.path(worker)),
+            rig.path(&format!("{worker}.stderr")),
+        )
+    };
+    let keys: Vec<String> = (0..12).map(|i| format!("key-{i}")).collect();
+    let mut puts = Vec::new();
+    for round in 0..3 {
+        for k in &keys {
+            puts.push(rig.put("re", k, format!("{k}/{round}").as_bytes()));
+        }
+    }
+    let mut a = spawn("a");
+    let mut b = spawn("b");
+    // Split shard 0 while both consume; the children get the parent's keys.
+    rig.rt.block_on(async {
+        rig.kinesis
+            .split_shard()
+            .stream_name("re")
+            .shard_to_split("shardId-000000000000")
+            .new_starting_hash_key("85070591730234615865843651857942052864")
+            .send()
+            .await
+            .expect("split")
+    });
+    for round in 3..6 {
+        for k in &keys {
+            puts.push(rig.put("re", k, format!("{k}/{round}").as_bytes()));
+        }
+    }
+    // Every record reaches a handler; stamped lines are "<ns> <event>".
+    let stamped = |w: &str| -> Vec<(u128, String, String)> {
+        std::fs::read_to_string(rig.path(&format!("{w}.stamped")))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let (ns, json) = l.split_once(' ')?;
+                let event: serde_json::Value = serde_json::from_str(json).ok()?;
+                Some((ns.parse().ok()?, event))
+            })
+            .flat_map(|(ns, event)| {
+                delivered(std::slice::from_ref(&event))
+                    .into_iter()
+                    .map(move |(id, data)| (ns, id, data))
+            })
+            .collect()
+    };
+    wait_for("every record delivered", Duration::from_secs(30), || {
+        let seen: HashSet<String> = ["a", "b"]
+            .iter()
+            .flat_map(|w| stamped(w))
+            .filter_map(|(_, id, _)| id.split_once(':').map(|(_, s)| s.to_string()))
+            .collect();
+        puts.iter().all(|p| seen.contains(&p.sequence_number))
+    });
+    for r in [&a, &b] {
+        r.signal("TERM");
+    }
+    for r in [&mut a, &mut b] {
+        assert_eq!(r.wait(Duration::from_secs(20)), Some(0), "{}", r.stderr());
+    }
+    // Per key, the records first arrive in put order across workers and shards: the
+    // parent's records (rounds 0–2) before its children's (rounds 3–5), whoever held which.
+    use base64::Engine as _;
+    let mut all: Vec<(u128, String, String)> = ["a", "b"].iter().flat_map(|w| stamped(w)).collect();
+    all.sort_by_key(|(ns, _, _)| *ns);
+    for k in &keys {
+        let rounds: Vec<u32> = all
+            .iter()
+            .filter_map(|(_, _, d)| {
+                let text =
+                    String::from_utf8(base64::engine::general_purpose::STANDARD.decode(d).ok()?).ok()?;
+                let (key, round) = text.split_once('/')?;
+                (key == k).then(|| round.parse().ok()).flatten()
+            })
+            .collect();
+        // At least once: a lease that moves between workers rewinds to its checkpoint, so a
+        // round may come again; but no round may first arrive before an earlier one.
+        let mut firsts: Vec<u32> = Vec::new();
+        for r in &rounds {
+            if !firsts.contains(r) {
+                firsts.push(*r);
+            }
+        }
+        let mut sorted = firsts.clone();
+        sorted.sort_unstable();
+        assert_eq!(
+            sorted,
+            (0..6).collect::<Vec<u32>>(),
+            "{k}: every round delivered: {rounds:?}"
+        );
+        assert_eq!(
+            firsts, sorted,
+            "{k} delivered out of order across the split: {rounds:?}"
+        );
+    }
+    // The parent finished before any child was taken.
+    let items = items_of(&rig, "reshard");
+    let parent = items
+        .iter()
+        .find(|i| i["leaseKey"].as_s().ok().map(String::as_str) == Some("shardId-000000000000"))
+        .expect("parent lease");
+    assert_eq!(
+        parent["checkpoint"].as_s().ok().map(String::as_str),
+        Some("SHARD_END")
+    );
+}
+
+fn items_of(rig: &Rig, table: &str) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+    rig.rt.block_on(async {
+        let d = crate::support::dynamodb_client(&rig.dynamodb_url).await;
+        d.scan()
+            .table_name(table)
+            .consistent_read(true)
+            .send()
+            .await
+            .map(|o| o.items().to_vec())
+            .unwrap_or_default()
+    })
 }
