@@ -45,60 +45,43 @@ pub fn arrival_timestamp(arrival_ms: i64) -> Value {
     serde_json::Number::from_f64(secs).map_or(Value::Null, Value::Number)
 }
 
-/// `Records[i].kinesis`, in AWS's field order.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct KinesisFields<'a> {
-    kinesis_schema_version: &'static str,
-    partition_key: &'a str,
-    sequence_number: &'a str,
-    data: String,
-    approximate_arrival_timestamp: Value,
+/// Writes `s` as a JSON string (quoted, escaped).
+fn push_str(out: &mut Vec<u8>, s: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
 }
 
-/// `Records[i]`, in AWS's field order. A borrowed struct rather than a `serde_json::Value`:
-/// this runs for every record consumed, and a map per record costs more than the rest.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RecordFields<'a> {
-    kinesis: KinesisFields<'a>,
-    event_source: &'static str,
-    event_version: &'static str,
-    #[serde(rename = "eventID")]
-    event_id: String,
-    event_name: &'static str,
-    invoke_identity_arn: &'a str,
-    aws_region: &'a str,
-    #[serde(rename = "eventSourceARN")]
-    event_source_arn: &'a str,
-}
-
-fn record_fields<'a>(ctx: &'a EventContext, r: &RawRecord<'a>) -> RecordFields<'a> {
-    RecordFields {
-        kinesis: KinesisFields {
-            kinesis_schema_version: "1.0",
-            partition_key: r.partition_key,
-            sequence_number: r.sequence_number,
-            data: base64::engine::general_purpose::STANDARD.encode(r.data),
-            approximate_arrival_timestamp: arrival_timestamp(r.arrival_ms),
-        },
-        event_source: "aws:kinesis",
-        event_version: "1.0",
-        event_id: format!("{}:{}", ctx.shard_id, r.sequence_number),
-        event_name: "aws:kinesis:record",
-        invoke_identity_arn: &ctx.role_arn,
-        aws_region: &ctx.region,
-        event_source_arn: &ctx.stream_arn,
-    }
-}
-
-/// Serialises one record's entry once, so batching and retries reuse the bytes.
+/// Serialises one record's entry once, in AWS's field order, so batching and retries reuse
+/// the bytes. Written by hand: this runs for every record consumed, and the base64 `data`
+/// (the bulk of the bytes) needs no escaping, which a generic serializer would scan for.
 pub fn prepare(ctx: &EventContext, r: &RawRecord<'_>) -> PreparedRecord {
-    let json = serde_json::to_vec(&record_fields(ctx, r)).unwrap_or_default();
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let data_len = r.data.len().div_ceil(3) * 4;
+    let mut out = Vec::with_capacity(data_len + 400 + r.partition_key.len() + ctx.stream_arn.len());
+    out.extend_from_slice(br#"{"kinesis":{"kinesisSchemaVersion":"1.0","partitionKey":"#);
+    push_str(&mut out, r.partition_key);
+    out.extend_from_slice(br#","sequenceNumber":"#);
+    push_str(&mut out, r.sequence_number);
+    out.extend_from_slice(br#","data":""#);
+    let start = out.len();
+    out.resize(start + data_len, 0);
+    let written = b64.encode_slice(r.data, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + written);
+    out.extend_from_slice(br#"","approximateArrivalTimestamp":"#);
+    let _ = serde_json::to_writer(&mut out, &arrival_timestamp(r.arrival_ms));
+    out.extend_from_slice(br#"},"eventSource":"aws:kinesis","eventVersion":"1.0","eventID":"#);
+    push_str(&mut out, &format!("{}:{}", ctx.shard_id, r.sequence_number));
+    out.extend_from_slice(br#","eventName":"aws:kinesis:record","invokeIdentityArn":"#);
+    push_str(&mut out, &ctx.role_arn);
+    out.extend_from_slice(br#","awsRegion":"#);
+    push_str(&mut out, &ctx.region);
+    out.extend_from_slice(br#","eventSourceARN":"#);
+    push_str(&mut out, &ctx.stream_arn);
+    out.push(b'}');
     PreparedRecord {
         sequence_number: SequenceNumber::new(r.sequence_number),
         arrival_ms: r.arrival_ms,
-        json,
+        json: out,
     }
 }
 
@@ -165,6 +148,27 @@ mod tests {
         let built = build(&recs);
         assert_eq!(String::from_utf8_lossy(&built), expected);
         assert_eq!(event_size(&recs), built.len());
+    }
+
+    #[test]
+    fn partition_keys_and_contexts_are_escaped() {
+        let mut c = ctx();
+        c.role_arn = "arn:aws:iam::1:role/\"quoted\"".into();
+        let key = "k\"\\\u{1}é\n";
+        let r = prepare(
+            &c,
+            &RawRecord {
+                partition_key: key,
+                sequence_number: "1",
+                data: &[0, 255, 1],
+                arrival_ms: 1,
+            },
+        );
+        let v: Value = serde_json::from_slice(&r.json).expect("valid JSON");
+        assert_eq!(v["kinesis"]["partitionKey"], key);
+        assert_eq!(v["invokeIdentityArn"], c.role_arn.as_str());
+        assert_eq!(v["kinesis"]["data"], "AP8B");
+        assert_eq!(v["kinesis"]["approximateArrivalTimestamp"].as_f64(), Some(0.001));
     }
 
     #[test]
