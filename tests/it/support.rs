@@ -90,6 +90,15 @@ pub async fn kinesis_client(endpoint: &str) -> aws_sdk_kinesis::Client {
     aws_sdk_kinesis::Client::new(&sdk_config(endpoint).await)
 }
 
+/// A Kinesis client that reports throttling instead of retrying it (the SDK's standard retry
+/// mode would hide `ProvisionedThroughputExceededException` from a test).
+pub async fn kinesis_client_no_retry(endpoint: &str) -> aws_sdk_kinesis::Client {
+    let conf = aws_sdk_kinesis::config::Builder::from(&sdk_config(endpoint).await)
+        .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
+        .build();
+    aws_sdk_kinesis::Client::from_conf(conf)
+}
+
 /// A DynamoDB client for any endpoint.
 pub async fn dynamodb_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&sdk_config(endpoint).await)
