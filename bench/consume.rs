@@ -81,6 +81,28 @@ fn consume(endpoint: &str, dynamodb: &str, stream: &str, exec: &str, extra: &[&s
     c
 }
 
+/// Compiles a handler that reads stdin to the end and exits 0, statically linked; `None` when
+/// no C compiler (or no static libc) is available.
+fn build_static_sink() -> Option<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("kinlocal-bench-sink-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let src = dir.join("sink.c");
+    std::fs::write(
+        &src,
+        "#include <unistd.h>\nint main(void){char b[65536];while(read(0,b,sizeof b)>0){}return 0;}\n",
+    )
+    .ok()?;
+    let bin = dir.join("sink");
+    let ok = Command::new("cc")
+        .args(["-O2", "-static", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .status()
+        .ok()?
+        .success();
+    ok.then_some(bin)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
@@ -126,19 +148,25 @@ fn main() {
                 .unwrap();
         }
     });
-    // Two handlers that read stdin and exit 0: one program (like a compiled Rust or Go
-    // handler: one exec per batch), and a shell script around `cat` (two execs per batch).
+    // Handlers that read stdin and exit 0: one program per batch, and a shell script around
+    // `cat` (two execs per batch).
+    // And the leanest: a statically linked C program (what a compiled Go or Rust handler
+    // costs to start), built here with the system C compiler when one is available.
     let sink = fixtures.join("sink.sh").to_string_lossy().into_owned();
-    for (label, handler) in [
-        (
-            "dd of=/dev/null (one program)",
-            "dd of=/dev/null bs=64k status=none",
-        ),
-        ("tests/fixtures/sink.sh (sh + cat)", sink.as_str()),
-    ] {
+    let mut handlers: Vec<(&str, String)> = Vec::new();
+    if let Some(path) = build_static_sink() {
+        handlers.push(("a static C program", path.to_string_lossy().into_owned()));
+    }
+    handlers.push((
+        "dd of=/dev/null (one dynamic program)",
+        "dd of=/dev/null bs=64k status=none".into(),
+    ));
+    handlers.push(("tests/fixtures/sink.sh (sh + cat)", sink.clone()));
+    for (i, (label, handler)) in handlers.iter().enumerate() {
+        let handler = handler.as_str();
         let idle = Duration::from_millis(500);
         let started = Instant::now();
-        let app = format!("bench-{}", label.len());
+        let app = format!("bench-{i}");
         let status = consume(
             &endpoint,
             &dynamodb,
