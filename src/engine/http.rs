@@ -100,10 +100,7 @@ pub async fn handle(
 
     let request = Request { format, body: &body };
     let outcome = match target.split_once('.') {
-        Some(("Kinesis_20131202", op)) => {
-            let engine = engine.clone();
-            engine.kinesis.handle(op, &request)
-        }
+        Some(("Kinesis_20131202", op)) => engine.kinesis.handle(op, &request),
         Some(("DynamoDB_20120810", op)) => engine.dynamodb.handle(op, &request),
         _ => Err(ApiError::new("UnknownOperationException", "")),
     };

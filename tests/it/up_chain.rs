@@ -22,8 +22,14 @@ fn up_create_produce_consume_status_down_twice() {
         assert!(out.status.success(), "produce: {}", describe(&out));
         let summary: serde_json::Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("produce --json ({e}): {}", describe(&out)));
-        let per_shard = summary.to_string();
-        assert!(per_shard.contains("300"), "summary counts 300 records: {summary}");
+        assert_eq!(summary["records"], 300, "summary counts 300 records: {summary}");
+        let per_shard: u64 = summary["shards"]
+            .as_object()
+            .expect("per-shard counts")
+            .values()
+            .filter_map(serde_json::Value::as_u64)
+            .sum();
+        assert_eq!(per_shard, 300, "per-shard counts add up: {summary}");
 
         let capture = setup.dir.path().join(format!("capture-{round}.jsonl"));
         let out = setup

@@ -186,7 +186,6 @@ pub fn get_shard_iterator(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply,
                 parts.index
             };
             at.max(trimmed_first)
-                .min(shard.next_index().max(at.min(super::sequence::END_INDEX)))
         }
     };
     let it = Iterator {

@@ -55,7 +55,6 @@ fn check_entry(
 }
 
 fn prepare(
-    ctx: &Ctx<'_>,
     stream: &Stream,
     data: &str,
     pk: String,
@@ -91,7 +90,6 @@ fn prepare(
             format!("no open shard serves hash key {hash_key}"),
         )
     })?;
-    let _ = ctx;
     Ok(Prepared {
         shard,
         partition_key: pk,
@@ -126,7 +124,6 @@ pub fn put_record(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErro
     let name = ctx.resolve_name(input.stream_name.as_deref(), input.stream_arn.as_deref())?;
     let stream = ctx.serving_stream(&name)?;
     let p = prepare(
-        ctx,
         stream,
         input.data.as_deref().unwrap_or_default(),
         input.partition_key.unwrap_or_default(),
@@ -197,7 +194,6 @@ pub fn put_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
     let mut total = 0usize;
     for (i, e) in entries.into_iter().enumerate() {
         let p = prepare(
-            ctx,
             stream,
             e.data.as_deref().unwrap_or_default(),
             e.partition_key.unwrap_or_default(),
