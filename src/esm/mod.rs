@@ -13,6 +13,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod destination;
 pub mod event;
+pub mod filter;
 pub mod invoker;
 pub mod leases;
 pub mod policy;
