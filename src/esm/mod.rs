@@ -15,6 +15,7 @@ pub mod destination;
 pub mod event;
 pub mod filter;
 pub mod invoker;
+pub mod lanes;
 pub mod leases;
 pub mod policy;
 pub mod reader;
