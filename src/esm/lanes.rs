@@ -213,7 +213,11 @@ mod tests {
         let mut t = CheckpointTracker::new();
         t.skipped(seq(1));
         t.skipped(seq(2));
-        assert_eq!(t.checkpoint(), Some(&seq(2)), "an all-filtered poll is checkpointed past");
+        assert_eq!(
+            t.checkpoint(),
+            Some(&seq(2)),
+            "an all-filtered poll is checkpointed past"
+        );
         t.dispatched(seq(3));
         t.skipped(seq(4));
         assert_eq!(t.checkpoint(), Some(&seq(2)), "not past a record still in a lane");
@@ -254,7 +258,8 @@ mod tests {
                 for &i in &batch {
                     done[i as usize] = true;
                 }
-                t.done_all(&batch.iter().map(|&i| seq(i)).collect::<Vec<_>>()).ok();
+                t.done_all(&batch.iter().map(|&i| seq(i)).collect::<Vec<_>>())
+                    .ok();
                 let prefix = done.iter().take_while(|d| **d).count() as u64;
                 let want = prefix.checked_sub(1).map(seq);
                 assert_eq!(t.checkpoint(), want.as_ref());

@@ -22,6 +22,7 @@ pub mod reader;
 pub mod record;
 pub mod response;
 pub mod supervisor;
+pub mod window;
 
 use std::time::Duration;
 
