@@ -99,11 +99,11 @@ pub async fn handle(
     }
 
     let request = Request { format, body: &body };
-    let outcome = match target.split_once('.') {
+    let outcome = guarded(service, || match target.split_once('.') {
         Some(("Kinesis_20131202", op)) => engine.kinesis.handle(op, &request),
         Some(("DynamoDB_20120810", op)) => engine.dynamodb.handle(op, &request),
         _ => Err(ApiError::new("UnknownOperationException", "")),
-    };
+    });
     Ok(match outcome {
         Ok(reply) => {
             let mut resp = Response::new(Full::new(Bytes::from(reply.0)));
@@ -111,6 +111,23 @@ pub async fn handle(
             resp
         }
         Err(err) => error_response(service, format, &request_id, &err),
+    })
+}
+
+/// Runs one operation so that a bug panicking inside it answers this request with a 500
+/// (`InternalFailure` / `InternalServerError`, as AWS does) instead of dropping the connection.
+/// The stores' locks recover from poisoning: an operation journals, then applies its change in
+/// one step, so a panic cannot leave a change half-recorded.
+fn guarded(
+    service: Service,
+    op: impl FnOnce() -> Result<super::codec::Reply, ApiError>,
+) -> Result<super::codec::Reply, ApiError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(op)).unwrap_or_else(|_| {
+        let code = match service {
+            Service::Kinesis => "InternalFailure",
+            Service::DynamoDb => "InternalServerError",
+        };
+        Err(ApiError::internal(code, "Internal server error"))
     })
 }
 
@@ -173,4 +190,26 @@ fn error_response(
     *resp.status_mut() = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST);
     set_common_headers(resp.headers_mut(), format, request_id);
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_operation_is_answered_with_a_500() {
+        for (service, code) in [
+            (Service::Kinesis, "InternalFailure"),
+            (Service::DynamoDb, "InternalServerError"),
+        ] {
+            let Err(err) = guarded(service, || panic!("a bug")) else {
+                panic!("a panicking operation must answer an error");
+            };
+            assert_eq!((err.code, err.status), (code, 500));
+        }
+        let ok = guarded(Service::Kinesis, || {
+            Ok(super::super::codec::Reply(b"{}".to_vec()))
+        });
+        assert!(ok.is_ok());
+    }
 }

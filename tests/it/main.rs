@@ -18,6 +18,7 @@ mod kinesis_records;
 mod kinesis_reshard;
 mod kinesis_streams;
 mod produce;
+mod reliability;
 mod serve;
 mod status;
 mod streams;
