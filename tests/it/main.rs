@@ -24,6 +24,7 @@ mod reliability;
 mod serve;
 mod status;
 mod streams;
+mod template;
 mod up_chain;
 mod up_docker;
 mod up_embedded;
