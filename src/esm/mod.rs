@@ -17,7 +17,9 @@ pub mod config;
 pub mod destination;
 pub mod event;
 pub mod events;
+pub mod filter;
 pub mod invoker;
+pub mod lanes;
 pub mod lease_table;
 pub mod leases;
 pub mod mapping;
@@ -28,6 +30,7 @@ pub mod response;
 pub mod runner;
 pub mod shutdown;
 pub mod supervisor;
+pub mod window;
 
 use std::time::Duration;
 
