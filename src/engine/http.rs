@@ -8,7 +8,8 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::channel::Channel;
+use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use hyper::{Method, Request as HttpRequest, Response, StatusCode};
@@ -16,6 +17,9 @@ use hyper::{Method, Request as HttpRequest, Response, StatusCode};
 use super::codec::{Format, Request};
 use super::error::ApiError;
 use super::Engine;
+
+/// A response body: a whole reply, or an event stream fed as events happen (SubscribeToShard).
+pub type Body = Either<Full<Bytes>, Channel<Bytes>>;
 
 /// Largest body accepted; past it the answer is 413, as kinesalite and AWS do.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -55,10 +59,7 @@ impl Service {
 }
 
 /// Answers one HTTP request.
-pub async fn handle(
-    engine: Arc<Engine>,
-    req: HttpRequest<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+pub async fn handle(engine: Arc<Engine>, req: HttpRequest<Incoming>) -> Result<Response<Body>, Infallible> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let headers = req.headers().clone();
     let format = Format::from_content_type(header(&headers, "content-type"));
@@ -106,7 +107,7 @@ pub async fn handle(
     });
     Ok(match outcome {
         Ok(reply) => {
-            let mut resp = Response::new(Full::new(Bytes::from(reply.0)));
+            let mut resp = Response::new(Either::Left(Full::new(Bytes::from(reply.0))));
             set_common_headers(resp.headers_mut(), format, &request_id);
             resp
         }
@@ -175,18 +176,13 @@ fn set_common_headers(headers: &mut HeaderMap, format: Format, request_id: &str)
     }
 }
 
-fn error_response(
-    service: Service,
-    format: Format,
-    request_id: &str,
-    err: &ApiError,
-) -> Response<Full<Bytes>> {
+fn error_response(service: Service, format: Format, request_id: &str, err: &ApiError) -> Response<Body> {
     let body = serde_json::json!({
         "__type": service.error_type(err.code),
         "message": err.message,
     });
     let bytes = super::codec::encode(format, &body).unwrap_or_default();
-    let mut resp = Response::new(Full::new(Bytes::from(bytes)));
+    let mut resp = Response::new(Either::Left(Full::new(Bytes::from(bytes))));
     *resp.status_mut() = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST);
     set_common_headers(resp.headers_mut(), format, request_id);
     resp
