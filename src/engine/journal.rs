@@ -246,7 +246,9 @@ impl Journal {
     pub fn open(path: &Path) -> io::Result<(Self, Vec<Vec<u8>>)> {
         let opened = Self::open_with(path, JournalOptions::default()).map_err(|e| match e {
             JournalError::Io { source, .. } => source,
-            damaged @ JournalError::Damaged { .. } => io::Error::new(io::ErrorKind::InvalidData, damaged.to_string()),
+            damaged @ JournalError::Damaged { .. } => {
+                io::Error::new(io::ErrorKind::InvalidData, damaged.to_string())
+            }
         })?;
         Ok((opened.journal, opened.entries))
     }
@@ -294,10 +296,7 @@ impl Journal {
             Some(Problem::Damaged(detail)) if !options.repair => {
                 return Err(JournalError::Damaged {
                     path: path.to_path_buf(),
-                    dir: path
-                        .parent()
-                        .map(|d| d.display().to_string())
-                        .unwrap_or_default(),
+                    dir: path.parent().map(|d| d.display().to_string()).unwrap_or_default(),
                     offset: scan.good_end,
                     detail: detail.clone(),
                 });
@@ -693,8 +692,7 @@ fn scan_v2(bytes: &[u8], repair: bool) -> Scan {
 /// file: a whole entry whose contents changed, not a write cut short.
 fn full_length_entry_at(bytes: &[u8], at: usize) -> bool {
     u32_at(bytes, at) == Some(ENTRY_MARK)
-        && u32_at(bytes, at + 4)
-            .is_some_and(|len| at + HEADER + len as usize == bytes.len())
+        && u32_at(bytes, at + 4).is_some_and(|len| at + HEADER + len as usize == bytes.len())
 }
 
 /// Format 1: `[len u32][fnv1a u32][payload]` entries, no header. Without a marker a damaged
@@ -834,7 +832,9 @@ mod tests {
     fn a_flipped_byte_mid_file_refuses_to_open_and_repair_keeps_the_rest() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("j");
-        let entries: Vec<Vec<u8>> = (0..10).map(|i| format!("entry number {i}").into_bytes()).collect();
+        let entries: Vec<Vec<u8>> = (0..10)
+            .map(|i| format!("entry number {i}").into_bytes())
+            .collect();
         let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
         write_entries(&path, &refs);
         let mut bytes = std::fs::read(&path).expect("read");
@@ -947,9 +947,15 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         for mode in [Fsync::Always, Fsync::Batch] {
             let path = dir.path().join(format!("{mode:?}"));
-            let mut j = Journal::open_with(&path, JournalOptions { fsync: mode, repair: false })
-                .expect("open")
-                .journal;
+            let mut j = Journal::open_with(
+                &path,
+                JournalOptions {
+                    fsync: mode,
+                    repair: false,
+                },
+            )
+            .expect("open")
+            .journal;
             j.append(b"x").expect("append");
             drop(j);
             let o = Journal::open_with(&path, opts(false)).expect("reopen");
