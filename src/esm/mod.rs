@@ -13,13 +13,16 @@ pub mod checkpoint;
 pub mod config;
 pub mod destination;
 pub mod event;
+pub mod filter;
 pub mod invoker;
+pub mod lanes;
 pub mod leases;
 pub mod policy;
 pub mod reader;
 pub mod record;
 pub mod response;
 pub mod supervisor;
+pub mod window;
 
 use std::time::Duration;
 
@@ -46,6 +49,9 @@ pub enum EsmError {
     /// The lease table failed.
     #[error(transparent)]
     Checkpoint(#[from] checkpoint::CheckpointError),
+    /// The function could not be initialised.
+    #[error("the function failed to initialise: {0}")]
+    Init(invoker::InitError),
     /// The on-failure destination failed.
     #[error(transparent)]
     Destination(#[from] destination::DestinationError),
