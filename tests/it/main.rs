@@ -13,6 +13,7 @@ mod demo;
 mod dynamodb;
 mod dynamodb_diff;
 mod kinesis_diff;
+mod kinesis_fanout;
 mod kinesis_http2;
 mod kinesis_protocol;
 mod kinesis_records;
