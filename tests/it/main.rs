@@ -13,6 +13,7 @@ mod consume_scaleout;
 mod demo;
 mod dynamodb;
 mod dynamodb_diff;
+mod journal;
 mod kinesis_diff;
 mod kinesis_fanout;
 mod kinesis_http2;
