@@ -8,6 +8,7 @@ pub mod clock;
 pub mod codec;
 pub mod dynamodb;
 pub mod error;
+pub mod eventstream;
 pub mod http;
 pub mod journal;
 pub mod kinesis;

@@ -15,6 +15,7 @@ mod dynamodb;
 mod dynamodb_diff;
 mod journal;
 mod kinesis_diff;
+mod kinesis_fanout;
 mod kinesis_http2;
 mod kinesis_protocol;
 mod kinesis_records;
