@@ -15,7 +15,7 @@ pub struct UpArgs {
     #[arg(long, value_enum, default_value = "auto", env = "KINLOCAL_BACKEND")]
     pub backend: Backend,
     /// Port on 127.0.0.1 for Kinesis (embedded: Kinesis and DynamoDB); 0 takes a free port.
-    #[arg(long, short = 'p', default_value_t = 4566)]
+    #[arg(long, short = 'p', default_value_t = 4566, env = "KINLOCAL_PORT")]
     pub port: u16,
     /// Docker backend: port on 127.0.0.1 for DynamoDB [default: --port + 1, or free when --port is 0].
     #[arg(long, value_name = "PORT")]
@@ -49,7 +49,7 @@ pub struct UpArgs {
     #[arg(long, value_name = "PREFIX", default_value = "kinlocal", env = "KINLOCAL_NAME_PREFIX", value_parser = parse_name_prefix)]
     pub name_prefix: String,
     /// How long to wait for the backend to answer ListStreams and ListTables.
-    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "60s", value_parser = super::values::positive_duration, value_name = "DURATION")]
     pub timeout: Duration,
     /// Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_DEFAULT_REGION=… AWS_ACCESS_KEY_ID=…
     /// AWS_SECRET_ACCESS_KEY=…` on stdout (progress goes to stderr), for
