@@ -9,6 +9,7 @@ pub mod codec;
 pub mod conn;
 pub mod dynamodb;
 pub mod error;
+pub mod eventstream;
 pub mod http;
 pub mod journal;
 pub mod kinesis;

@@ -5,7 +5,9 @@ mod peers;
 mod support;
 
 mod cli_completions;
+mod cli_errors;
 mod cli_honest_skips;
+mod cli_messages;
 mod consume;
 mod consume_failures;
 mod consume_reshard;
@@ -15,6 +17,7 @@ mod dynamodb;
 mod dynamodb_diff;
 mod journal;
 mod kinesis_diff;
+mod kinesis_fanout;
 mod kinesis_http2;
 mod kinesis_protocol;
 mod kinesis_records;

@@ -5,6 +5,7 @@
 //! (listing and resharding), [`records`] (puts and reads), [`iterators`] (shard iterators),
 //! with [`hash`] and [`sequence`] for the numbers, [`state`] for the model.
 
+pub mod fanout;
 pub mod hash;
 pub mod iterators;
 pub mod limits;
@@ -15,6 +16,7 @@ pub mod sequence;
 pub mod shards;
 pub mod state;
 pub mod streams;
+pub mod subscribe;
 pub mod validate;
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -35,6 +37,8 @@ pub struct Kinesis {
     inner: Mutex<Inner>,
     /// Mixed into iterators so a forged or garbled one is rejected.
     iterator_key: u64,
+    /// Which consumer holds which shard through SubscribeToShard.
+    leases: subscribe::Leases,
 }
 
 struct Inner {
@@ -94,6 +98,7 @@ impl Kinesis {
                 last_maintenance_ms: 0,
             }),
             iterator_key: rand::random(),
+            leases: subscribe::Leases::default(),
         })
     }
 
@@ -142,6 +147,10 @@ impl Kinesis {
             "PutRecords" => records::put_records(&mut ctx, req),
             "GetRecords" => records::get_records(&mut ctx, req),
             "GetShardIterator" => iterators::get_shard_iterator(&mut ctx, req),
+            "RegisterStreamConsumer" => fanout::register(&mut ctx, req),
+            "DescribeStreamConsumer" => fanout::describe(&mut ctx, req),
+            "ListStreamConsumers" => fanout::list(&mut ctx, req),
+            "DeregisterStreamConsumer" => fanout::deregister(&mut ctx, req),
             _ => Err(ApiError::new("UnknownOperationException", "")),
         }
     }
