@@ -59,10 +59,10 @@ pub struct ServeArgs {
     pub iterator_ttl: Duration,
     /// A request's headers, and then its body, must each arrive within this; a client that
     /// never finishes gets 408 and its connection is closed.
-    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "60s", value_parser = super::values::positive_duration, value_name = "DURATION")]
     pub request_timeout: Duration,
     /// A connection that moves no byte either way for this long is closed.
-    #[arg(long, default_value = "120s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "120s", value_parser = super::values::positive_duration, value_name = "DURATION")]
     pub idle_timeout: Duration,
     /// Print the listening address as one JSON line.
     #[arg(long)]

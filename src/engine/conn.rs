@@ -151,7 +151,7 @@ pub fn raise_nofile_limit() -> Option<u64> {
             }
         }
     }
-    Some(lim.rlim_cur as u64)
+    Some(lim.rlim_cur)
 }
 
 /// Connections to serve at once given a file-descriptor limit: the limit minus a reserve for
