@@ -82,11 +82,7 @@ pub async fn handle(
         Err(e) => {
             let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
             let err = if too_large {
-                ApiError {
-                    code: "SerializationException",
-                    message: format!("Request body over {MAX_BODY_BYTES} bytes"),
-                    status: 413,
-                }
+                ApiError::serialization(format!("Request body over {MAX_BODY_BYTES} bytes")).with_status(413)
             } else {
                 ApiError::serialization(format!("Could not read the request body: {e}"))
             };
@@ -164,10 +160,13 @@ fn error_response(
     request_id: &str,
     err: &ApiError,
 ) -> Response<Full<Bytes>> {
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "__type": service.error_type(err.code),
         "message": err.message,
     });
+    if let (Some(extra), Some(obj)) = (&err.extra, body.as_object_mut()) {
+        obj.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
     let bytes = super::codec::encode(format, &body).unwrap_or_default();
     let mut resp = Response::new(Full::new(Bytes::from(bytes)));
     *resp.status_mut() = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST);
