@@ -12,6 +12,8 @@ mod consume_scaleout;
 mod demo;
 mod dynamodb;
 mod dynamodb_diff;
+mod dynamodb_indexes;
+mod dynamodb_support;
 mod kinesis_diff;
 mod kinesis_protocol;
 mod kinesis_records;

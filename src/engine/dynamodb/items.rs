@@ -66,6 +66,9 @@ pub fn plan_put(
     ))
 }
 
+/// A planned write: the write itself (none when nothing changes), the old and the new image.
+pub type Planned = (Option<Write>, Option<Item>, Option<Item>);
+
 /// An UpdateItem planned: the write (none when nothing is created), the old and new images.
 pub fn plan_update(
     table: &Table,
@@ -73,7 +76,7 @@ pub fn plan_update(
     actions: &[Action],
     cond: Option<&Cond>,
     return_old: bool,
-) -> Result<(Option<Write>, Option<Item>, Option<Item>), ApiError> {
+) -> Result<Planned, ApiError> {
     let key = table.key_of(key_item)?;
     for a in actions {
         if let Some(super::expr::PathElem::Attr(first)) = a.path().first() {

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::expr::eval::project;
 use super::expr::{Action, Cond, Path};
-use super::items::{check_condition, collection_metrics, plan_delete, plan_put, plan_update};
+use super::items::{check_condition, collection_metrics, plan_delete, plan_put, plan_update, Planned};
 use super::params;
 use super::tables::{self, Key};
 use super::value::{item_size, item_to_json, Item};
@@ -233,7 +233,7 @@ pub fn write(store: &mut Store, config: &EngineConfig, raw: Json) -> Result<Json
                 "Transaction request cannot include multiple operations on one item",
             ));
         }
-        let outcome: Result<(Option<Write>, Option<Item>, Option<Item>), ApiError> = match p.kind {
+        let outcome: Result<Planned, ApiError> = match p.kind {
             Kind::Check => check_condition(p.cond.as_ref(), table.items.get(&key), p.return_old)
                 .map(|()| (None, None, None)),
             Kind::Put => plan_put(table, p.item.clone(), p.cond.as_ref(), p.return_old)
