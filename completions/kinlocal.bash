@@ -243,7 +243,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__create__subcmd__stream)
-            opts="-h -V --shards --on-demand --retention-hours --no-wait --endpoint-url --aws --profile --region --state-dir --help --version"
+            opts="-h -V --shards --on-demand --retention-hours --no-wait --json --endpoint-url --aws --profile --region --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,7 +281,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__delete__subcmd__stream)
-            opts="-h -V --if-exists --no-wait --endpoint-url --aws --profile --region --state-dir --help --version"
+            opts="-h -V --if-exists --no-wait --json --endpoint-url --aws --profile --region --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,7 +311,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__down)
-            opts="-h -V --state-dir --purge --help --version"
+            opts="-h -V --state-dir --purge --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -721,7 +721,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__up)
-            opts="-p -h -V --backend --port --dynamodb-port --stream --persist --state-dir --region --kinesis-image --dynamodb-image --kinesis-container-port --dynamodb-container-port --name-prefix --timeout --print-env --write-profile --help --version"
+            opts="-p -h -V --backend --port --dynamodb-port --stream --persist --state-dir --region --kinesis-image --dynamodb-image --kinesis-container-port --dynamodb-container-port --name-prefix --timeout --print-env --json --write-profile --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -50,7 +50,8 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --name-prefix 'Docker backend: container names are PREFIX-kinesis and PREFIX-dynamodb (one prefix per parallel CI job)'
             cand --timeout 'How long to wait for the backend to answer ListStreams and ListTables'
             cand --write-profile 'Write AWS profile NAME (endpoint_url, region, dummy credentials) into the shared AWS config and credentials files; other profiles are left untouched'
-            cand --print-env 'Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…` on stdout (progress goes to stderr), for `eval "$(kinlocal up --print-env)"`'
+            cand --print-env 'Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_DEFAULT_REGION=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…` on stdout (progress goes to stderr), for `eval "$(kinlocal up --print-env)"`'
+            cand --json 'Print one JSON object on stdout (endpoints, region, backend, streams, and the `env` that --print-env would export); progress goes to stderr'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -59,6 +60,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
         &'kinlocal;down'= {
             cand --state-dir 'The state directory `up` used [default: $XDG_STATE_HOME/kinlocal]'
             cand --purge 'Also delete the data kept with `up --persist`'
+            cand --json 'Print one JSON object on stdout: `{"was_up": bool, "actions": [...]}`'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -77,7 +79,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --version 'Print version'
         }
         &'kinlocal;create-stream'= {
-            cand --shards 'Number of shards (provisioned mode)'
+            cand --shards 'Number of shards (provisioned mode) [default: 1 for a new stream]. Given, an existing stream must have it; not given, an existing stream is accepted whatever its shard count'
             cand --retention-hours 'Retention period in hours, 24 to 8760 (new streams: 24). Given, an existing stream must have it too'
             cand --endpoint-url 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`'
             cand --profile 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)'
@@ -85,6 +87,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --state-dir 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)'
             cand --on-demand 'On-demand capacity mode instead of a fixed shard count'
             cand --no-wait 'Return as soon as the stream is requested instead of waiting until it is ACTIVE'
+            cand --json 'Print one JSON object on stdout: `{"created": bool, "stream": {...}}`'
             cand --aws 'Talk to real AWS (standard credential chain). Never done without this flag'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -98,6 +101,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --state-dir 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)'
             cand --if-exists 'Succeed when the stream does not exist'
             cand --no-wait 'Return as soon as the deletion is requested instead of waiting until the stream is gone'
+            cand --json 'Print one JSON object on stdout: `{"name": ..., "deleted": bool}`'
             cand --aws 'Talk to real AWS (standard credential chain). Never done without this flag'
             cand -h 'Print help'
             cand --help 'Print help'

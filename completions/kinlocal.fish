@@ -53,11 +53,13 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l dynamodb-contai
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l name-prefix -d 'Docker backend: container names are PREFIX-kinesis and PREFIX-dynamodb (one prefix per parallel CI job)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l timeout -d 'How long to wait for the backend to answer ListStreams and ListTables' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l write-profile -d 'Write AWS profile NAME (endpoint_url, region, dummy credentials) into the shared AWS config and credentials files; other profiles are left untouched' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l print-env -d 'Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…` on stdout (progress goes to stderr), for `eval "$(kinlocal up --print-env)"`'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l print-env -d 'Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_DEFAULT_REGION=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…` on stdout (progress goes to stderr), for `eval "$(kinlocal up --print-env)"`'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l json -d 'Print one JSON object on stdout (endpoints, region, backend, streams, and the `env` that --print-env would export); progress goes to stderr'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -l state-dir -d 'The state directory `up` used [default: $XDG_STATE_HOME/kinlocal]' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -l purge -d 'Also delete the data kept with `up --persist`'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -l json -d 'Print one JSON object on stdout: `{"was_up": bool, "actions": [...]}`'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
@@ -68,7 +70,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l aws -d 'Tal
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l json -d 'Print one JSON object instead of text'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -s V -l version -d 'Print version'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l shards -d 'Number of shards (provisioned mode)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l shards -d 'Number of shards (provisioned mode) [default: 1 for a new stream]. Given, an existing stream must have it; not given, an existing stream is accepted whatever its shard count' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l retention-hours -d 'Retention period in hours, 24 to 8760 (new streams: 24). Given, an existing stream must have it too' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
@@ -76,6 +78,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l regi
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l on-demand -d 'On-demand capacity mode instead of a fixed shard count'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l no-wait -d 'Return as soon as the stream is requested instead of waiting until it is ACTIVE'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l json -d 'Print one JSON object on stdout: `{"created": bool, "stream": {...}}`'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -s V -l version -d 'Print version'
@@ -85,6 +88,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l regi
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l if-exists -d 'Succeed when the stream does not exist'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l no-wait -d 'Return as soon as the deletion is requested instead of waiting until the stream is gone'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l json -d 'Print one JSON object on stdout: `{"name": ..., "deleted": bool}`'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -s V -l version -d 'Print version'

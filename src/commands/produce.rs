@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::ProduceArgs;
-use crate::exit::{ExitError, FAILURE, SUCCESS, USAGE};
+use crate::exit::{ExitError, SUCCESS};
 use crate::producer::progress::{ProgressMode, Reporter};
 use crate::producer::replay::{self, ReplayError};
 use crate::producer::sender::KinesisPut;
@@ -57,7 +57,7 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<i32> {
 }
 
 fn exit_for(e: &producer::ProduceError) -> ExitError {
-    ExitError::with_code(if e.is_usage() { USAGE } else { FAILURE }, e.to_string())
+    ExitError::new(e.into(), e.to_string())
 }
 
 /// The record source, and how many records it holds when that is known (a replayed file).

@@ -13,13 +13,16 @@ pub mod checkpoint;
 pub mod config;
 pub mod destination;
 pub mod event;
+pub mod filter;
 pub mod invoker;
+pub mod lanes;
 pub mod leases;
 pub mod policy;
 pub mod reader;
 pub mod record;
 pub mod response;
 pub mod supervisor;
+pub mod window;
 
 use std::time::Duration;
 

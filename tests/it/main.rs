@@ -5,6 +5,7 @@ mod peers;
 mod support;
 
 mod cli_completions;
+mod cli_honest_skips;
 mod consume;
 mod consume_failures;
 mod consume_reshard;
