@@ -204,17 +204,20 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             break
         }
         'kinlocal;serve' {
-            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to bind. Loopback unless you ask otherwise')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to bind. Loopback unless you ask otherwise: any other address also needs --allow-remote, because the engine checks no signatures')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port to listen on; 0 takes a free port (printed at start)')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port to listen on; 0 takes a free port (printed at start)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region written into ARNs')
             [CompletionResult]::new('--account-id', '--account-id', [CompletionResultType]::ParameterName, 'Account id written into ARNs (12 digits)')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Keep streams, records and tables in DIR so they survive restarts (and kill -9)')
+            [CompletionResult]::new('--fsync', '--fsync', [CompletionResultType]::ParameterName, 'When journal writes reach the disk: `never` (the kernel decides, ~30 s on Linux; a killed engine loses nothing, a power cut the last half-minute), `batch` (within 1 s; a power cut loses at most about the last second) or `always` (before each answer; nothing acknowledged is lost, one disk flush per write)')
             [CompletionResult]::new('--create-stream-delay', '--create-stream-delay', [CompletionResultType]::ParameterName, 'How long a new stream stays CREATING (e.g. 500ms)')
             [CompletionResult]::new('--delete-stream-delay', '--delete-stream-delay', [CompletionResultType]::ParameterName, 'How long a deleted stream stays DELETING')
             [CompletionResult]::new('--update-stream-delay', '--update-stream-delay', [CompletionResultType]::ParameterName, 'How long a stream stays UPDATING after a reshard or retention change')
             [CompletionResult]::new('--create-table-delay', '--create-table-delay', [CompletionResultType]::ParameterName, 'How long a new DynamoDB table stays CREATING')
             [CompletionResult]::new('--iterator-ttl', '--iterator-ttl', [CompletionResultType]::ParameterName, 'How long a shard iterator stays valid (AWS: 5 minutes)')
+            [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a --host that is not loopback: anyone who can reach the port can read and write every stream and table, since the engine checks no signatures')
+            [CompletionResult]::new('--repair', '--repair', [CompletionResultType]::ParameterName, 'Salvage damaged journals in --data-dir: keep every entry that still verifies, report what is lost, keep the damaged file beside the repaired one, then serve')
             [CompletionResult]::new('--enforce-limits', '--enforce-limits', [CompletionResultType]::ParameterName, 'Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the listening address as one JSON line')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

@@ -633,7 +633,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__serve)
-            opts="-p -h -V --host --port --region --account-id --data-dir --enforce-limits --create-stream-delay --delete-stream-delay --update-stream-delay --create-table-delay --iterator-ttl --json --help --version"
+            opts="-p -h -V --host --allow-remote --port --region --account-id --data-dir --fsync --repair --enforce-limits --create-stream-delay --delete-stream-delay --update-stream-delay --create-table-delay --iterator-ttl --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -661,6 +661,10 @@ _kinlocal() {
                     ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fsync)
+                    COMPREPLY=($(compgen -W "never batch always" -- "${cur}"))
                     return 0
                     ;;
                 --create-stream-delay)

@@ -154,16 +154,21 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l json -d 'O
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s V -l version -d 'Print version'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l host -d 'Address to bind. Loopback unless you ask otherwise' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l host -d 'Address to bind. Loopback unless you ask otherwise: any other address also needs --allow-remote, because the engine checks no signatures' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s p -l port -d 'Port to listen on; 0 takes a free port (printed at start)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l region -d 'Region written into ARNs' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l account-id -d 'Account id written into ARNs (12 digits)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l data-dir -d 'Keep streams, records and tables in DIR so they survive restarts (and kill -9)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l fsync -d 'When journal writes reach the disk: `never` (the kernel decides, ~30 s on Linux; a killed engine loses nothing, a power cut the last half-minute), `batch` (within 1 s; a power cut loses at most about the last second) or `always` (before each answer; nothing acknowledged is lost, one disk flush per write)' -r -f -a "never\t''
+batch\t''
+always\t''"
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l create-stream-delay -d 'How long a new stream stays CREATING (e.g. 500ms)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l delete-stream-delay -d 'How long a deleted stream stays DELETING' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l update-stream-delay -d 'How long a stream stays UPDATING after a reshard or retention change' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l create-table-delay -d 'How long a new DynamoDB table stays CREATING' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l iterator-ttl -d 'How long a shard iterator stays valid (AWS: 5 minutes)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l allow-remote -d 'Allow a --host that is not loopback: anyone who can reach the port can read and write every stream and table, since the engine checks no signatures'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l repair -d 'Salvage damaged journals in --data-dir: keep every entry that still verifies, report what is lost, keep the damaged file beside the repaired one, then serve'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l enforce-limits -d 'Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l json -d 'Print the listening address as one JSON line'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s h -l help -d 'Print help'
