@@ -30,8 +30,8 @@ impl std::fmt::Display for AwsError {
 impl std::error::Error for AwsError {}
 
 /// The hint printed after a transport failure.
-pub const UNREACHABLE_HINT: &str =
-    "is the endpoint running? `kinlocal up` starts one (`kinlocal status` says where it should be)";
+pub const UNREACHABLE_HINT: &str = "is the endpoint running? If `kinlocal up` started it, run \
+     `kinlocal up` again (`kinlocal status` shows where it should be)";
 
 /// Describes `err` from `service` (`Kinesis`, `DynamoDB`) calling `operation` (`ListShards`).
 pub fn describe<E, R>(service: &str, operation: &str, err: &SdkError<E, R>) -> AwsError

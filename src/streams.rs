@@ -167,7 +167,7 @@ pub enum StreamsError {
         waited: Duration,
     },
     /// An API call failed (the service's answer, or why there was none).
-    #[error("{0}")]
+    #[error(transparent)]
     Aws(#[from] AwsError),
     /// An answer kinlocal cannot use.
     #[error("{op} '{name}' failed: {detail}")]

@@ -43,19 +43,19 @@ pub struct ServeArgs {
     #[arg(long)]
     pub enforce_limits: bool,
     /// How long a new stream stays CREATING (e.g. 500ms).
-    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "0s", value_parser = super::values::duration, value_name = "DURATION")]
     pub create_stream_delay: Duration,
     /// How long a deleted stream stays DELETING.
-    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "0s", value_parser = super::values::duration, value_name = "DURATION")]
     pub delete_stream_delay: Duration,
     /// How long a stream stays UPDATING after a reshard or retention change.
-    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "0s", value_parser = super::values::duration, value_name = "DURATION")]
     pub update_stream_delay: Duration,
     /// How long a new DynamoDB table stays CREATING.
-    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "0s", value_parser = super::values::duration, value_name = "DURATION")]
     pub create_table_delay: Duration,
     /// How long a shard iterator stays valid (AWS: 5 minutes).
-    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "5m", value_parser = super::values::duration, value_name = "DURATION")]
     pub iterator_ttl: Duration,
     /// Print the listening address as one JSON line.
     #[arg(long)]

@@ -49,7 +49,7 @@ pub struct UpArgs {
     #[arg(long, value_name = "PREFIX", default_value = "kinlocal", env = "KINLOCAL_NAME_PREFIX", value_parser = parse_name_prefix)]
     pub name_prefix: String,
     /// How long to wait for the backend to answer ListStreams and ListTables.
-    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "60s", value_parser = super::values::positive_duration, value_name = "DURATION")]
     pub timeout: Duration,
     /// Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_DEFAULT_REGION=… AWS_ACCESS_KEY_ID=…
     /// AWS_SECRET_ACCESS_KEY=…` on stdout (progress goes to stderr), for

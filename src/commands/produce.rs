@@ -43,12 +43,21 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<i32> {
         let api = KinesisPut::new(&clients.kinesis, &args.stream);
         let outcome = producer::run(api, config, shards, stats, interrupted()).await;
         reporter.finish();
-        let summary = if args.json {
-            outcome.summary.to_json_line()
-        } else {
-            outcome.summary.to_text()
-        };
-        super::write_stdout(summary.as_bytes())?;
+        // A record the user must fix stopped the run before anything was sent: the error alone
+        // says it; a summary of nothing would only come before it and bury it.
+        let nothing_sent = outcome.summary.records == 0 && outcome.summary.requests == 0;
+        let usage_error = outcome
+            .error
+            .as_ref()
+            .is_some_and(producer::ProduceError::is_usage);
+        if !(usage_error && nothing_sent) {
+            let summary = if args.json {
+                outcome.summary.to_json_line()
+            } else {
+                outcome.summary.to_text()
+            };
+            super::write_stdout(summary.as_bytes())?;
+        }
         match outcome.error {
             Some(e) => Err(exit_for(&e).into()),
             None => Ok(SUCCESS),

@@ -4,15 +4,13 @@
 //!
 //! Lease tables are found by shape, not by name: every table whose key schema is exactly
 //! `leaseKey` HASH is a KCL-format lease table (spec §4), whichever consumer created it.
-
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::{AttributeValue, KeyType};
 use aws_sdk_kinesis::types::ShardIteratorType;
 use serde::Serialize;
 
 use super::{embedded, ready};
 use crate::endpoint::{Clients, Source, UpState};
+use crate::esm::checkpoint::Checkpoint;
+use crate::esm::lease_table::{self, Lease};
 
 /// GetRecords calls per shard before a count is reported as "at least": status stays cheap on
 /// big streams.
@@ -327,32 +325,13 @@ async fn applications(clients: &Clients, streams: &[StreamInfo]) -> Result<Vec<A
             .await
             .map_err(|e| crate::aws_error::describe("DynamoDB", "DescribeTable", &e).text)?;
         let schema = desc.table().map(|t| t.key_schema()).unwrap_or_default();
-        let is_lease_table = schema.len() == 1
-            && schema[0].attribute_name() == "leaseKey"
-            && schema[0].key_type() == &KeyType::Hash;
-        if !is_lease_table {
+        if !lease_table::is_lease_table(schema) {
             continue;
         }
-        let mut items: Vec<HashMap<String, AttributeValue>> = Vec::new();
-        let mut start_key = None;
-        loop {
-            let page = d
-                .scan()
-                .table_name(&table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key.take())
-                .send()
-                .await
-                .map_err(|e| crate::aws_error::describe("DynamoDB", "Scan", &e).text)?;
-            items.extend(page.items().iter().cloned());
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start_key = Some(k.clone()),
-                _ => break,
-            }
-        }
+        let stored = lease_table::scan(d, &table).await.map_err(|e| e.to_string())?;
         let mut leases = Vec::new();
-        for item in &items {
-            leases.push(lease(clients, item, streams).await);
+        for l in &stored {
+            leases.push(lease(clients, l, streams).await);
         }
         leases.sort_by(|a, b| (&a.stream, &a.shard_id).cmp(&(&b.stream, &b.shard_id)));
         // An empty lease table is no consumer: `status` lists applications that ran.
@@ -371,10 +350,6 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-fn string(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
-    item.get(name).and_then(|v| v.as_s().ok()).cloned()
 }
 
 /// The stream and shard a lease key names: `shardId-…` (KCL single-stream: the stream comes
@@ -400,38 +375,31 @@ fn locate(lease_key: &str, stream_attr: Option<String>, streams: &[StreamInfo]) 
     (stream, shard)
 }
 
-async fn lease(
-    clients: &Clients,
-    item: &HashMap<String, AttributeValue>,
-    streams: &[StreamInfo],
-) -> LeaseInfo {
-    let lease_key = string(item, "leaseKey").unwrap_or_default();
-    let (stream, shard_id) = locate(&lease_key, string(item, "streamName"), streams);
-    let checkpoint = string(item, "checkpoint");
+async fn lease(clients: &Clients, stored: &Lease, streams: &[StreamInfo]) -> LeaseInfo {
+    let lease_key = stored.lease_key.clone();
+    let (stream, shard_id) = locate(&lease_key, stored.stream_name.clone(), streams);
     let mut info = LeaseInfo {
         lease_key,
         stream: stream.clone(),
         shard_id: shard_id.clone(),
-        owner: string(item, "leaseOwner"),
-        checkpoint: checkpoint.clone(),
+        owner: stored.owner.clone(),
+        checkpoint: Some(stored.checkpoint.to_string()),
         lag_records: None,
         lag_capped: false,
         lag_age_ms: None,
         oldest_undelivered_arrival_ms: None,
     };
     let Some(stream) = stream else { return info };
-    let (from, sequence) = match checkpoint.as_deref() {
-        Some("SHARD_END") | Some("LATEST") => {
+    let (from, sequence) = match &stored.checkpoint {
+        Checkpoint::ShardEnd | Checkpoint::Latest => {
             info.lag_records = Some(0);
             info.lag_age_ms = Some(0);
             return info;
         }
-        Some("TRIM_HORIZON") => (ShardIteratorType::TrimHorizon, None),
-        Some(seq) if !seq.is_empty() && seq.bytes().all(|b| b.is_ascii_digit()) => {
-            (ShardIteratorType::AfterSequenceNumber, Some(seq))
-        }
-        // AT_TIMESTAMP or unknown: no cheap way to tell.
-        _ => return info,
+        Checkpoint::TrimHorizon => (ShardIteratorType::TrimHorizon, None),
+        Checkpoint::After(seq) => (ShardIteratorType::AfterSequenceNumber, Some(seq.as_str())),
+        // No cheap way to tell where a timestamp falls.
+        Checkpoint::AtTimestamp => return info,
     };
     if let Ok(count) = count_records(clients, &stream, &shard_id, from, sequence).await {
         info.lag_records = Some(count.records);

@@ -5,7 +5,9 @@ mod peers;
 mod support;
 
 mod cli_completions;
+mod cli_errors;
 mod cli_honest_skips;
+mod cli_messages;
 mod consume;
 mod consume_failures;
 mod consume_reshard;

@@ -55,7 +55,9 @@ fn stream_of(event: &Event) -> &str {
         | Event::UpdateShardCount { name, .. }
         | Event::Retention { name, .. }
         | Event::AddTags { name, .. }
-        | Event::RemoveTags { name, .. } => name,
+        | Event::RemoveTags { name, .. }
+        | Event::RegisterConsumer { name, .. }
+        | Event::DeregisterConsumer { name, .. } => name,
     }
 }
 
