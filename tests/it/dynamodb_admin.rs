@@ -79,7 +79,15 @@ async fn dynamodb_tags_ttl_and_backups() {
     let v = |m: &str| Err::<(), _>(("ValidationException".to_string(), m.to_string()));
     assert_eq!(
         c.tag_resource().resource_arn("not-an-arn").tags(tag("a", "b")).send().await.map(|_| ()).map_err(err),
-        v("Invalid TableArn: Invalid ResourceArn provided as input not-an-arn")
+        Err((
+            "AccessDeniedException".to_string(),
+            "User: arn:aws:iam::000000000000:user/kinlocal is not authorized to perform: dynamodb:TagResource on resource: not-an-arn".to_string()
+        ))
+    );
+    let stream_arn = format!("{arn}/stream/2024");
+    assert_eq!(
+        c.tag_resource().resource_arn(&stream_arn).tags(tag("a", "b")).send().await.map(|_| ()).map_err(err),
+        v(&format!("Invalid TableArn: Invalid ResourceArn provided as input {stream_arn}"))
     );
     let missing = arn.replace("table/cfg", "table/gone");
     assert_eq!(

@@ -222,13 +222,13 @@ async fn dynamodb_transactions_are_all_or_nothing_with_reasons_in_order() {
     let failed = c
         .transact_write_items()
         .transact_items(tadd("acct", "a", -5, Some(5)))
-        .transact_items(tadd("acct", "b", 5, None))
+        .transact_items(tadd("acct", "c", 5, None))
         .transact_items(
             TransactWriteItem::builder()
                 .condition_check(
                     ConditionCheck::builder()
                         .table_name("acct")
-                        .key("id", s("a"))
+                        .key("id", s("b"))
                         .condition_expression("balance > :big")
                         .expression_attribute_values(":big", n(100))
                         .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -258,10 +258,11 @@ async fn dynamodb_transactions_are_all_or_nothing_with_reasons_in_order() {
     let codes: Vec<&str> = reasons.iter().map(|r| r.code().unwrap_or("")).collect();
     assert_eq!(codes, ["None", "None", "ConditionalCheckFailed", "None"]);
     assert_eq!(reasons[2].message(), Some("The conditional request failed"));
-    assert_eq!(reasons[2].item().and_then(|i| i.get("balance")), Some(&n(10)));
+    assert_eq!(reasons[2].item().and_then(|i| i.get("balance")), Some(&n(0)));
     assert!(reasons[0].item().is_none());
     assert_eq!(get(&c, "acct", "a").await.and_then(|i| i.get("balance").cloned()), Some(n(10)));
     assert_eq!(get(&c, "acct", "b").await.and_then(|i| i.get("balance").cloned()), Some(n(0)));
+    assert!(get(&c, "acct", "c").await.is_none(), "the update that would create c did not");
 
     // Success applies every action; TransactGetItems reads them together, projected.
     c.transact_write_items()

@@ -514,28 +514,45 @@ pub fn sweep_expired(store: &mut Store, now_s: u64) -> Result<usize, ApiError> {
     Ok(deleted)
 }
 
-/// The table named by a table ARN of this engine.
+/// The table named by a table ARN of this engine, checked in DynamoDB's order: a missing ARN,
+/// something that is no ARN at all (which IAM refuses before DynamoDB sees it), an ARN that
+/// names no table, a table that does not exist.
 fn table_of_arn<'a>(
     store: &'a Store,
     config: &EngineConfig,
     arn: Option<&str>,
+    op: &str,
 ) -> Result<&'a tables::Table, ApiError> {
     let Some(arn) = arn else {
-        return Err(ApiError::validation(&[not_null("resourceArn")]));
+        return Err(validation("Invalid TableArn"));
     };
-    let prefix = format!("arn:aws:dynamodb:{}:{}:table/", config.region, config.account_id);
-    let name = arn
-        .strip_prefix(&prefix)
-        .filter(|n| tables::check_table_name(Some(n)).is_ok())
-        .ok_or_else(|| {
-            validation(format!(
-                "Invalid TableArn: Invalid ResourceArn provided as input {arn}"
-            ))
-        })?;
-    store.tables.get(name).ok_or_else(|| {
-        ApiError::not_found(format!(
-            "Requested resource not found: ResourcArn: {arn} not found"
-        ))
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let arn_like = parts.len() == 6
+        && parts.iter().all(|p| !p.is_empty())
+        && parts[5].split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+    if !arn_like {
+        return Err(ApiError::new(
+            "AccessDeniedException",
+            format!(
+                "User: arn:aws:iam::{}:user/kinlocal is not authorized to perform: dynamodb:{op} on resource: {arn}",
+                config.account_id
+            ),
+        ));
+    }
+    let table_name = parts[5].strip_prefix("table/").filter(|n| !n.contains('/') && n.len() >= 3);
+    let is_table_arn = parts[0] == "arn"
+        && parts[1] == "aws"
+        && parts[2] == "dynamodb"
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && table_name.is_some();
+    let Some(name) = table_name.filter(|_| is_table_arn) else {
+        return Err(validation(format!(
+            "Invalid TableArn: Invalid ResourceArn provided as input {arn}"
+        )));
+    };
+    let here = parts[3] == config.region && parts[4] == config.account_id;
+    store.tables.get(name).filter(|_| here).ok_or_else(|| {
+        ApiError::not_found(format!("Requested resource not found: ResourcArn: {arn} not found"))
     })
 }
 
@@ -552,7 +569,7 @@ pub fn tag(store: &mut Store, config: &EngineConfig, input: TagInput) -> Result<
     let Some(list) = input.tags else {
         return Err(ApiError::validation(&[not_null("tags")]));
     };
-    let table = table_of_arn(store, config, input.resource_arn.as_deref())?;
+    let table = table_of_arn(store, config, input.resource_arn.as_deref(), "TagResource")?;
     if list.is_empty() {
         return Err(validation("Atleast one Tag needs to be provided as Input."));
     }
@@ -581,7 +598,7 @@ pub fn untag(store: &mut Store, config: &EngineConfig, input: UntagInput) -> Res
     let Some(keys) = input.tag_keys else {
         return Err(ApiError::validation(&[not_null("tagKeys")]));
     };
-    let table = table_of_arn(store, config, input.resource_arn.as_deref())?;
+    let table = table_of_arn(store, config, input.resource_arn.as_deref(), "UntagResource")?;
     if keys.is_empty() {
         return Err(validation("Atleast one Tag Key needs to be provided as Input."));
     }
@@ -604,7 +621,7 @@ pub struct ListTagsInput {
 /// ListTagsOfResource (at most 50 tags, so one page).
 pub fn list_tags(store: &Store, config: &EngineConfig, input: ListTagsInput) -> Result<Json, ApiError> {
     let _ = input.next_token;
-    let table = table_of_arn(store, config, input.resource_arn.as_deref())?;
+    let table = table_of_arn(store, config, input.resource_arn.as_deref(), "ListTagsOfResource")?;
     let tags: Vec<Json> = table
         .meta
         .tags
