@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
     AttributeValue as AV, BillingMode, GlobalSecondaryIndexUpdate, KeyType, PointInTimeRecoverySpecification,
-    ProjectionType, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, ScalarAttributeType as T, Tag,
-    TimeToLiveSpecification, TransactWriteItem, Update,
+    ProjectionType, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, ScalarAttributeType as T,
+    Tag, TimeToLiveSpecification, TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
 use kinlocal::engine::EngineConfig;
@@ -69,12 +69,25 @@ async fn dynamodb_tags_ttl_and_backups() {
         .send()
         .await
         .expect("tag");
-    c.tag_resource().resource_arn(&arn).tags(tag("env", "ci")).send().await.expect("retag");
+    c.tag_resource()
+        .resource_arn(&arn)
+        .tags(tag("env", "ci"))
+        .send()
+        .await
+        .expect("retag");
     assert_eq!(
         tags(&c, &arn).await,
-        [("env".to_string(), "ci".to_string()), ("team".to_string(), "streams".to_string())]
+        [
+            ("env".to_string(), "ci".to_string()),
+            ("team".to_string(), "streams".to_string())
+        ]
     );
-    c.untag_resource().resource_arn(&arn).tag_keys("team").send().await.expect("untag");
+    c.untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("team")
+        .send()
+        .await
+        .expect("untag");
     assert_eq!(tags(&c, &arn).await, [("env".to_string(), "ci".to_string())]);
     let v = |m: &str| Err::<(), _>(("ValidationException".to_string(), m.to_string()));
     assert_eq!(
@@ -86,24 +99,48 @@ async fn dynamodb_tags_ttl_and_backups() {
     );
     let stream_arn = format!("{arn}/stream/2024");
     assert_eq!(
-        c.tag_resource().resource_arn(&stream_arn).tags(tag("a", "b")).send().await.map(|_| ()).map_err(err),
-        v(&format!("Invalid TableArn: Invalid ResourceArn provided as input {stream_arn}"))
+        c.tag_resource()
+            .resource_arn(&stream_arn)
+            .tags(tag("a", "b"))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err),
+        v(&format!(
+            "Invalid TableArn: Invalid ResourceArn provided as input {stream_arn}"
+        ))
     );
     let missing = arn.replace("table/cfg", "table/gone");
     assert_eq!(
-        c.list_tags_of_resource().resource_arn(&missing).send().await.map(|_| ()).map_err(err),
+        c.list_tags_of_resource()
+            .resource_arn(&missing)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err),
         Err((
             "ResourceNotFoundException".to_string(),
             format!("Requested resource not found: ResourcArn: {missing} not found")
         ))
     );
     assert_eq!(
-        c.untag_resource().resource_arn(&arn).set_tag_keys(Some(vec![])).send().await.map(|_| ()).map_err(err),
+        c.untag_resource()
+            .resource_arn(&arn)
+            .set_tag_keys(Some(vec![]))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err),
         v("Atleast one Tag Key needs to be provided as Input.")
     );
 
     // Time to live.
-    let ttl = c.describe_time_to_live().table_name("cfg").send().await.expect("describe ttl");
+    let ttl = c
+        .describe_time_to_live()
+        .table_name("cfg")
+        .send()
+        .await
+        .expect("describe ttl");
     assert_eq!(
         ttl.time_to_live_description()
             .and_then(|d| d.time_to_live_status())
@@ -125,7 +162,12 @@ async fn dynamodb_tags_ttl_and_backups() {
         .await
         .expect("enable ttl");
     assert_eq!(out.time_to_live_specification().map(|s| s.enabled()), Some(true));
-    let ttl = c.describe_time_to_live().table_name("cfg").send().await.expect("describe ttl");
+    let ttl = c
+        .describe_time_to_live()
+        .table_name("cfg")
+        .send()
+        .await
+        .expect("describe ttl");
     let d = ttl.time_to_live_description().expect("description");
     assert_eq!(d.time_to_live_status().map(|s| s.as_str()), Some("ENABLED"));
     assert_eq!(d.attribute_name(), Some("expires"));
@@ -140,12 +182,23 @@ async fn dynamodb_tags_ttl_and_backups() {
         v("TimeToLive is already enabled")
     );
     assert_eq!(
-        c.describe_time_to_live().table_name("gone").send().await.map(|_| ()).map_err(err).map_err(|e| e.0),
+        c.describe_time_to_live()
+            .table_name("gone")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
+            .map_err(|e| e.0),
         Err("ResourceNotFoundException".to_string())
     );
 
     // Continuous backups: state only.
-    let b = c.describe_continuous_backups().table_name("cfg").send().await.expect("describe backups");
+    let b = c
+        .describe_continuous_backups()
+        .table_name("cfg")
+        .send()
+        .await
+        .expect("describe backups");
     let d = b.continuous_backups_description().expect("description");
     assert_eq!(d.continuous_backups_status().as_str(), "ENABLED");
     assert_eq!(
@@ -170,11 +223,22 @@ async fn dynamodb_tags_ttl_and_backups() {
         .continuous_backups_description()
         .and_then(|d| d.point_in_time_recovery_description())
         .expect("pitr description");
-    assert_eq!(p.point_in_time_recovery_status().map(|s| s.as_str()), Some("ENABLED"));
+    assert_eq!(
+        p.point_in_time_recovery_status().map(|s| s.as_str()),
+        Some("ENABLED")
+    );
     assert!(p.earliest_restorable_date_time().is_some());
     assert_eq!(
-        c.describe_continuous_backups().table_name("gone").send().await.map(|_| ()).map_err(err),
-        Err(("TableNotFoundException".to_string(), "Table not found: gone".to_string()))
+        c.describe_continuous_backups()
+            .table_name("gone")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err),
+        Err((
+            "TableNotFoundException".to_string(),
+            "Table not found: gone".to_string()
+        ))
     );
 
     // ReturnValuesOnConditionCheckFailure on a single-item write.
@@ -226,7 +290,10 @@ async fn dynamodb_tags_ttl_and_backups() {
         .send()
         .await
         .expect("get with capacity");
-    assert_eq!(out.consumed_capacity().and_then(|c| c.capacity_units()), Some(0.5));
+    assert_eq!(
+        out.consumed_capacity().and_then(|c| c.capacity_units()),
+        Some(0.5)
+    );
 }
 
 #[tokio::test]
@@ -262,7 +329,12 @@ async fn dynamodb_expired_items_are_deleted_in_the_background() {
         if let Some(e) = expires {
             it.insert("expires".into(), e);
         }
-        c.put_item().table_name("ttl").set_item(Some(it)).send().await.expect("put");
+        c.put_item()
+            .table_name("ttl")
+            .set_item(Some(it))
+            .send()
+            .await
+            .expect("put");
     }
     let mut left = Vec::new();
     for _ in 0..100 {
@@ -377,17 +449,35 @@ async fn dynamodb_indexes_tags_ttl_and_transactions_survive_a_restart() {
     }
     let engine = TestEngine::start_with(config());
     let c = engine.dynamodb().await;
-    let d = c.describe_table().table_name("keep").send().await.expect("describe");
+    let d = c
+        .describe_table()
+        .table_name("keep")
+        .send()
+        .await
+        .expect("describe");
     let t = d.table().expect("table");
     let mut ixs: Vec<(String, i64)> = t
         .global_secondary_indexes()
         .iter()
-        .map(|g| (g.index_name().unwrap_or("").to_string(), g.item_count().unwrap_or(-1)))
+        .map(|g| {
+            (
+                g.index_name().unwrap_or("").to_string(),
+                g.item_count().unwrap_or(-1),
+            )
+        })
         .collect();
     ixs.sort();
     assert_eq!(ixs, [("byGrp".to_string(), 3), ("byOwner".to_string(), 3)]);
-    assert_eq!(tags(&c, &arn).await, [("team".to_string(), "streams".to_string())]);
-    let ttl = c.describe_time_to_live().table_name("keep").send().await.expect("ttl");
+    assert_eq!(
+        tags(&c, &arn).await,
+        [("team".to_string(), "streams".to_string())]
+    );
+    let ttl = c
+        .describe_time_to_live()
+        .table_name("keep")
+        .send()
+        .await
+        .expect("ttl");
     assert_eq!(
         ttl.time_to_live_description().and_then(|d| d.attribute_name()),
         Some("exp")

@@ -581,7 +581,8 @@ fn canon_set(items: &[Item]) -> Json {
 async fn sequence_indexes_batches_tags(c: &Client) -> Vec<(String, Json)> {
     use crate::dynamodb_support::{def, gsi, key, projection};
     use aws_sdk_dynamodb::types::{
-        DeleteRequest, KeysAndAttributes, ProjectionType, ProvisionedThroughput, PutRequest, Tag, WriteRequest,
+        DeleteRequest, KeysAndAttributes, ProjectionType, ProvisionedThroughput, PutRequest, Tag,
+        WriteRequest,
     };
     let mut r = Recorder { steps: Vec::new() };
     c.create_table()
@@ -601,11 +602,15 @@ async fn sequence_indexes_batches_tags(c: &Client) -> Vec<(String, Json)> {
         .await
         .expect("create orders");
     for _ in 0..100 {
-        let d = c.describe_table().table_name("orders").send().await.expect("describe");
+        let d = c
+            .describe_table()
+            .table_name("orders")
+            .send()
+            .await
+            .expect("describe");
         let t = d.table().expect("table");
         let ready = t.table_status().map(|s| s.as_str()) == Some("ACTIVE")
-            && t
-                .global_secondary_indexes()
+            && t.global_secondary_indexes()
                 .iter()
                 .all(|g| g.index_status().map(|s| s.as_str()) == Some("ACTIVE"));
         if ready {
@@ -640,9 +645,12 @@ async fn sequence_indexes_batches_tags(c: &Client) -> Vec<(String, Json)> {
         )
         .send()
         .await;
-    r.rec("batch write", res, true, |o| {
-        json!({"unprocessed": o.unprocessed_items().map(|m| m.len())})
-    });
+    r.rec(
+        "batch write",
+        res,
+        true,
+        |o| json!({"unprocessed": o.unprocessed_items().map(|m| m.len())}),
+    );
     let res = c
         .batch_write_item()
         .request_items("orders", vec![put("o9", None, 1), put("o9", None, 2)])
@@ -676,7 +684,12 @@ async fn sequence_indexes_batches_tags(c: &Client) -> Vec<(String, Json)> {
         .request_items(
             "orders",
             vec![WriteRequest::builder()
-                .delete_request(DeleteRequest::builder().key("id", s("o3")).build().expect("delete"))
+                .delete_request(
+                    DeleteRequest::builder()
+                        .key("id", s("o3"))
+                        .build()
+                        .expect("delete"),
+                )
                 .build()],
         )
         .send()
@@ -694,7 +707,10 @@ async fn sequence_indexes_batches_tags(c: &Client) -> Vec<(String, Json)> {
         .batch_get_item()
         .request_items(
             "orders",
-            keys(&["o1", "o2", "o3"]).projection_expression("id, amt").build().expect("keys"),
+            keys(&["o1", "o2", "o3"])
+                .projection_expression("id, amt")
+                .build()
+                .expect("keys"),
         )
         .send()
         .await;
@@ -722,9 +738,12 @@ async fn sequence_indexes_batches_tags(c: &Client) -> Vec<(String, Json)> {
             .scan_index_forward(forward)
             .send()
             .await;
-        r.rec(&format!("index query forward={forward}"), res, true, |o| {
-            json!({"items": o.items().iter().map(canon_item).collect::<Vec<_>>(), "count": o.count()})
-        });
+        r.rec(
+            &format!("index query forward={forward}"),
+            res,
+            true,
+            |o| json!({"items": o.items().iter().map(canon_item).collect::<Vec<_>>(), "count": o.count()}),
+        );
     }
     let res = c
         .query()
@@ -738,8 +757,18 @@ async fn sequence_indexes_batches_tags(c: &Client) -> Vec<(String, Json)> {
     r.rec("index query page", res, true, |o| {
         json!({"items": o.items().iter().map(canon_item).collect::<Vec<_>>(), "last": o.last_evaluated_key().map(canon_item)})
     });
-    let res = c.scan().table_name("orders").index_name("byCustomer").send().await;
-    r.rec("index scan", res, true, |o| json!({"items": canon_set(o.items()), "count": o.count()}));
+    let res = c
+        .scan()
+        .table_name("orders")
+        .index_name("byCustomer")
+        .send()
+        .await;
+    r.rec(
+        "index scan",
+        res,
+        true,
+        |o| json!({"items": canon_set(o.items()), "count": o.count()}),
+    );
     let res = c
         .query()
         .table_name("orders")
@@ -823,7 +852,11 @@ async fn sequence_indexes_batches_tags(c: &Client) -> Vec<(String, Json)> {
     r.rec("untag", res, true, |_| json!(null));
     let res = c.list_tags_of_resource().resource_arn(&arn).send().await;
     r.rec("list tags", res, true, |o| {
-        json!(o.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect::<Vec<_>>())
+        json!(o
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_string(), t.value().to_string()))
+            .collect::<Vec<_>>())
     });
     let res = c.list_tags_of_resource().resource_arn("not-an-arn").send().await;
     r.rec("list tags bad arn", res, false, |_| json!(null));
@@ -870,7 +903,12 @@ async fn dynamodb_diff_indexes_batches_tags_against_dynalite() {
         .filter(|((_, a), (_, b))| a != b)
         .map(|((label, a), (_, b))| format!("{label}:\n  kinlocal: {a}\n  dynalite: {b}"))
         .collect();
-    assert!(diffs.is_empty(), "{} differences:\n{}", diffs.len(), diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
     assert!(ours.iter().filter(|(_, v)| v.get("ok").is_some()).count() >= 10);
     assert!(ours.iter().filter(|(_, v)| v.get("error").is_some()).count() >= 8);
 }

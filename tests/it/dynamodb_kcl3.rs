@@ -121,7 +121,11 @@ async fn dynamodb_kcl3_startup_sequence() {
         .expect("UpdateTable adding the GSI");
     let status = resp
         .table_description()
-        .and_then(|d| d.global_secondary_indexes().iter().find(|g| g.index_name() == Some(INDEX)))
+        .and_then(|d| {
+            d.global_secondary_indexes()
+                .iter()
+                .find(|g| g.index_name() == Some(INDEX))
+        })
         .and_then(|g| g.index_status())
         .map(|s| s.as_str().to_string());
     assert_eq!(status.as_deref(), Some("CREATING"));
@@ -190,7 +194,10 @@ async fn dynamodb_kcl3_startup_sequence() {
     }
     // A stale take loses.
     let stale = take(&c, "shardId-000000000000", 0, "worker-b").await;
-    assert_eq!(stale.map_err(|e| e.0), Err("ConditionalCheckFailedException".to_string()));
+    assert_eq!(
+        stale.map_err(|e| e.0),
+        Err("ConditionalCheckFailedException".to_string())
+    );
 
     // 5. The worker's leases by the index, a page of 2 at a time.
     assert_eq!(
@@ -207,7 +214,9 @@ async fn dynamodb_kcl3_startup_sequence() {
         ["shardId-000000000002", "shardId-000000000005"]
     );
     // A lease moving (rebalance) shows up under its new owner at once.
-    take(&c, "shardId-000000000001", 1, "worker-b").await.expect("steal");
+    take(&c, "shardId-000000000001", 1, "worker-b")
+        .await
+        .expect("steal");
     assert_eq!(lease_keys_of(&c, "worker-a", 10).await.len(), 3);
     assert_eq!(lease_keys_of(&c, "worker-b", 10).await.len(), 3);
 
@@ -250,7 +259,10 @@ async fn dynamodb_kcl3_startup_sequence() {
         .send()
         .await
         .expect("get");
-    assert_eq!(moved.item().and_then(|i| i.get("entityType")), Some(&s("MIGRATION")));
+    assert_eq!(
+        moved.item().and_then(|i| i.get("entityType")),
+        Some(&s("MIGRATION"))
+    );
     let gone = c
         .get_item()
         .table_name(&coordinator)

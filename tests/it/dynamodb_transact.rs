@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue as AV, BillingMode, ConditionCheck, Delete, DeleteRequest, Get, KeyType, KeysAndAttributes,
-    Put, PutRequest, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure, ScalarAttributeType as T,
-    TransactGetItem, TransactWriteItem, Update, WriteRequest,
+    AttributeValue as AV, BillingMode, ConditionCheck, Delete, DeleteRequest, Get, KeyType,
+    KeysAndAttributes, Put, PutRequest, ReturnConsumedCapacity, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType as T, TransactGetItem, TransactWriteItem, Update, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -29,13 +29,23 @@ async fn table(c: &Client, name: &str) {
 
 fn put_req(it: Item) -> WriteRequest {
     WriteRequest::builder()
-        .put_request(PutRequest::builder().set_item(Some(it)).build().expect("put request"))
+        .put_request(
+            PutRequest::builder()
+                .set_item(Some(it))
+                .build()
+                .expect("put request"),
+        )
         .build()
 }
 
 fn del_req(id: &str) -> WriteRequest {
     WriteRequest::builder()
-        .delete_request(DeleteRequest::builder().key("id", s(id)).build().expect("delete request"))
+        .delete_request(
+            DeleteRequest::builder()
+                .key("id", s(id))
+                .build()
+                .expect("delete request"),
+        )
         .build()
 }
 
@@ -59,7 +69,12 @@ async fn dynamodb_batch_write_and_get() {
 
     let out = c
         .batch_write_item()
-        .request_items("aaa", (0..10).map(|i| put_req(item(&[("id", s(&format!("a{i}"))), ("v", n(i))]))).collect())
+        .request_items(
+            "aaa",
+            (0..10)
+                .map(|i| put_req(item(&[("id", s(&format!("a{i}"))), ("v", n(i))])))
+                .collect(),
+        )
         .request_items("bbb", vec![put_req(item(&[("id", s("b0"))])), del_req("nothing")])
         .return_consumed_capacity(ReturnConsumedCapacity::Total)
         .send()
@@ -69,7 +84,12 @@ async fn dynamodb_batch_write_and_get() {
     let mut caps: Vec<(String, f64)> = out
         .consumed_capacity()
         .iter()
-        .map(|c| (c.table_name().unwrap_or("").to_string(), c.capacity_units().unwrap_or(0.0)))
+        .map(|c| {
+            (
+                c.table_name().unwrap_or("").to_string(),
+                c.capacity_units().unwrap_or(0.0),
+            )
+        })
         .collect();
     caps.sort_by(|a, b| a.0.cmp(&b.0));
     assert_eq!(caps, [("aaa".to_string(), 10.0), ("bbb".to_string(), 2.0)]);
@@ -107,19 +127,26 @@ async fn dynamodb_batch_write_and_get() {
     let mut vs: Vec<&AV> = responses["aaa"].iter().filter_map(|i| i.get("v")).collect();
     vs.sort_by_key(|v| format!("{v:?}"));
     assert_eq!(vs, [&n(2), &n(3)]);
-    assert!(responses["aaa"].iter().all(|i| i.len() == 1), "projected to v only");
+    assert!(
+        responses["aaa"].iter().all(|i| i.len() == 1),
+        "projected to v only"
+    );
     assert_eq!(responses["bbb"].len(), 1);
     assert_eq!(got.unprocessed_keys().map(|m| m.len()), Some(0));
 
     // Limits and validation.
     let v = |m: &str| Err::<(), _>(("ValidationException".to_string(), m.to_string()));
-    let too_many: Vec<WriteRequest> = (0..26).map(|i| put_req(item(&[("id", s(&format!("x{i}")))]))).collect();
+    let too_many: Vec<WriteRequest> = (0..26)
+        .map(|i| put_req(item(&[("id", s(&format!("x{i}")))])))
+        .collect();
     assert_eq!(
         c.batch_write_item().request_items("aaa", too_many).send().await.map(|_| ()).map_err(err),
         v("1 validation error detected: Value '[...]' at 'requestItems.aaa.member' failed to satisfy constraint: Member must have length less than or equal to 25")
     );
     let split = |from: usize, to: usize| -> Vec<WriteRequest> {
-        (from..to).map(|i| put_req(item(&[("id", s(&format!("x{i}")))]))).collect()
+        (from..to)
+            .map(|i| put_req(item(&[("id", s(&format!("x{i}")))])))
+            .collect()
     };
     assert_eq!(
         c.batch_write_item()
@@ -140,7 +167,10 @@ async fn dynamodb_batch_write_and_get() {
             .map_err(err),
         v("Provided list of item keys contains duplicates")
     );
-    assert!(get(&c, "aaa", "d").await.is_none(), "a refused batch writes nothing");
+    assert!(
+        get(&c, "aaa", "d").await.is_none(),
+        "a refused batch writes nothing"
+    );
     assert_eq!(
         c.batch_write_item()
             .request_items("aaa", vec![put_req(item(&[("nokey", s("d"))]))])
@@ -157,7 +187,10 @@ async fn dynamodb_batch_write_and_get() {
             .await
             .map(|_| ())
             .map_err(err),
-        Err(("ResourceNotFoundException".to_string(), "Requested resource not found".to_string()))
+        Err((
+            "ResourceNotFoundException".to_string(),
+            "Requested resource not found".to_string()
+        ))
     );
     let hundred_one: Vec<&str> = Vec::new();
     let mut big = keys(&hundred_one);
@@ -203,7 +236,9 @@ fn tadd(table: &str, id: &str, delta: i64, require_at_least: Option<i64>) -> Tra
             .condition_expression("balance >= :min")
             .expression_attribute_values(":min", n(min));
     }
-    TransactWriteItem::builder().update(u.build().expect("update")).build()
+    TransactWriteItem::builder()
+        .update(u.build().expect("update"))
+        .build()
 }
 
 #[tokio::test]
@@ -212,7 +247,11 @@ async fn dynamodb_transactions_are_all_or_nothing_with_reasons_in_order() {
     let c = engine.dynamodb().await;
     table(&c, "acct").await;
     c.transact_write_items()
-        .transact_items(tput("acct", item(&[("id", s("a")), ("balance", n(10))]), Some("attribute_not_exists(id)")))
+        .transact_items(tput(
+            "acct",
+            item(&[("id", s("a")), ("balance", n(10))]),
+            Some("attribute_not_exists(id)"),
+        ))
         .transact_items(tput("acct", item(&[("id", s("b")), ("balance", n(0))]), None))
         .send()
         .await
@@ -239,7 +278,13 @@ async fn dynamodb_transactions_are_all_or_nothing_with_reasons_in_order() {
         )
         .transact_items(
             TransactWriteItem::builder()
-                .delete(Delete::builder().table_name("acct").key("id", s("zzz")).build().expect("delete"))
+                .delete(
+                    Delete::builder()
+                        .table_name("acct")
+                        .key("id", s("zzz"))
+                        .build()
+                        .expect("delete"),
+                )
                 .build(),
         )
         .send()
@@ -260,9 +305,18 @@ async fn dynamodb_transactions_are_all_or_nothing_with_reasons_in_order() {
     assert_eq!(reasons[2].message(), Some("The conditional request failed"));
     assert_eq!(reasons[2].item().and_then(|i| i.get("balance")), Some(&n(0)));
     assert!(reasons[0].item().is_none());
-    assert_eq!(get(&c, "acct", "a").await.and_then(|i| i.get("balance").cloned()), Some(n(10)));
-    assert_eq!(get(&c, "acct", "b").await.and_then(|i| i.get("balance").cloned()), Some(n(0)));
-    assert!(get(&c, "acct", "c").await.is_none(), "the update that would create c did not");
+    assert_eq!(
+        get(&c, "acct", "a").await.and_then(|i| i.get("balance").cloned()),
+        Some(n(10))
+    );
+    assert_eq!(
+        get(&c, "acct", "b").await.and_then(|i| i.get("balance").cloned()),
+        Some(n(0))
+    );
+    assert!(
+        get(&c, "acct", "c").await.is_none(),
+        "the update that would create c did not"
+    );
 
     // Success applies every action; TransactGetItems reads them together, projected.
     c.transact_write_items()
@@ -275,7 +329,13 @@ async fn dynamodb_transactions_are_all_or_nothing_with_reasons_in_order() {
         .transact_get_items()
         .transact_items(
             TransactGetItem::builder()
-                .get(Get::builder().table_name("acct").key("id", s("a")).build().expect("get"))
+                .get(
+                    Get::builder()
+                        .table_name("acct")
+                        .key("id", s("a"))
+                        .build()
+                        .expect("get"),
+                )
                 .build(),
         )
         .transact_items(
@@ -292,7 +352,13 @@ async fn dynamodb_transactions_are_all_or_nothing_with_reasons_in_order() {
         )
         .transact_items(
             TransactGetItem::builder()
-                .get(Get::builder().table_name("acct").key("id", s("none")).build().expect("get"))
+                .get(
+                    Get::builder()
+                        .table_name("acct")
+                        .key("id", s("none"))
+                        .build()
+                        .expect("get"),
+                )
                 .build(),
         )
         .send()
@@ -317,7 +383,9 @@ async fn dynamodb_transactions_are_all_or_nothing_with_reasons_in_order() {
             .map_err(err),
         v("Transaction request cannot include multiple operations on one item")
     );
-    let many: Vec<TransactWriteItem> = (0..101).map(|i| tadd("acct", &format!("k{i}"), 1, None)).collect();
+    let many: Vec<TransactWriteItem> = (0..101)
+        .map(|i| tadd("acct", &format!("k{i}"), 1, None))
+        .collect();
     assert_eq!(
         c.transact_write_items()
             .set_transact_items(Some(many))
@@ -354,7 +422,10 @@ async fn dynamodb_transactions_are_all_or_nothing_with_reasons_in_order() {
     let (code, msg) = err(e);
     assert_eq!(code, "TransactionCanceledException");
     assert!(msg.ends_with("[None, ValidationError]"), "{msg}");
-    assert_eq!(get(&c, "acct", "a").await.and_then(|i| i.get("balance").cloned()), Some(n(5)));
+    assert_eq!(
+        get(&c, "acct", "a").await.and_then(|i| i.get("balance").cloned()),
+        Some(n(5))
+    );
 }
 
 #[tokio::test]
@@ -378,7 +449,10 @@ async fn dynamodb_transaction_client_request_token_is_idempotent() {
     let (code, _) = err(send("token-1", 6).await.expect_err("different request"));
     assert_eq!(code, "IdempotentParameterMismatchException");
     send("token-2", 5).await.expect("new token");
-    assert_eq!(get(&c, "acct", "a").await.and_then(|i| i.get("balance").cloned()), Some(n(10)));
+    assert_eq!(
+        get(&c, "acct", "a").await.and_then(|i| i.get("balance").cloned()),
+        Some(n(10))
+    );
 }
 
 /// Many tasks move money between a few accounts with conditional transactions while readers
@@ -394,7 +468,10 @@ async fn dynamodb_concurrent_conflicting_transactions_never_apply_partially() {
     for i in 0..ACCOUNTS {
         c.put_item()
             .table_name("bank")
-            .set_item(Some(item(&[("id", s(&format!("acct{i}"))), ("balance", n(START))])))
+            .set_item(Some(item(&[
+                ("id", s(&format!("acct{i}"))),
+                ("balance", n(START)),
+            ])))
             .send()
             .await
             .expect("seed");
@@ -470,7 +547,9 @@ async fn dynamodb_concurrent_conflicting_transactions_never_apply_partially() {
     assert!(applied > 0, "some transfers went through");
     let mut total = 0;
     for i in 0..ACCOUNTS {
-        let b = get(&c, "bank", &format!("acct{i}")).await.and_then(|i| i.get("balance").cloned());
+        let b = get(&c, "bank", &format!("acct{i}"))
+            .await
+            .and_then(|i| i.get("balance").cloned());
         let Some(AV::N(v)) = b else { panic!("balance") };
         let v: i64 = v.parse().expect("number");
         assert!(v >= 0);

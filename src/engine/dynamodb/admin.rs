@@ -529,7 +529,9 @@ fn table_of_arn<'a>(
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let arn_like = parts.len() == 6
         && parts.iter().all(|p| !p.is_empty())
-        && parts[5].split_once('/').is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
+        && parts[5]
+            .split_once('/')
+            .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty());
     if !arn_like {
         return Err(ApiError::new(
             "AccessDeniedException",
@@ -539,7 +541,9 @@ fn table_of_arn<'a>(
             ),
         ));
     }
-    let table_name = parts[5].strip_prefix("table/").filter(|n| !n.contains('/') && n.len() >= 3);
+    let table_name = parts[5]
+        .strip_prefix("table/")
+        .filter(|n| !n.contains('/') && n.len() >= 3);
     let is_table_arn = parts[0] == "arn"
         && parts[1] == "aws"
         && parts[2] == "dynamodb"
@@ -552,7 +556,9 @@ fn table_of_arn<'a>(
     };
     let here = parts[3] == config.region && parts[4] == config.account_id;
     store.tables.get(name).filter(|_| here).ok_or_else(|| {
-        ApiError::not_found(format!("Requested resource not found: ResourcArn: {arn} not found"))
+        ApiError::not_found(format!(
+            "Requested resource not found: ResourcArn: {arn} not found"
+        ))
     })
 }
 
