@@ -29,6 +29,7 @@ mod kinesis_records;
 mod kinesis_reshard;
 mod kinesis_streams;
 mod produce;
+mod readme_examples;
 mod reliability;
 mod serve;
 mod status;
