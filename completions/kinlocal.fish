@@ -145,6 +145,8 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l max-record
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l filter -d 'Deliver only records matching this FilterCriteria pattern (EventBridge syntax on the record\'s JSON `data` and its metadata, e.g. \'{"data": {"type": ["buy"]}}\'); repeatable, patterns are ORed. Records matching none are skipped and checkpointed past' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l filter-file -d 'Read filter patterns from a file in the Lambda API\'s shape: {"Filters": [{"Pattern": "{...}"}]}' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l max-filters -d 'Most filters allowed (AWS\'s quota: 5 by default, raisable to 10 on request)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l template -d 'Read the function and its Kinesis event source mapping from a deployment file: an AWS SAM or CloudFormation template (YAML or JSON), a serverless.yml, or Terraform (.tf file or directory). Flags given on the command line override the file' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l function -d 'With --template: the function (logical id / config key, or its FunctionName)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l region -d 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)' -r
@@ -153,6 +155,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-re
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l bisect-batch-on-function-error -d 'Split a failing batch in two and retry each half (BisectBatchOnFunctionError)'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l report-batch-item-failures -d 'Read the return value as a partial batch response (FunctionResponseTypes: ReportBatchItemFailures)'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l reset -d 'Forget the checkpoints and start again from --starting-position'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l dry-run -d 'With --template: print the resolved mapping, with where each value came from, and exit'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l json -d 'One JSON object per batch (and a summary) on stdout'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -32,8 +32,13 @@ pub struct ConsumeArgs {
     pub stream: Option<String>,
     /// The handler command line, split with shell quoting rules but never run through a shell
     /// (e.g. --exec 'python3 handler.py').
-    #[arg(long, short = 'e', value_name = "COMMAND")]
-    pub exec: String,
+    #[arg(
+        long,
+        short = 'e',
+        value_name = "COMMAND",
+        required_unless_present = "dry_run"
+    )]
+    pub exec: Option<String>,
     /// Arguments appended to the --exec command line.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
@@ -123,6 +128,17 @@ pub struct ConsumeArgs {
     /// Most filters allowed (AWS's quota: 5 by default, raisable to 10 on request).
     #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=10))]
     pub max_filters: u8,
+    /// Read the function and its Kinesis event source mapping from a deployment file: an AWS
+    /// SAM or CloudFormation template (YAML or JSON), a serverless.yml, or Terraform (.tf file or
+    /// directory). Flags given on the command line override the file.
+    #[arg(long, value_name = "FILE", requires = "function")]
+    pub template: Option<std::path::PathBuf>,
+    /// With --template: the function (logical id / config key, or its FunctionName).
+    #[arg(long, value_name = "NAME", requires = "template")]
+    pub function: Option<String>,
+    /// With --template: print the resolved mapping, with where each value came from, and exit.
+    #[arg(long, requires = "template")]
+    pub dry_run: bool,
     /// One JSON object per batch (and a summary) on stdout.
     #[arg(long)]
     pub json: bool,

@@ -14,8 +14,37 @@ use crate::esm::supervisor::{self, Summary};
 use crate::esm::{BatchReport, DiscardReport, EsmError, Reporter, ShardProgress};
 use crate::exit::{self, ExitError};
 
+mod template;
+
 /// Runs `kinlocal consume`.
 pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
+    let mut args = args;
+    if let (Some(path), Some(function)) = (args.template.clone(), args.function.clone()) {
+        let resolved = crate::deploy::load(&path, &function, args.stream.as_deref())
+            .map_err(|e| ExitError::usage(format!("--template: {e}")))?;
+        let explicit = explicit_flags();
+        let notes = template::apply(&mut args, &resolved, &|id| explicit.contains(id))
+            .map_err(|e| ExitError::usage(format!("--template {}: {e}", path.display())))?;
+        if args.dry_run {
+            let text = template::describe(&resolved, &args, &|id| explicit.contains(id), &notes);
+            super::write_stdout(text.as_bytes())?;
+            return Ok(exit::SUCCESS);
+        }
+        for n in resolved.warnings.iter().chain(&notes) {
+            eprintln!("kinlocal: warning: {n}");
+        }
+        // The function's environment reaches the handler through kinlocal's own (which every
+        // invoker inherits). Variables already set in the shell win; AWS_* are Lambda's own
+        // and would also redirect kinlocal's clients, so they are left out. Done before any
+        // thread is started.
+        if let Some(env) = &resolved.environment {
+            for (k, v) in &env.value {
+                if !k.starts_with("AWS_") && std::env::var_os(k).is_none() {
+                    std::env::set_var(k, v);
+                }
+            }
+        }
+    }
     let settings = settings(&args)?;
     if let Some(DestinationSpec::Directory(dir)) = &settings.on_failure {
         std::fs::create_dir_all(dir).map_err(|e| {
@@ -75,6 +104,23 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
     })
 }
 
+/// The ids of the `consume` flags given on the command line (not defaulted): they override
+/// what a `--template` says. Parsed again from the process arguments, which `main` parsed
+/// successfully already.
+fn explicit_flags() -> std::collections::HashSet<String> {
+    use clap::CommandFactory as _;
+    let Ok(m) = crate::cli::Cli::command().try_get_matches_from(std::env::args_os()) else {
+        return std::collections::HashSet::new();
+    };
+    let Some(sub) = m.subcommand_matches("consume") else {
+        return std::collections::HashSet::new();
+    };
+    sub.ids()
+        .filter(|id| sub.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine))
+        .map(|id| id.as_str().to_string())
+        .collect()
+}
+
 /// Errors that are the user's to fix exit 2.
 fn esm_error(e: EsmError) -> anyhow::Error {
     if e.is_usage() {
@@ -111,7 +157,11 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         (StartingPositionArg::TrimHorizon, None) => StartingPosition::TrimHorizon,
         (StartingPositionArg::Latest, None) => StartingPosition::Latest,
     };
-    let command = config::command_line(&args.exec, &args.args).map_err(|e| usage(&e))?;
+    let exec = args
+        .exec
+        .as_deref()
+        .ok_or_else(|| ExitError::usage("--exec COMMAND is required (the handler to run)"))?;
+    let command = config::command_line(exec, &args.args).map_err(|e| usage(&e))?;
     let program = command.first().cloned().unwrap_or_default();
     config::check_executable(&program).map_err(|e| usage(&e))?;
     if let Some(id) = &args.account_id {

@@ -297,11 +297,15 @@ impl ResolvedMapping {
             "BisectBatchOnFunctionError",
             self.bisect_batch_on_function_error.as_ref(),
         );
-        line(
-            &mut out,
-            "FunctionResponseTypes",
-            self.report_batch_item_failures.as_ref(),
-        );
+        let response_types = self.report_batch_item_failures.as_ref().map(|r| Sourced {
+            value: if r.value {
+                vec!["ReportBatchItemFailures"]
+            } else {
+                Vec::new()
+            },
+            source: r.source.clone(),
+        });
+        line(&mut out, "FunctionResponseTypes", response_types.as_ref());
         line(
             &mut out,
             "TumblingWindowInSeconds",

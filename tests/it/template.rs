@@ -193,3 +193,91 @@ Resources:
         m.warnings
     );
 }
+
+#[test]
+fn dry_run_prints_each_value_with_its_source_and_flags_override() {
+    for (file, function) in [
+        ("sam.yaml", "OrdersProcessor"),
+        ("cloudformation.json", "orders-processor"),
+        ("serverless.yml", "processor"),
+        ("main.tf", "processor"),
+    ] {
+        let out = crate::support::kinlocal()
+            .args(["consume", "--dry-run", "--function", function, "--template"])
+            .arg(fixture(file))
+            .args(["--batch-size", "7"])
+            .assert()
+            .success();
+        let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        let line = |name: &str| {
+            stdout
+                .lines()
+                .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(
+            line("BatchSize").contains(" 7 ") && line("BatchSize").contains("from --batch-size (overrides"),
+            "{file}: {stdout}"
+        );
+        assert!(
+            line("ParallelizationFactor").contains(" 4 ")
+                && line("ParallelizationFactor").contains(&format!("from {file}")),
+            "{file}: {stdout}"
+        );
+        assert!(line("Stream").contains("orders"), "{file}: {stdout}");
+        assert!(line("FilterCriteria").contains("vip-"), "{file}: {stdout}");
+        assert!(
+            stdout.contains("warning: the on-failure destination"),
+            "{file}: {stdout}"
+        );
+        assert!(
+            stdout.contains("ParallelizationFactor 4"),
+            "{file}: the unapplied setting is named: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn template_errors_exit_2() {
+    let out = crate::support::kinlocal()
+        .args(["consume", "--dry-run", "--function", "Nope", "--template"])
+        .arg(fixture("sam.yaml"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("no function named Nope") && stderr.contains("OrdersProcessor"),
+        "{stderr}"
+    );
+    crate::support::kinlocal()
+        .args(["consume", "--dry-run", "--function", "F"])
+        .assert()
+        .code(2);
+}
+
+/// The template's settings drive a real run: its filters pick the records, its stream is read.
+#[test]
+fn a_template_run_uses_the_files_settings() {
+    let rig = crate::consume::Rig::new();
+    rig.stream("orders", 1);
+    rig.put("orders", "a", br#"{"type": "buy", "id": 1}"#);
+    rig.put("orders", "a", br#"{"type": "sell", "id": 2}"#);
+    rig.put("orders", "vip-1", b"not json");
+    let out = rig
+        .consume("orders", &crate::consume::fixture("capture.sh"))
+        .args(["--function", "OrdersProcessor", "--template"])
+        .arg(fixture("sam.yaml"))
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("warning: ParallelizationFactor 4"), "{stderr}");
+    let ids: Vec<String> = crate::consume::delivered(&rig.captured())
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect();
+    // base64 of the buy record and of the vip record; the sell record is filtered out.
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    assert_eq!(ids, vec![b64(br#"{"type": "buy", "id": 1}"#), b64(b"not json")]);
+}
