@@ -15,6 +15,7 @@ mod consume_scaleout;
 mod demo;
 mod dynamodb;
 mod dynamodb_diff;
+mod file_modes;
 mod journal;
 mod kinesis_diff;
 mod kinesis_fanout;
