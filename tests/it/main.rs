@@ -35,6 +35,7 @@ mod reliability;
 mod serve;
 mod status;
 mod streams;
+mod template;
 mod up_chain;
 mod up_docker;
 mod up_embedded;
