@@ -34,6 +34,7 @@ mod reliability;
 mod serve;
 mod status;
 mod streams;
+mod template;
 mod up_chain;
 mod up_docker;
 mod up_embedded;
