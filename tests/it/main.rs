@@ -19,6 +19,7 @@ mod journal;
 mod kinesis_diff;
 mod kinesis_fanout;
 mod kinesis_http2;
+mod kinesis_node_sdk;
 mod kinesis_protocol;
 mod kinesis_records;
 mod kinesis_reshard;

@@ -221,7 +221,15 @@ fn a_non_loopback_host_needs_allow_remote_and_is_warned_about() {
     }
 
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kinlocal"))
-        .args(["serve", "--port", "0", "--json", "--host", "0.0.0.0", "--allow-remote"])
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--json",
+            "--host",
+            "0.0.0.0",
+            "--allow-remote",
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -236,5 +244,8 @@ fn a_non_loopback_host_needs_allow_remote_and_is_warned_about() {
     let _ = child.kill();
     let out = child.wait_with_output().expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("warning") && stderr.contains("checks no signatures"), "{stderr}");
+    assert!(
+        stderr.contains("warning") && stderr.contains("checks no signatures"),
+        "{stderr}"
+    );
 }
