@@ -23,6 +23,7 @@ mod kinesis_node_sdk;
 mod kinesis_protocol;
 mod kinesis_records;
 mod kinesis_reshard;
+mod kinesis_settings;
 mod kinesis_streams;
 mod produce;
 mod reliability;
