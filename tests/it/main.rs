@@ -23,6 +23,7 @@ mod dynamodb_indexes;
 mod dynamodb_kcl3;
 mod dynamodb_support;
 mod dynamodb_transact;
+mod file_modes;
 mod journal;
 mod kinesis_diff;
 mod kinesis_fanout;
