@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::config::{self, DestinationSpec, EsmConfig, FunctionConfig, StartingPosition};
 use super::destination::Destination;
+use super::filter::FilterCriteria;
 use super::invoker::exec::ExecSettings;
 use super::invoker::{self, InvokerFactory, InvokerKind};
 use super::lease_table::LeaseTable;
@@ -65,6 +66,8 @@ pub struct ConsumeSettings {
     pub max_records: Option<u64>,
     /// JSON output.
     pub json: bool,
+    /// `FilterCriteria` (empty: every record is delivered).
+    pub filters: FilterCriteria,
 }
 
 /// An event source mapping ready to run: its settings and everything its tasks work with.
@@ -85,6 +88,8 @@ pub struct Mapping {
     pub clock: Arc<dyn Clock>,
     /// The stream ARN written into events.
     pub stream_arn: String,
+    /// `FilterCriteria`: records matching none are skipped before batching.
+    pub filters: FilterCriteria,
 }
 
 /// The stream as found by [`preflight`].
@@ -190,6 +195,7 @@ impl Mapping {
             reporter,
             clock: Arc::new(SystemClock),
             stream_arn,
+            filters: s.filters,
         })
     }
 }

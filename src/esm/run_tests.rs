@@ -241,6 +241,7 @@ impl Env {
             failover_time: Duration::from_secs(10),
             max_records: None,
             json: false,
+            filters: Default::default(),
         }
     }
 
