@@ -4,6 +4,7 @@
 mod consume;
 mod down;
 mod endpoint;
+mod invoke;
 mod produce;
 mod serve;
 mod status;
@@ -13,6 +14,7 @@ mod up;
 pub use consume::{ConsumeArgs, StartingPositionArg};
 pub use down::DownArgs;
 pub use endpoint::EndpointArgs;
+pub use invoke::{FunctionRuntimeArgs, InvokeArgs};
 pub use produce::ProduceArgs;
 pub use serve::ServeArgs;
 pub use status::StatusArgs;
@@ -59,6 +61,9 @@ pub enum Command {
     /// Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping).
     #[command(args_override_self = true)]
     Consume(Box<ConsumeArgs>),
+    /// Run the function once with a Kinesis event and print its return value (like `sam local
+    /// invoke`, without Docker).
+    Invoke(Box<InvokeArgs>),
     /// Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM.
     Serve(ServeArgs),
     /// Print shell completions for kinlocal.

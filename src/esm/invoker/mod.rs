@@ -2,7 +2,9 @@
 //! process invoker ([`exec`]) or, in tests and later issues, something else (a Lambda Runtime
 //! API server, a fake).
 
+pub mod bootstrap;
 pub mod exec;
+pub mod runtime_api;
 
 use std::future::Future;
 use std::sync::Arc;
