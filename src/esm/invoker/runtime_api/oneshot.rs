@@ -43,11 +43,25 @@ pub async fn invoke_warm(
     payload: Vec<u8>,
     log: Arc<dyn InstanceLog>,
 ) -> Result<WarmOutcome, InitError> {
-    let mut instance = WarmInstance::new(Arc::clone(&settings), "invoke", log);
+    let mut instance = WarmInstance::new(Arc::clone(&settings), "invoke", Arc::clone(&log));
     instance.start().await?;
     let request_id = uuid::Uuid::new_v4().to_string();
+    let started = std::time::Instant::now();
     let deadline = SystemTime::now() + settings.timeout;
+    // Lambda's own log lines around an invocation, as CloudWatch shows them.
+    log.log(
+        "invoke",
+        &format!("START RequestId: {request_id} Version: $LATEST"),
+    );
     let outcome = instance.invoke(&request_id, Arc::new(payload), deadline).await;
+    log.log("invoke", &format!("END RequestId: {request_id}"));
+    log.log(
+        "invoke",
+        &format!(
+            "REPORT RequestId: {request_id}\tDuration: {:.2} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        ),
+    );
     instance.shutdown().await;
     Ok(outcome)
 }
