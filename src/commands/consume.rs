@@ -9,8 +9,8 @@ use crate::cli::{ConsumeArgs, StartingPositionArg};
 use crate::esm::checkpoint::LeaseTable;
 use crate::esm::config::{self, DestinationSpec, EsmConfig, FunctionConfig, StartingPosition};
 use crate::esm::destination::Destination;
-use crate::esm::invoker::exec::ExecInvoker;
-use crate::esm::invoker::LogSink;
+use crate::esm::invoker::exec::ExecSettings;
+use crate::esm::invoker::{self, InvokerKind, LogSink};
 use crate::esm::policy::{RetryPolicy, SystemClock};
 use crate::esm::supervisor::{self, Ctx};
 use crate::esm::{BatchReport, DiscardReport, Reporter, ShardProgress};
@@ -158,7 +158,10 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             .unwrap_or_else(|| config::default_worker_id(&host_name(), std::process::id()));
         let leases =
             LeaseTable::new(clients.dynamodb.clone(), app_name, worker).with_stream(cfg.stream_name.clone());
-        let invoker = ExecInvoker::new(cfg.function.clone(), reporter.clone());
+        let invoker = Arc::new(InvokerKind::Exec(ExecSettings {
+            command: cfg.function.command.clone(),
+            env: invoker::lambda_environment(&cfg.function),
+        }));
         reporter.note(&format!(
             "consuming {} with {} (lease table {} as worker {}, batch size {}, poll every {})",
             cfg.stream_name,
@@ -267,8 +270,8 @@ impl ConsoleReporter {
 }
 
 impl LogSink for ConsoleReporter {
-    fn log(&self, shard_id: &str, line: &str) {
-        self.line(&format!("[{shard_id}] {line}"));
+    fn log(&self, label: &str, line: &str) {
+        self.line(&format!("[{label}] {line}"));
     }
 }
 

@@ -6,15 +6,17 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::{FunctionRuntimeArgs, InvokeArgs};
-use crate::esm::config::{self, FunctionConfig};
+use crate::esm::config;
 use crate::esm::event::EventContext;
 use crate::esm::invoker::bootstrap::{HandlerSpec, Runtime};
-use crate::esm::invoker::exec::ExecInvoker;
-use crate::esm::invoker::runtime_api::environment::FunctionIdentity;
-use crate::esm::invoker::runtime_api::instance::{InstanceLog, WarmOutcome};
+use crate::esm::invoker::exec::ExecSettings;
+use crate::esm::invoker::runtime_api::environment::{lambda_environment, FunctionIdentity};
+use crate::esm::invoker::runtime_api::instance::NoteSink;
 use crate::esm::invoker::runtime_api::launch::{self, Bootstrap, RuntimeApiOptions};
-use crate::esm::invoker::runtime_api::oneshot;
-use crate::esm::invoker::{Invocation, Invoker as _, LogSink};
+use crate::esm::invoker::runtime_api::{oneshot, RuntimeApiSettings};
+use crate::esm::invoker::{
+    FunctionLog, InvokerFactory as _, InvokerKind, InvokerTarget, LogSink, Outcome,
+};
 use crate::exit::{self, ExitError};
 
 /// Runs `kinlocal invoke`.
@@ -29,103 +31,81 @@ pub fn run(args: InvokeArgs) -> anyhow::Result<i32> {
     if let Some(program) = command.as_ref().and_then(|c| c.first()) {
         config::check_executable(program).map_err(|e| usage(&e))?;
     }
-    let function_name =
-        args.function_name
-            .clone()
-            .unwrap_or_else(|| match (&args.function.handler, &command) {
-                (Some(h), _) => launch::function_name_of_handler(h),
-                (None, Some(c)) => config::function_name_from(config::script_of(c)),
-                (None, None) => "kinlocal-function".into(),
-            });
+    let function_name = args.function_name.clone().unwrap_or_else(|| {
+        match (&args.function.handler, &command) {
+            (Some(h), _) => launch::function_name_of_handler(h),
+            (None, Some(c)) => config::function_name_from(config::script_of(c)),
+            (None, None) => "kinlocal-function".into(),
+        }
+    });
     let arn = format!(
         "arn:aws:lambda:{}:{}:function:{function_name}",
         args.region, args.account_id
     );
     let identity = FunctionIdentity {
-        name: function_name.clone(),
+        name: function_name,
         memory_size: args.memory_size,
         region: args.region.clone(),
         timeout: args.timeout,
     };
-    let log: Arc<ConsoleLog> = Arc::new(ConsoleLog);
-    let rt = super::runtime()?;
-
+    let console: Arc<ConsoleLog> = Arc::new(ConsoleLog);
     let warm = args.function.runtime_api || args.function.runtime_api_only || args.function.handler.is_some();
-    let outcome = if warm {
+    let kind = if warm {
         let options = runtime_api_options(&args.function, command)?;
-        let settings = launch::instance_settings(&options, &identity, &arn, &cwd).map_err(|e| usage(&e))?;
-        match rt.block_on(oneshot::invoke_warm(Arc::new(settings), payload, log.clone())) {
-            Ok(o) => o,
-            Err(init) => {
-                print_error(&init.error_type, &init.message)?;
-                return Err(ExitError::usage(format!(
-                    "the function failed to initialize: {}: {}",
-                    init.error_type, init.message
-                ))
-                .into());
-            }
-        }
+        let settings = launch::instance_settings(&options, &identity, &cwd).map_err(|e| usage(&e))?;
+        InvokerKind::RuntimeApi(RuntimeApiSettings {
+            instance: Arc::new(settings),
+            notes: console.clone(),
+        })
     } else {
-        let command = command.unwrap_or_default();
-        if !args.function.env.is_empty() || !args.function.env_file.is_empty() {
-            return Err(usage(&"--env and --env-file go with --runtime-api or --handler").into());
-        }
-        let function = FunctionConfig {
-            command,
-            name: function_name,
-            role_arn: format!("arn:aws:iam::{}:role/lambda-role", args.account_id),
-            region: args.region.clone(),
-            account_id: args.account_id.clone(),
-            memory_size: args.memory_size,
-            timeout: args.timeout,
-        };
-        let invoker = ExecInvoker::new(function, log);
-        let result = rt.block_on(invoker.invoke(Invocation {
-            shard_id: "invoke".into(),
-            request_id: uuid::Uuid::new_v4().to_string(),
-            payload: Arc::new(payload),
-        }));
-        let out = crate::esm::response::split_stdout(&result.stdout);
-        for line in &out.log_lines {
-            eprintln!("{line}");
-        }
-        if result.is_success() {
-            WarmOutcome::Returned(
-                out.return_value
-                    .map(|v| v.to_string().into_bytes())
-                    .unwrap_or_default(),
-            )
-        } else {
-            WarmOutcome::FunctionError {
-                error_type: "Runtime.ExitError".into(),
-                message: result.describe(),
-            }
-        }
+        let user = launch::user_environment(&args.function.env_file, &args.function.env)
+            .map_err(|e| usage(&e))?;
+        InvokerKind::Exec(ExecSettings {
+            command: command.unwrap_or_default(),
+            env: lambda_environment(&identity, None, &cwd, &user),
+        })
     };
-    report(outcome)
+    let logs = FunctionLog::new(console, "invoke", 0);
+    let invoker = kind.create(InvokerTarget {
+        shard_id: "shardId-000000000000".into(),
+        lane: 0,
+        logs: logs.clone(),
+    });
+    let rt = super::runtime()?;
+    match rt.block_on(oneshot::invoke_once(invoker, payload, arn, args.timeout, logs)) {
+        Ok(outcome) => report(outcome),
+        Err(init) => {
+            print_error(&init.error_type, &init.message)?;
+            Err(ExitError::usage(format!(
+                "the function failed to initialize: {}: {}",
+                init.error_type, init.message
+            ))
+            .into())
+        }
+    }
 }
 
 /// Prints the outcome; the exit code says success (0) or failure (1).
-fn report(outcome: WarmOutcome) -> anyhow::Result<i32> {
+fn report(outcome: Outcome) -> anyhow::Result<i32> {
     match outcome {
-        WarmOutcome::Returned(body) => {
+        Outcome::Returned(body) => {
             let mut body = body;
             body.push(b'\n');
             super::write_stdout(&body)?;
             Ok(exit::SUCCESS)
         }
-        WarmOutcome::FunctionError { error_type, message } => {
+        Outcome::FunctionError { error_type, message } => {
             print_error(&error_type, &message)?;
             Ok(exit::FAILURE)
         }
-        WarmOutcome::TimedOut { after } => {
+        Outcome::TimedOut { after } => {
             print_error(
                 "Sandbox.Timedout",
                 &format!("Task timed out after {:.2} seconds", after.as_secs_f64()),
             )?;
             Ok(exit::FAILURE)
         }
-        WarmOutcome::Crashed { detail } => Err(ExitError::with_code(exit::FAILURE, detail).into()),
+        Outcome::Crashed { detail } => Err(ExitError::with_code(exit::FAILURE, detail).into()),
     }
 }
 
@@ -238,7 +218,7 @@ impl LogSink for ConsoleLog {
     }
 }
 
-impl InstanceLog for ConsoleLog {
+impl NoteSink for ConsoleLog {
     fn note(&self, message: &str) {
         eprintln!("kinlocal: {message}");
     }

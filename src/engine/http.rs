@@ -8,7 +8,8 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::channel::Channel;
+use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use hyper::{Method, Request as HttpRequest, Response, StatusCode};
@@ -16,6 +17,9 @@ use hyper::{Method, Request as HttpRequest, Response, StatusCode};
 use super::codec::{Format, Request};
 use super::error::ApiError;
 use super::Engine;
+
+/// A response body: a whole reply, or an event stream fed as events happen (SubscribeToShard).
+pub type Body = Either<Full<Bytes>, Channel<Bytes>>;
 
 /// Largest body accepted; past it the answer is 413, as kinesalite and AWS do.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -55,10 +59,7 @@ impl Service {
 }
 
 /// Answers one HTTP request.
-pub async fn handle(
-    engine: Arc<Engine>,
-    req: HttpRequest<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+pub async fn handle(engine: Arc<Engine>, req: HttpRequest<Incoming>) -> Result<Response<Body>, Infallible> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let headers = req.headers().clone();
     let format = Format::from_content_type(header(&headers, "content-type"));
@@ -99,18 +100,35 @@ pub async fn handle(
     }
 
     let request = Request { format, body: &body };
-    let outcome = match target.split_once('.') {
+    let outcome = guarded(service, || match target.split_once('.') {
         Some(("Kinesis_20131202", op)) => engine.kinesis.handle(op, &request),
         Some(("DynamoDB_20120810", op)) => engine.dynamodb.handle(op, &request),
         _ => Err(ApiError::new("UnknownOperationException", "")),
-    };
+    });
     Ok(match outcome {
         Ok(reply) => {
-            let mut resp = Response::new(Full::new(Bytes::from(reply.0)));
+            let mut resp = Response::new(Either::Left(Full::new(Bytes::from(reply.0))));
             set_common_headers(resp.headers_mut(), format, &request_id);
             resp
         }
         Err(err) => error_response(service, format, &request_id, &err),
+    })
+}
+
+/// Runs one operation so that a bug panicking inside it answers this request with a 500
+/// (`InternalFailure` / `InternalServerError`, as AWS does) instead of dropping the connection.
+/// The stores' locks recover from poisoning: an operation journals, then applies its change in
+/// one step, so a panic cannot leave a change half-recorded.
+fn guarded(
+    service: Service,
+    op: impl FnOnce() -> Result<super::codec::Reply, ApiError>,
+) -> Result<super::codec::Reply, ApiError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(op)).unwrap_or_else(|_| {
+        let code = match service {
+            Service::Kinesis => "InternalFailure",
+            Service::DynamoDb => "InternalServerError",
+        };
+        Err(ApiError::internal(code, "Internal server error"))
     })
 }
 
@@ -158,19 +176,36 @@ fn set_common_headers(headers: &mut HeaderMap, format: Format, request_id: &str)
     }
 }
 
-fn error_response(
-    service: Service,
-    format: Format,
-    request_id: &str,
-    err: &ApiError,
-) -> Response<Full<Bytes>> {
+fn error_response(service: Service, format: Format, request_id: &str, err: &ApiError) -> Response<Body> {
     let body = serde_json::json!({
         "__type": service.error_type(err.code),
         "message": err.message,
     });
     let bytes = super::codec::encode(format, &body).unwrap_or_default();
-    let mut resp = Response::new(Full::new(Bytes::from(bytes)));
+    let mut resp = Response::new(Either::Left(Full::new(Bytes::from(bytes))));
     *resp.status_mut() = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST);
     set_common_headers(resp.headers_mut(), format, request_id);
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_operation_is_answered_with_a_500() {
+        for (service, code) in [
+            (Service::Kinesis, "InternalFailure"),
+            (Service::DynamoDb, "InternalServerError"),
+        ] {
+            let Err(err) = guarded(service, || panic!("a bug")) else {
+                panic!("a panicking operation must answer an error");
+            };
+            assert_eq!((err.code, err.status), (code, 500));
+        }
+        let ok = guarded(Service::Kinesis, || {
+            Ok(super::super::codec::Reply(b"{}".to_vec()))
+        });
+        assert!(ok.is_ok());
+    }
 }

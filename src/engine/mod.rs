@@ -19,7 +19,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
@@ -105,6 +106,18 @@ impl Engine {
     }
 }
 
+/// The connection builder: HTTP/1.1 and cleartext HTTP/2 with prior knowledge on one port.
+///
+/// The Node.js SDK v3 speaks HTTP/2 to an `http://` endpoint by default and `SubscribeToShard`
+/// is an HTTP/2 operation for most SDKs, while boto3, the CLI and the Rust SDK speak HTTP/1.1;
+/// the builder reads the first bytes of a connection and picks the protocol from the preface.
+fn connection_builder() -> auto::Builder<TokioExecutor> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).keep_alive(true);
+    builder.http2().timer(TokioTimer::new());
+    builder
+}
+
 /// Serves `engine` on `listener` until `shutdown` resolves; then waits for in-flight requests.
 pub async fn run(
     listener: TcpListener,
@@ -112,6 +125,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
+    let builder = connection_builder();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         tokio::select! {
@@ -124,10 +138,9 @@ pub async fn run(
                 let _ = stream.set_nodelay(true);
                 let engine = engine.clone();
                 let service = service_fn(move |req| http::handle(engine.clone(), req));
-                let conn = hyper::server::conn::http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service);
+                let conn = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     let _ = conn.await;

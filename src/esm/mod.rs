@@ -46,6 +46,9 @@ pub enum EsmError {
     /// The lease table failed.
     #[error(transparent)]
     Checkpoint(#[from] checkpoint::CheckpointError),
+    /// The function could not be initialised.
+    #[error("the function failed to initialise: {0}")]
+    Init(invoker::InitError),
     /// The on-failure destination failed.
     #[error(transparent)]
     Destination(#[from] destination::DestinationError),

@@ -16,7 +16,7 @@ use super::checkpoint::{CheckpointError, SHARD_END};
 use super::config::StartingPosition;
 use super::destination::Discarded;
 use super::event::{self, EventContext, RawRecord};
-use super::invoker::{Invocation, Invoker, Termination};
+use super::invoker::{self, FunctionLog, Invocation, Invoker, InvokerTarget};
 use super::leases::HeldLease;
 use super::policy::{AfterInvoke, BeforeInvoke, Condition, Outcome};
 use super::record::PreparedRecord;
@@ -41,9 +41,19 @@ pub enum ReaderEnd {
     Lost,
 }
 
+/// The reporter as the function's log sink.
+struct ReporterLogs(Arc<dyn super::Reporter>);
+
+impl invoker::LogSink for ReporterLogs {
+    fn log(&self, label: &str, line: &str) {
+        self.0.log(label, line);
+    }
+}
+
 /// The reader of one shard.
-pub struct ShardReader<I: Invoker> {
-    ctx: Arc<Ctx<I>>,
+pub struct ShardReader {
+    ctx: Arc<Ctx>,
+    invoker: Box<dyn Invoker>,
     shard_id: String,
     held: Arc<HeldLease>,
     lost: tokio::sync::watch::Receiver<bool>,
@@ -61,10 +71,17 @@ fn kinesis_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
     aws_sdk_kinesis::error::DisplayErrorContext(e).to_string()
 }
 
-impl<I: Invoker> ShardReader<I> {
+impl ShardReader {
     /// A reader of the shard of a lease this worker holds, positioned after its checkpoint.
-    pub async fn open(ctx: Arc<Ctx<I>>, held: Arc<HeldLease>) -> Result<Self, EsmError> {
+    pub async fn open(ctx: Arc<Ctx>, held: Arc<HeldLease>) -> Result<Self, EsmError> {
         let shard_id = held.key().to_string();
+        let logs: Arc<dyn invoker::LogSink> = Arc::new(ReporterLogs(Arc::clone(&ctx.reporter)));
+        let mut invoker = ctx.invokers.create(InvokerTarget {
+            shard_id: shard_id.clone(),
+            lane: 0,
+            logs: FunctionLog::new(logs, &shard_id, 0),
+        });
+        invoker.start().await.map_err(EsmError::Init)?;
         let event_ctx = EventContext {
             shard_id: shard_id.clone(),
             stream_arn: ctx.stream_arn.clone(),
@@ -80,6 +97,7 @@ impl<I: Invoker> ShardReader<I> {
         let lost = held.lost_signal();
         let mut reader = Self {
             ctx,
+            invoker,
             shard_id,
             held,
             lost,
@@ -238,7 +256,9 @@ impl<I: Invoker> ShardReader<I> {
 
     /// Reads the shard until its end, until asked to stop, or until the lease is lost.
     pub async fn run(mut self) -> Result<ReaderEnd, EsmError> {
-        match self.read().await {
+        let end = self.read().await;
+        self.invoker.shutdown().await;
+        match end {
             Err(EsmError::Checkpoint(CheckpointError::LeaseLost(_))) => {
                 self.held.mark_lost();
                 Ok(ReaderEnd::Lost)
@@ -353,50 +373,46 @@ impl<I: Invoker> ShardReader<I> {
             let request_id = uuid::Uuid::new_v4().to_string();
             last_request_id = Some(request_id.clone());
             let payload = Arc::new(event::build(&recs));
+            let timeout = self.ctx.config.function.timeout;
             let result = self
-                .ctx
                 .invoker
                 .invoke(Invocation {
-                    shard_id: self.shard_id.clone(),
                     request_id: request_id.clone(),
                     payload,
+                    deadline: std::time::SystemTime::now() + timeout,
+                    timeout,
+                    function_arn: self.ctx.config.function.arn(),
+                    shard_id: self.shard_id.clone(),
+                    lane: 0,
                 })
                 .await;
-            let out = response::split_stdout(&result.stdout);
-            for line in &out.log_lines {
-                self.ctx.reporter.log(&self.shard_id, line);
-            }
-            let (outcome, label, detail) = if result.is_success() {
-                let r = if policy.report_batch_item_failures {
-                    response::classify(out.return_value.as_ref(), &recs)
-                } else {
-                    BatchResponse::Success
-                };
-                match r {
-                    BatchResponse::Success => (Outcome::Returned(r), "ok", String::new()),
-                    BatchResponse::Partial { first_failed } => (
-                        Outcome::Returned(r),
-                        "partial",
-                        format!(
-                            "failed from {}",
-                            recs.get(first_failed)
-                                .map(|r| r.sequence_number.to_string())
-                                .unwrap_or_default()
+            let (outcome, label, detail) = match &result.outcome {
+                invoker::Outcome::Returned(value) => {
+                    let r = if policy.report_batch_item_failures {
+                        response::classify_returned(value, &recs)
+                    } else {
+                        BatchResponse::Success
+                    };
+                    match r {
+                        BatchResponse::Success => (Outcome::Returned(r), "ok", String::new()),
+                        BatchResponse::Partial { first_failed } => (
+                            Outcome::Returned(r),
+                            "partial",
+                            format!(
+                                "failed from {}",
+                                recs.get(first_failed)
+                                    .map(|r| r.sequence_number.to_string())
+                                    .unwrap_or_default()
+                            ),
                         ),
-                    ),
-                    BatchResponse::CompleteFailure => (
-                        Outcome::Returned(r),
-                        "failed",
-                        "batchItemFailures has an invalid item".to_string(),
-                    ),
+                        BatchResponse::CompleteFailure => (
+                            Outcome::Returned(r),
+                            "failed",
+                            "batchItemFailures has an invalid item".to_string(),
+                        ),
+                    }
                 }
-            } else {
-                let label = if result.termination == Termination::TimedOut {
-                    "timeout"
-                } else {
-                    "error"
-                };
-                (Outcome::FunctionError, label, result.describe())
+                failed => (Outcome::FunctionError, failed.failure_label(), failed.describe()),
             };
             let attempts = attempts + 1;
             self.ctx.reporter.batch(&BatchReport {

@@ -1,5 +1,5 @@
-//! What the handler said: its return value (found in stdout among log lines) and, with
-//! `--report-batch-item-failures`, the partial batch response classified as in spec §2.7.
+//! What the function's return value means for the batch: with `--report-batch-item-failures`,
+//! the partial batch response classified as in spec §2.7 (the invoker found the value).
 //!
 //! The classification is deliberately lenient the way Lambda is: a missing or malformed
 //! top-level shape fails open (success); a malformed *item* fails closed (complete failure).
@@ -8,44 +8,15 @@ use serde_json::Value;
 
 use super::record::PreparedRecord;
 
-/// Stdout split into the function's return value and its log lines.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HandlerOutput {
-    /// The return value, when stdout carried one.
-    pub return_value: Option<Value>,
-    /// Stdout lines that are logs, in order.
-    pub log_lines: Vec<String>,
-}
-
-/// Finds the return value in stdout: the whole of stdout if it is one JSON document;
-/// otherwise the last non-empty line if it is JSON (the lines before it are logs);
-/// otherwise there is none and every line is a log.
-pub fn split_stdout(stdout: &[u8]) -> HandlerOutput {
-    let text = String::from_utf8_lossy(stdout);
-    if text.trim().is_empty() {
-        return HandlerOutput {
-            return_value: None,
-            log_lines: Vec::new(),
-        };
-    }
-    if let Ok(v) = serde_json::from_str::<Value>(&text) {
-        return HandlerOutput {
-            return_value: Some(v),
-            log_lines: Vec::new(),
-        };
-    }
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
-    while lines.last().is_some_and(|l| l.trim().is_empty()) {
-        lines.pop();
-    }
-    let return_value = lines.last().and_then(|l| serde_json::from_str::<Value>(l).ok());
-    if return_value.is_some() {
-        lines.pop();
-    }
-    HandlerOutput {
-        return_value,
-        log_lines: lines,
-    }
+/// Classifies the function's return value (the response body; empty when it returned
+/// nothing). A body that is not JSON fails open, like a missing one.
+pub fn classify_returned(value: &[u8], batch: &[PreparedRecord]) -> BatchResponse {
+    let parsed = if value.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice::<Value>(value).ok()
+    };
+    classify(parsed.as_ref(), batch)
 }
 
 /// How Lambda treats a batch given the handler's return value (spec §2.7).
@@ -170,24 +141,13 @@ mod tests {
     }
 
     #[test]
-    fn return_value_is_whole_stdout_or_last_json_line() {
-        let o = split_stdout(b"{\n  \"batchItemFailures\": []\n}\n");
-        assert_eq!(o.return_value, Some(json!({"batchItemFailures": []})));
-        assert!(o.log_lines.is_empty());
-
-        let o = split_stdout(b"processing 3 records\nall good\n{\"ok\":true}\n\n");
-        assert_eq!(o.return_value, Some(json!({"ok": true})));
-        assert_eq!(o.log_lines, vec!["processing 3 records", "all good"]);
-
-        let o = split_stdout(b"just logs\nno json here\n");
-        assert_eq!(o.return_value, None);
-        assert_eq!(o.log_lines, vec!["just logs", "no json here"]);
-
-        let o = split_stdout(b"");
-        assert_eq!(o.return_value, None);
-        assert!(o.log_lines.is_empty());
-
-        let o = split_stdout(b"null\n");
-        assert_eq!(o.return_value, Some(Value::Null));
+    fn return_bodies_are_parsed_leniently() {
+        use BatchResponse::*;
+        assert_eq!(classify_returned(b"", &batch()), Success);
+        assert_eq!(classify_returned(b"not json", &batch()), Success);
+        assert_eq!(
+            classify_returned(br#"{"batchItemFailures":[{"itemIdentifier":"300"}]}"#, &batch()),
+            Partial { first_failed: 2 }
+        );
     }
 }

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use super::checkpoint::{Lease, LeaseTable, SHARD_END};
 use super::config::{EsmConfig, StartingPosition};
 use super::destination::Destination;
-use super::invoker::Invoker;
+use super::invoker::InvokerFactory;
 use super::leases::{self, Coordinator};
 use super::policy::Clock;
 use super::reader::{ReaderEnd, ShardReader};
@@ -141,15 +141,15 @@ impl Shared {
 }
 
 /// Everything the readers share.
-pub struct Ctx<I: Invoker> {
+pub struct Ctx {
     /// The settings.
     pub config: EsmConfig,
     /// Kinesis.
     pub kinesis: aws_sdk_kinesis::Client,
     /// The lease table.
     pub leases: LeaseTable,
-    /// The function.
-    pub invoker: I,
+    /// Makes each shard's invoker.
+    pub invokers: Arc<dyn InvokerFactory>,
     /// The on-failure destination.
     pub destination: Option<Destination>,
     /// Output.
@@ -308,14 +308,14 @@ async fn list_shards(
     Ok(out)
 }
 
-impl<I: Invoker> Ctx<I> {
+impl Ctx {
     /// Builds the shared context of a run.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         config: EsmConfig,
         kinesis: aws_sdk_kinesis::Client,
         leases: LeaseTable,
-        invoker: I,
+        invokers: Arc<dyn InvokerFactory>,
         destination: Option<Destination>,
         reporter: Arc<dyn Reporter>,
         clock: Arc<dyn Clock>,
@@ -326,7 +326,7 @@ impl<I: Invoker> Ctx<I> {
             config,
             kinesis,
             leases,
-            invoker,
+            invokers,
             destination,
             reporter,
             clock,
@@ -399,7 +399,7 @@ impl Shards {
 
 /// Lists the shards and creates the missing leases, unowned (any worker may take them).
 /// Returns how many were created.
-async fn sync_shards<I: Invoker>(ctx: &Ctx<I>, shards: &mut Shards, table: &HashMap<String, Lease>) -> usize {
+async fn sync_shards(ctx: &Ctx, shards: &mut Shards, table: &HashMap<String, Lease>) -> usize {
     match list_shards(&ctx.kinesis, &ctx.config.stream_name).await {
         Ok(list) => {
             for (id, info) in list {
@@ -450,7 +450,7 @@ async fn sync_shards<I: Invoker>(ctx: &Ctx<I>, shards: &mut Shards, table: &Hash
 /// `--max-records` were delivered. Shards are shared with every other consumer of the same
 /// lease table (`--app`): readers start as this worker gains leases and stop as it loses them;
 /// on the way out its leases are released after the final checkpoints.
-pub async fn run<I: Invoker>(ctx: Ctx<I>, shutdown: impl Future<Output = ()>) -> Result<Summary, EsmError> {
+pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) -> Result<Summary, EsmError> {
     let ctx = Arc::new(ctx);
     ctx.leases.ensure().await?;
     if ctx.config.reset {

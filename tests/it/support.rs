@@ -241,3 +241,63 @@ pub fn kinesis_headers(op: &str) -> Vec<(&'static str, String)> {
         ("X-Amz-Date", "20260101T000000Z".to_string()),
     ]
 }
+
+/// A cleartext HTTP/2 connection with prior knowledge (what the Node.js SDK v3 opens to an
+/// `http://` endpoint): many requests multiplexed on one TCP connection.
+#[derive(Clone)]
+pub struct H2Client {
+    sender: hyper::client::conn::http2::SendRequest<http_body_util::Full<bytes::Bytes>>,
+    authority: String,
+}
+
+impl H2Client {
+    /// Connects and performs the HTTP/2 handshake (preface, SETTINGS).
+    pub async fn connect(endpoint: &str) -> Self {
+        let authority = endpoint.trim_start_matches("http://").to_string();
+        let tcp = tokio::net::TcpStream::connect(&authority).await.expect("connect");
+        let (sender, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(tcp),
+        )
+        .await
+        .expect("HTTP/2 handshake");
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Self { sender, authority }
+    }
+
+    /// Sends one request; returns the response head and its body as a stream of frames.
+    pub async fn send(
+        &mut self,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> hyper::Response<hyper::body::Incoming> {
+        let mut req = hyper::Request::builder()
+            .method("POST")
+            .uri(format!("http://{}/", self.authority));
+        for (k, v) in headers {
+            req = req.header(*k, v.as_str());
+        }
+        let req = req
+            .body(http_body_util::Full::new(bytes::Bytes::copy_from_slice(body)))
+            .expect("request");
+        self.sender.ready().await.expect("connection ready");
+        self.sender.send_request(req).await.expect("HTTP/2 response")
+    }
+
+    /// Sends one request and collects the whole response: status, version, JSON body.
+    pub async fn call(
+        &mut self,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> (u16, hyper::Version, serde_json::Value) {
+        use http_body_util::BodyExt;
+        let resp = self.send(headers, body).await;
+        let status = resp.status().as_u16();
+        let version = resp.version();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
+        (status, version, json)
+    }
+}

@@ -60,13 +60,22 @@ fn combine(conds: Vec<Cond>, operator: Option<&str>) -> Result<Option<Cond>, Api
             )]))
         }
     };
-    Ok(conds.into_iter().reduce(|a, b| {
-        if or {
-            Cond::Or(Box::new(a), Box::new(b))
-        } else {
-            Cond::And(Box::new(a), Box::new(b))
+    // A balanced tree: AND and OR are associative, and a left-leaning chain of thousands of
+    // entries would make evaluation recurse as deep as the request is long.
+    let mut level = conds;
+    while level.len() > 1 {
+        let mut next = Vec::with_capacity(level.len().div_ceil(2));
+        let mut it = level.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) if or => Cond::Or(Box::new(a), Box::new(b)),
+                Some(b) => Cond::And(Box::new(a), Box::new(b)),
+                None => a,
+            });
         }
-    }))
+        level = next;
+    }
+    Ok(level.pop())
 }
 
 /// `Expected` (+ `ConditionalOperator`) as a condition; `None` when empty.

@@ -11,8 +11,23 @@ use super::{overlap_error, path_str, Action};
 use super::{CmpOp, Cond, Operand, Path, PathElem, Placeholders, SetOperand, SetValue};
 use crate::engine::dynamodb::value::Value;
 
-/// Conditions deeper than this are refused rather than risking the stack.
+/// Conditions and function calls nested deeper than this are refused rather than risking the
+/// stack (the operator limit alone would still allow 300 levels).
 const MAX_DEPTH: usize = 100;
+
+/// DynamoDB's limit on the length of one expression string, in bytes.
+pub const MAX_EXPRESSION_BYTES: usize = 4096;
+
+/// DynamoDB's limit on operators and functions in one expression.
+pub const MAX_OPERATORS: usize = 300;
+
+/// What kind of expression is parsed: `=` is a comparison (an operator) only in conditions.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Condition,
+    Update,
+    Projection,
+}
 
 struct Parser<'a> {
     src: &'a str,
@@ -26,7 +41,7 @@ struct Parser<'a> {
 
 /// Parses a ConditionExpression / FilterExpression / KeyConditionExpression.
 pub fn parse_condition(src: &str, ph: &mut Placeholders) -> Result<Cond, String> {
-    let mut p = Parser::new(src, ph)?;
+    let mut p = Parser::new(src, ph, Kind::Condition)?;
     let cond = p.or()?;
     p.expect_end()?;
     p.finish(cond)
@@ -34,7 +49,7 @@ pub fn parse_condition(src: &str, ph: &mut Placeholders) -> Result<Cond, String>
 
 /// Parses an UpdateExpression into its actions, in order.
 pub fn parse_update(src: &str, ph: &mut Placeholders) -> Result<Vec<Action>, String> {
-    let mut p = Parser::new(src, ph)?;
+    let mut p = Parser::new(src, ph, Kind::Update)?;
     let mut actions = Vec::new();
     let mut seen: Vec<&'static str> = Vec::new();
     loop {
@@ -99,7 +114,7 @@ pub fn parse_update(src: &str, ph: &mut Placeholders) -> Result<Vec<Action>, Str
 
 /// Parses a ProjectionExpression into its paths.
 pub fn parse_projection(src: &str, ph: &mut Placeholders) -> Result<Vec<Path>, String> {
-    let mut p = Parser::new(src, ph)?;
+    let mut p = Parser::new(src, ph, Kind::Projection)?;
     let mut paths = vec![p.path()?];
     while p.peek().tok == Tok::Comma {
         p.pos += 1;
@@ -128,13 +143,28 @@ fn operand_type_name(ty: &str) -> &'static str {
 }
 
 impl<'a> Parser<'a> {
-    fn new(src: &'a str, ph: &'a mut Placeholders) -> Result<Self, String> {
+    fn new(src: &'a str, ph: &'a mut Placeholders, kind: Kind) -> Result<Self, String> {
         if src.trim().is_empty() {
             return Err("The expression can not be empty;".to_string());
         }
+        // DynamoDB's limits, checked before any parsing so that no expression can make the
+        // parser or the evaluator recurse or allocate without bound.
+        if src.len() > MAX_EXPRESSION_BYTES {
+            return Err(format!(
+                "Expression size has exceeded the maximum allowed size; expression size: {}",
+                src.len()
+            ));
+        }
+        let toks = tokenize(src);
+        let operators = count_operators(&toks, kind);
+        if operators > MAX_OPERATORS {
+            return Err(format!(
+                "The expression contains too many operators; operator count: {operators}"
+            ));
+        }
         Ok(Self {
             src,
-            toks: tokenize(src),
+            toks,
             pos: 0,
             ph,
             deferred: None,
@@ -413,6 +443,22 @@ impl<'a> Parser<'a> {
 
     /// An operand: path, `:value` or `size(path)`.
     fn operand(&mut self) -> Result<Operand, String> {
+        self.enter()?;
+        let out = self.operand_inner();
+        self.depth -= 1;
+        out
+    }
+
+    /// Counts one level of nesting; refuses past [`MAX_DEPTH`].
+    fn enter(&mut self) -> Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err("The expression is nested too deeply;".to_string());
+        }
+        Ok(())
+    }
+
+    fn operand_inner(&mut self) -> Result<Operand, String> {
         if let (Tok::Ident(name), Tok::LParen) = (&self.peek().tok, &self.peek_at(1).tok) {
             let name = name.clone();
             if name == "size" {
@@ -554,6 +600,13 @@ impl<'a> Parser<'a> {
     }
 
     fn set_operand(&mut self) -> Result<SetOperand, String> {
+        self.enter()?;
+        let out = self.set_operand_inner();
+        self.depth -= 1;
+        out
+    }
+
+    fn set_operand_inner(&mut self) -> Result<SetOperand, String> {
         if let (Tok::Ident(name), Tok::LParen) = (&self.peek().tok, &self.peek_at(1).tok) {
             let name = name.clone();
             self.advance();
@@ -617,6 +670,24 @@ impl<'a> Parser<'a> {
             _ => Ok(SetOperand::Path(self.path()?)),
         }
     }
+}
+
+/// Operators and functions as DynamoDB counts them against [`MAX_OPERATORS`]: comparisons,
+/// `AND`/`OR`/`NOT`/`BETWEEN`/`IN`, `+`/`-` and every function call.
+fn count_operators(toks: &[Token], kind: Kind) -> usize {
+    let mut n = 0;
+    for (i, t) in toks.iter().enumerate() {
+        let counted = match &t.tok {
+            Tok::Eq => kind == Kind::Condition,
+            Tok::Ne | Tok::Lt | Tok::Le | Tok::Gt | Tok::Ge | Tok::Plus | Tok::Minus => true,
+            Tok::Ident(_) => {
+                Parser::is_condition_keyword(t) || toks.get(i + 1).is_some_and(|next| next.tok == Tok::LParen)
+            }
+            _ => false,
+        };
+        n += usize::from(counted);
+    }
+    n
 }
 
 fn is_condition_function(name: &str) -> bool {
@@ -796,5 +867,48 @@ mod tests {
         assert!(cond(&src).is_err());
         let src = format!("{}a = :n", "NOT ".repeat(5000));
         assert!(cond(&src).is_err());
+    }
+
+    #[test]
+    fn expressions_over_4_kb_are_refused_before_parsing() {
+        let src = format!("{}a{}", "size(".repeat(5000), ")".repeat(5000));
+        let err = cond(&format!("{src} = :n")).expect_err("too long");
+        assert_eq!(
+            err,
+            "Expression size has exceeded the maximum allowed size; expression size: 30006"
+        );
+        let at_limit = format!("a{} = :n", "b".repeat(MAX_EXPRESSION_BYTES - 6));
+        assert_eq!(at_limit.len(), MAX_EXPRESSION_BYTES);
+        assert!(cond(&at_limit).is_ok());
+    }
+
+    #[test]
+    fn more_than_300_operators_are_refused() {
+        let chain = |n: usize| {
+            let terms: Vec<&str> = std::iter::repeat_n("a = :n", n).collect();
+            terms.join(" AND ")
+        };
+        // 150 comparisons + 149 ANDs = 299; 151 + 150 = 301.
+        assert!(cond(&chain(150)).is_ok());
+        assert_eq!(
+            cond(&chain(151)).expect_err("too many"),
+            "The expression contains too many operators; operator count: 301"
+        );
+        let mut ph = ph();
+        let sets: Vec<String> = (0..301).map(|i| format!("a{i} = :n")).collect();
+        assert!(parse_update(&format!("SET {}", sets.join(",")), &mut ph).is_ok());
+    }
+
+    #[test]
+    fn nested_function_calls_within_the_limits_are_an_error_not_a_stack_overflow() {
+        let src = format!("{}a{} = :n", "size(".repeat(250), ")".repeat(250));
+        assert!(src.len() < MAX_EXPRESSION_BYTES);
+        assert_eq!(
+            cond(&src).expect_err("too deep"),
+            "The expression is nested too deeply;"
+        );
+        let mut ph = ph();
+        let src = format!("SET a = {}b{}", "if_not_exists(".repeat(200), ", :n)".repeat(200));
+        assert!(parse_update(&src, &mut ph).is_err());
     }
 }

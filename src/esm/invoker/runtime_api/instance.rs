@@ -16,7 +16,9 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::server::{self, PendingInvocation, RuntimeApiServer, RuntimeReply, RuntimeSignal};
-use crate::esm::invoker::LogSink;
+use crate::esm::invoker::{
+    BoxFuture, FunctionLog, InitError, Invocation, InvokeReport, Invoker, Outcome,
+};
 
 /// How an execution environment runs, shared by every lane.
 #[derive(Debug, Clone)]
@@ -27,53 +29,21 @@ pub struct InstanceSettings {
     pub env: Vec<(String, String)>,
     /// The working directory of the process (the task root).
     pub cwd: Option<PathBuf>,
-    /// `Lambda-Runtime-Invoked-Function-Arn`.
-    pub function_arn: String,
-    /// The function timeout (for the `Task timed out after N.00 seconds` line).
-    pub timeout: Duration,
     /// How long `start` waits for the runtime's first `/next` (Lambda's 10 s init phase);
     /// a slower init continues inside the first invocation, as Lambda's suppressed init does.
     pub init_timeout: Duration,
 }
 
-/// Where an environment reports: its process's output lines and kinlocal's own notes.
-pub trait InstanceLog: LogSink {
-    /// A line of kinlocal's own (INIT, init errors, the API address to use).
+/// Where kinlocal's own lines about an environment go (INIT, init errors, the API address).
+pub trait NoteSink: Send + Sync {
+    /// One line of kinlocal's own.
     fn note(&self, message: &str);
 }
 
-/// Why an environment could not initialize.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{error_type}: {message}")]
-pub struct InitError {
-    /// AWS's error type (`Runtime.ImportModuleError`, `Runtime.ExitError`…).
-    pub error_type: String,
-    /// What the runtime said.
-    pub message: String,
-}
-
-/// What one invocation came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WarmOutcome {
-    /// `/response`: the return value bytes.
-    Returned(Vec<u8>),
-    /// `/error`, `/init/error`, or the process exited.
-    FunctionError {
-        /// `Runtime.ExitError`, the posted `errorType`…
-        error_type: String,
-        /// The message.
-        message: String,
-    },
-    /// The deadline passed; the process group was killed.
-    TimedOut {
-        /// The function timeout.
-        after: Duration,
-    },
-    /// The environment could not run it at all (the bootstrap cannot be started…).
-    Crashed {
-        /// Why.
-        detail: String,
-    },
+impl<T: crate::esm::Reporter> NoteSink for T {
+    fn note(&self, message: &str) {
+        crate::esm::Reporter::note(self, message);
+    }
 }
 
 /// What woke an environment up while it waited.
@@ -108,21 +78,22 @@ impl Drop for Running {
 /// One lane's warm execution environment.
 pub struct WarmInstance {
     settings: Arc<InstanceSettings>,
-    /// Log prefix and INIT line label: the lane's shard id.
-    label: String,
-    log: Arc<dyn InstanceLog>,
+    /// The process's output, labelled with the lane.
+    logs: FunctionLog,
+    /// INIT lines and init errors.
+    notes: Arc<dyn NoteSink>,
     running: Option<Running>,
     /// The last init error printed, so a broken function is reported once, not per retry.
     reported: Option<InitError>,
 }
 
 impl WarmInstance {
-    /// An environment for the lane labelled `label`; nothing runs until [`Self::start`].
-    pub fn new(settings: Arc<InstanceSettings>, label: impl Into<String>, log: Arc<dyn InstanceLog>) -> Self {
+    /// An environment for one lane; nothing runs until [`Self::start`].
+    pub fn new(settings: Arc<InstanceSettings>, logs: FunctionLog, notes: Arc<dyn NoteSink>) -> Self {
         Self {
             settings,
-            label: label.into(),
-            log,
+            logs,
+            notes,
             running: None,
             reported: None,
         }
@@ -190,9 +161,9 @@ impl WarmInstance {
                     return Err(e);
                 }
                 Step::TimedOut => {
-                    self.log.note(&format!(
+                    self.notes.note(&format!(
                         "{}: INIT still running after {} s; it continues inside the first invocation, as on Lambda",
-                        self.label,
+                        self.logs.label(),
                         self.settings.init_timeout.as_secs()
                     ));
                     return Ok(());
@@ -203,12 +174,15 @@ impl WarmInstance {
 
     /// Runs one invocation: delivers the event on the next `/next` and waits for the answer,
     /// the process's exit, or the deadline.
-    pub async fn invoke(
-        &mut self,
-        request_id: &str,
-        payload: Arc<Vec<u8>>,
-        deadline: SystemTime,
-    ) -> WarmOutcome {
+    pub async fn invoke(&mut self, invocation: Invocation) -> Outcome {
+        let Invocation {
+            request_id,
+            payload,
+            deadline,
+            timeout,
+            function_arn,
+            ..
+        } = invocation;
         // A process that exited between invocations is replaced (INIT again).
         if let Some(r) = self.running.as_mut() {
             if let Some(child) = r.child.as_mut() {
@@ -220,16 +194,16 @@ impl WarmInstance {
         if self.running.is_none() {
             match self.spawn().await {
                 Ok(r) => self.running = Some(r),
-                Err(detail) => return WarmOutcome::Crashed { detail },
+                Err(detail) => return Outcome::Crashed { detail },
             }
         }
         let serve_only = self.settings.command.is_none();
         let (reply_tx, mut reply) = oneshot::channel();
         let pending = PendingInvocation {
-            request_id: request_id.to_string(),
+            request_id: request_id.clone(),
             payload,
             deadline,
-            function_arn: self.settings.function_arn.clone(),
+            function_arn,
             trace_id: server::trace_id(SystemTime::now()),
             reply: reply_tx,
         };
@@ -239,7 +213,7 @@ impl WarmInstance {
         };
         if !submitted {
             self.running = None;
-            return WarmOutcome::Crashed {
+            return Outcome::Crashed {
                 detail: "the Runtime API server stopped".into(),
             };
         }
@@ -250,7 +224,7 @@ impl WarmInstance {
         tokio::pin!(timer);
         loop {
             let Some(Running { server, child, .. }) = self.running.as_mut() else {
-                return WarmOutcome::Crashed {
+                return Outcome::Crashed {
                     detail: "the execution environment stopped".into(),
                 };
             };
@@ -258,11 +232,11 @@ impl WarmInstance {
                 biased;
                 answer = &mut reply => {
                     return match answer {
-                        Ok(RuntimeReply::Response(body)) => WarmOutcome::Returned(body),
+                        Ok(RuntimeReply::Response(body)) => Outcome::Returned(body),
                         Ok(RuntimeReply::Error { error_type, message, .. }) => {
-                            WarmOutcome::FunctionError { error_type, message }
+                            Outcome::FunctionError { error_type, message }
                         }
-                        Err(_) => WarmOutcome::FunctionError {
+                        Err(_) => Outcome::FunctionError {
                             error_type: "Runtime.InvalidStateTransition".into(),
                             message: format!(
                                 "the runtime asked for the next event without answering request {request_id}"
@@ -286,14 +260,14 @@ impl WarmInstance {
                 Step::InitFailed(e) | Step::Exited { posted: Some(e), .. } => {
                     self.stop().await;
                     self.report_init_error(&e);
-                    return WarmOutcome::FunctionError {
+                    return Outcome::FunctionError {
                         error_type: e.error_type,
                         message: e.message,
                     };
                 }
                 Step::Exited { status, posted: None } => {
                     self.stop().await;
-                    return WarmOutcome::FunctionError {
+                    return Outcome::FunctionError {
                         error_type: "Runtime.ExitError".into(),
                         message: format!(
                             "RequestId: {request_id} Error: Runtime exited with error: {status}"
@@ -302,15 +276,12 @@ impl WarmInstance {
                 }
                 Step::TimedOut => {
                     self.stop().await;
-                    let after = self.settings.timeout;
-                    self.log.log(
-                        &self.label,
-                        &format!(
-                            "{request_id} Task timed out after {:.2} seconds",
-                            after.as_secs_f64()
-                        ),
-                    );
-                    return WarmOutcome::TimedOut { after };
+                    let after = timeout;
+                    self.logs.line(&format!(
+                        "{request_id} Task timed out after {:.2} seconds",
+                        after.as_secs_f64()
+                    ));
+                    return Outcome::TimedOut { after };
                 }
             }
         }
@@ -337,9 +308,9 @@ impl WarmInstance {
         if let Some(r) = self.running.as_mut() {
             if !r.ready {
                 r.ready = true;
-                self.log.note(&format!(
+                self.notes.note(&format!(
                     "INIT {} {} ms",
-                    self.label,
+                    self.logs.label(),
                     r.spawned.elapsed().as_millis()
                 ));
             }
@@ -348,9 +319,9 @@ impl WarmInstance {
 
     fn report_init_error(&mut self, e: &InitError) {
         if self.reported.as_ref() != Some(e) {
-            self.log.note(&format!(
+            self.notes.note(&format!(
                 "{}: the function failed to initialize: {}: {}",
-                self.label, e.error_type, e.message
+                self.logs.label(), e.error_type, e.message
             ));
             self.reported = Some(e.clone());
         }
@@ -362,12 +333,12 @@ impl WarmInstance {
         };
         let mut text = format!(
             "{}: Runtime API at {api}; start your function (under a debugger, an IDE…) with this environment:\n  AWS_LAMBDA_RUNTIME_API={api}",
-            self.label
+            self.logs.label()
         );
         for (k, v) in &self.settings.env {
             text.push_str(&format!("\n  {k}={v}"));
         }
-        self.log.note(&text);
+        self.notes.note(&text);
     }
 
     /// Starts a server and (unless serving only) the bootstrap polling it.
@@ -422,15 +393,35 @@ impl WarmInstance {
 
     /// Forwards the process's output, line by line, to the log with the lane's prefix.
     fn pump(&self, pipe: impl tokio::io::AsyncRead + Unpin + Send + 'static) {
-        let log = Arc::clone(&self.log);
-        let label = self.label.clone();
+        let logs = self.logs.clone();
         tokio::spawn(async move {
             let mut lines = tokio::io::BufReader::new(pipe).split(b'\n');
             while let Ok(Some(line)) = lines.next_segment().await {
                 let text = String::from_utf8_lossy(&line);
-                log.log(&label, text.trim_end_matches('\r'));
+                logs.line(text.trim_end_matches('\r'));
             }
         });
+    }
+}
+
+impl Invoker for WarmInstance {
+    fn start(&mut self) -> BoxFuture<'_, Result<(), InitError>> {
+        Box::pin(WarmInstance::start(self))
+    }
+
+    fn invoke(&mut self, invocation: Invocation) -> BoxFuture<'_, InvokeReport> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let outcome = WarmInstance::invoke(self, invocation).await;
+            InvokeReport {
+                outcome,
+                duration: started.elapsed(),
+            }
+        })
+    }
+
+    fn shutdown(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(WarmInstance::shutdown(self))
     }
 }
 

@@ -61,7 +61,6 @@ pub fn user_environment(
 pub fn instance_settings(
     options: &RuntimeApiOptions,
     identity: &FunctionIdentity,
-    function_arn: &str,
     cwd: &Path,
 ) -> Result<InstanceSettings, LaunchError> {
     let user = user_environment(&options.env_files, &options.env)?;
@@ -83,8 +82,6 @@ pub fn instance_settings(
         command,
         env,
         cwd: Some(task_root),
-        function_arn: function_arn.to_string(),
-        timeout: identity.timeout,
         init_timeout: INIT_TIMEOUT,
     })
 }
@@ -136,7 +133,7 @@ mod tests {
             ..options
         };
         assert!(matches!(
-            instance_settings(&missing, &identity, "arn", dir.path()),
+            instance_settings(&missing, &identity, dir.path()),
             Err(LaunchError::EnvFile(_))
         ));
     }

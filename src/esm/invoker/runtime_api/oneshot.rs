@@ -3,10 +3,10 @@
 //! way `consume` builds it.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use super::instance::{InitError, InstanceLog, InstanceSettings, WarmInstance, WarmOutcome};
 use crate::esm::event::{self, EventContext, RawRecord};
+use crate::esm::invoker::{FunctionLog, InitError, Invocation, Invoker, Outcome};
 
 /// Sequence numbers of built records: 56 digits like Kinesis's, increasing.
 const SEQUENCE_PREFIX: &str = "4959033827149025660855969253836157109592";
@@ -36,34 +36,36 @@ pub fn event_from_records(records: &[Vec<u8>], partition_key: &str, ctx: &EventC
     event::build(&prepared)
 }
 
-/// Starts an environment, runs one invocation, shuts it down. An init failure is an error
-/// (nothing was invoked).
-pub async fn invoke_warm(
-    settings: Arc<InstanceSettings>,
+/// Starts the invoker (a warm one initializes here: an init failure is an error and nothing
+/// is invoked), runs one invocation between Lambda's START / END / REPORT lines, shuts it down.
+pub async fn invoke_once(
+    mut invoker: Box<dyn Invoker>,
     payload: Vec<u8>,
-    log: Arc<dyn InstanceLog>,
-) -> Result<WarmOutcome, InitError> {
-    let mut instance = WarmInstance::new(Arc::clone(&settings), "invoke", Arc::clone(&log));
-    instance.start().await?;
+    function_arn: String,
+    timeout: Duration,
+    logs: FunctionLog,
+) -> Result<Outcome, InitError> {
+    invoker.start().await?;
     let request_id = uuid::Uuid::new_v4().to_string();
-    let started = std::time::Instant::now();
-    let deadline = SystemTime::now() + settings.timeout;
-    // Lambda's own log lines around an invocation, as CloudWatch shows them.
-    log.log(
-        "invoke",
-        &format!("START RequestId: {request_id} Version: $LATEST"),
-    );
-    let outcome = instance.invoke(&request_id, Arc::new(payload), deadline).await;
-    log.log("invoke", &format!("END RequestId: {request_id}"));
-    log.log(
-        "invoke",
-        &format!(
-            "REPORT RequestId: {request_id}\tDuration: {:.2} ms",
-            started.elapsed().as_secs_f64() * 1000.0
-        ),
-    );
-    instance.shutdown().await;
-    Ok(outcome)
+    logs.line(&format!("START RequestId: {request_id} Version: $LATEST"));
+    let report = invoker
+        .invoke(Invocation {
+            request_id: request_id.clone(),
+            payload: Arc::new(payload),
+            deadline: SystemTime::now() + timeout,
+            timeout,
+            function_arn,
+            shard_id: "shardId-000000000000".into(),
+            lane: 0,
+        })
+        .await;
+    logs.line(&format!("END RequestId: {request_id}"));
+    logs.line(&format!(
+        "REPORT RequestId: {request_id}\tDuration: {:.2} ms",
+        report.duration.as_secs_f64() * 1000.0
+    ));
+    invoker.shutdown().await;
+    Ok(report.outcome)
 }
 
 #[cfg(test)]

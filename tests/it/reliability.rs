@@ -1,0 +1,197 @@
+//! Requests that once crashed or wedged the engine: each is answered with an AWS-shaped error
+//! and the engine keeps serving everyone else.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue as AV, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use aws_sdk_dynamodb::Client;
+
+use crate::support::TestEngine;
+
+/// A table with a string hash key `h` and a string range key `r`.
+async fn table(c: &Client, name: &str) {
+    let key = |n: &str, t: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(n)
+            .key_type(t)
+            .build()
+            .expect("key")
+    };
+    let def = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .expect("def")
+    };
+    c.create_table()
+        .table_name(name)
+        .key_schema(key("h", KeyType::Hash))
+        .key_schema(key("r", KeyType::Range))
+        .attribute_definitions(def("h"))
+        .attribute_definitions(def("r"))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create table");
+}
+
+fn values() -> HashMap<String, AV> {
+    HashMap::from([(":n".to_string(), AV::S("x".into()))])
+}
+
+async fn still_serving(c: &Client) {
+    c.put_item()
+        .table_name("ttt")
+        .item("h", AV::S("alive".into()))
+        .item("r", AV::S("1".into()))
+        .send()
+        .await
+        .expect("the engine still serves writes");
+    let got = c
+        .get_item()
+        .table_name("ttt")
+        .key("h", AV::S("alive".into()))
+        .key("r", AV::S("1".into()))
+        .send()
+        .await
+        .expect("the engine still serves reads");
+    assert!(got.item().is_some());
+}
+
+/// Issue 13, finding 1: ~5,000 nested calls or AND/OR terms overflowed the stack and aborted
+/// the whole process.
+#[tokio::test]
+async fn deep_dynamodb_expressions_are_validation_errors_not_a_crash() {
+    let engine = TestEngine::start();
+    let c = engine.dynamodb().await;
+    table(&c, "ttt").await;
+
+    let nested = format!("{}a{} = :n", "size(".repeat(5000), ")".repeat(5000));
+    let terms: Vec<&str> = std::iter::repeat_n("a = :n", 5000).collect();
+    let and_chain = terms.join(" AND ");
+    let or_chain = terms.join(" OR ");
+    for expr in [&nested, &and_chain, &or_chain] {
+        let e = c
+            .scan()
+            .table_name("ttt")
+            .filter_expression(expr.as_str())
+            .set_expression_attribute_values(Some(values()))
+            .send()
+            .await
+            .expect_err("refused");
+        let e = e
+            .as_service_error()
+            .expect("a service error, not a dropped connection");
+        assert_eq!(e.code(), Some("ValidationException"));
+        assert_eq!(
+            e.message(),
+            Some(
+                format!(
+                    "Invalid FilterExpression: Expression size has exceeded the maximum allowed size; expression size: {}",
+                    expr.len()
+                )
+                .as_str()
+            )
+        );
+    }
+
+    // Within 4 KB: too many operators, and nesting too deep.
+    let e = c
+        .put_item()
+        .table_name("ttt")
+        .item("h", AV::S("a".into()))
+        .item("r", AV::S("b".into()))
+        .condition_expression(terms[..200].join(" OR "))
+        .set_expression_attribute_values(Some(values()))
+        .send()
+        .await
+        .expect_err("refused");
+    assert_eq!(
+        e.message(),
+        Some("Invalid ConditionExpression: The expression contains too many operators; operator count: 399")
+    );
+    let nested_small = format!("SET a = {}b{}", "list_append(".repeat(150), ", :n)".repeat(150));
+    assert!(nested_small.len() <= 4096);
+    let e = c
+        .update_item()
+        .table_name("ttt")
+        .key("h", AV::S("a".into()))
+        .key("r", AV::S("b".into()))
+        .update_expression(nested_small)
+        .set_expression_attribute_values(Some(values()))
+        .send()
+        .await
+        .expect_err("refused");
+    assert_eq!(e.code(), Some("ValidationException"));
+    assert_eq!(
+        e.message(),
+        Some("Invalid UpdateExpression: The expression is nested too deeply;")
+    );
+
+    still_serving(&c).await;
+}
+
+/// A legacy `QueryFilter` with thousands of entries used to build a condition as deep as the
+/// request was long; evaluating it must not exhaust the stack.
+#[tokio::test]
+async fn a_legacy_filter_with_thousands_of_entries_is_evaluated() {
+    use aws_sdk_dynamodb::types::{ComparisonOperator, Condition};
+    let engine = TestEngine::start();
+    let c = engine.dynamodb().await;
+    table(&c, "ttt").await;
+    still_serving(&c).await;
+    let mut filter = HashMap::new();
+    for i in 0..20_000 {
+        filter.insert(
+            format!("a{i}"),
+            Condition::builder()
+                .comparison_operator(ComparisonOperator::Null)
+                .build()
+                .expect("condition"),
+        );
+    }
+    let out = c
+        .scan()
+        .table_name("ttt")
+        .set_scan_filter(Some(filter))
+        .send()
+        .await
+        .expect("scan with a large legacy filter");
+    assert_eq!(out.count(), 1);
+    still_serving(&c).await;
+}
+
+/// Issue 13, finding 1: a `Query` whose `ExclusiveStartKey` lies outside the key condition
+/// panicked inside the engine and dropped the connection without an answer.
+#[tokio::test]
+async fn a_query_starting_outside_its_key_condition_gets_an_answer() {
+    let engine = TestEngine::start();
+    let c = engine.dynamodb().await;
+    table(&c, "ttt").await;
+    still_serving(&c).await;
+    for forward in [true, false] {
+        let r = c
+            .query()
+            .table_name("ttt")
+            .key_condition_expression("h = :h")
+            .expression_attribute_values(":h", AV::S("m".into()))
+            .exclusive_start_key("h", AV::S(if forward { "z" } else { "a" }.into()))
+            .exclusive_start_key("r", AV::S("1".into()))
+            .scan_index_forward(forward)
+            .send()
+            .await;
+        match r {
+            Ok(out) => assert_eq!(out.count(), 0),
+            // Whatever the engine decides about such a key, the client hears it.
+            Err(e) => assert!(
+                e.as_service_error().and_then(|e| e.code()).is_some(),
+                "answered with an AWS error, not a dropped connection: {e:?}"
+            ),
+        }
+    }
+    still_serving(&c).await;
+}
