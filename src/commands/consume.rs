@@ -10,6 +10,9 @@ use crate::esm::checkpoint::LeaseTable;
 use crate::esm::config::{self, DestinationSpec, EsmConfig, FunctionConfig, StartingPosition};
 use crate::esm::destination::Destination;
 use crate::esm::invoker::exec::ExecSettings;
+use crate::esm::invoker::runtime_api::environment::FunctionIdentity;
+use crate::esm::invoker::runtime_api::launch::{self, Bootstrap};
+use crate::esm::invoker::runtime_api::RuntimeApiSettings;
 use crate::esm::invoker::{self, InvokerKind, LogSink};
 use crate::esm::policy::{RetryPolicy, SystemClock};
 use crate::esm::supervisor::{self, Ctx};
@@ -46,10 +49,32 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         (StartingPositionArg::TrimHorizon, None) => StartingPosition::TrimHorizon,
         (StartingPositionArg::Latest, None) => StartingPosition::Latest,
     };
-    let command = config::command_line(&args.exec, &args.args).map_err(|e| usage(&e))?;
+    let exec_command = match &args.exec {
+        Some(exec) => Some(config::command_line(exec, &args.args).map_err(|e| usage(&e))?),
+        None => None,
+    };
+    if let Some(program) = exec_command.as_ref().and_then(|c| c.first()) {
+        config::check_executable(program).map_err(|e| usage(&e))?;
+    }
+    let warm = args.function.runtime_api || args.function.runtime_api_only || args.function.handler.is_some();
+    let runtime_api = if warm {
+        Some(super::invoke::runtime_api_options(
+            &args.function,
+            exec_command.clone(),
+        )?)
+    } else {
+        None
+    };
+    if !args.watch.is_empty() && runtime_api.is_none() {
+        return Err(ExitError::usage(
+            "--watch goes with --runtime-api or --handler (a process per batch always runs the current code)",
+        )
+        .into());
+    }
+    let user_env =
+        launch::user_environment(&args.function.env_file, &args.function.env).map_err(|e| usage(&e))?;
+    let command = exec_command.unwrap_or_default();
     let cfg_command = command.clone();
-    let program = command.first().cloned().unwrap_or_default();
-    config::check_executable(&program).map_err(|e| usage(&e))?;
     if let Some(id) = &args.account_id {
         if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(
@@ -102,7 +127,10 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         let function_name = args
             .function_name
             .clone()
-            .unwrap_or_else(|| config::function_name_from(config::script_of(&cfg_command)));
+            .unwrap_or_else(|| match &args.function.handler {
+                Some(h) => launch::function_name_of_handler(h),
+                None => config::function_name_from(config::script_of(&cfg_command)),
+            });
         let role_arn = args
             .role_arn
             .clone()
@@ -158,14 +186,45 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             .unwrap_or_else(|| config::default_worker_id(&host_name(), std::process::id()));
         let leases =
             LeaseTable::new(clients.dynamodb.clone(), app_name, worker).with_stream(cfg.stream_name.clone());
-        let invoker = Arc::new(InvokerKind::Exec(ExecSettings {
-            command: cfg.function.command.clone(),
-            env: invoker::lambda_environment(&cfg.function),
-        }));
+        let (invoker, function_text) = match &runtime_api {
+            Some(options) => {
+                let identity = FunctionIdentity {
+                    name: cfg.function.name.clone(),
+                    memory_size: cfg.function.memory_size,
+                    region: cfg.function.region.clone(),
+                    timeout: cfg.function.timeout,
+                };
+                let cwd = std::env::current_dir()?;
+                let settings = launch::instance_settings(options, &identity, &cwd)
+                    .map_err(|e| ExitError::usage(e.to_string()))?;
+                let text = match &options.bootstrap {
+                    Bootstrap::Command(c) => format!("{} (Runtime API)", c.join(" ")),
+                    Bootstrap::Handler(h) => format!("{} ({})", h.handler, h.runtime.id()),
+                    Bootstrap::None => "the Runtime API only (start your function yourself)".into(),
+                };
+                let kind = InvokerKind::RuntimeApi(RuntimeApiSettings {
+                    instance: Arc::new(settings),
+                    notes: reporter.clone(),
+                });
+                (Arc::new(kind), text)
+            }
+            None => {
+                let mut env = invoker::lambda_environment(&cfg.function);
+                for (k, v) in &user_env {
+                    env.retain(|(name, _)| name != k);
+                    env.push((k.clone(), v.clone()));
+                }
+                let kind = InvokerKind::Exec(ExecSettings {
+                    command: cfg.function.command.clone(),
+                    env,
+                });
+                (Arc::new(kind), cfg.function.command.join(" "))
+            }
+        };
         reporter.note(&format!(
             "consuming {} with {} (lease table {} as worker {}, batch size {}, poll every {})",
             cfg.stream_name,
-            cfg.function.command.join(" "),
+            function_text,
             leases.name(),
             leases.owner(),
             cfg.batch_size,

@@ -14,9 +14,7 @@ use crate::esm::invoker::runtime_api::environment::{lambda_environment, Function
 use crate::esm::invoker::runtime_api::instance::NoteSink;
 use crate::esm::invoker::runtime_api::launch::{self, Bootstrap, RuntimeApiOptions};
 use crate::esm::invoker::runtime_api::{oneshot, RuntimeApiSettings};
-use crate::esm::invoker::{
-    FunctionLog, InvokerFactory as _, InvokerKind, InvokerTarget, LogSink, Outcome,
-};
+use crate::esm::invoker::{FunctionLog, InvokerFactory as _, InvokerKind, InvokerTarget, LogSink, Outcome};
 use crate::exit::{self, ExitError};
 
 /// Runs `kinlocal invoke`.
@@ -31,13 +29,14 @@ pub fn run(args: InvokeArgs) -> anyhow::Result<i32> {
     if let Some(program) = command.as_ref().and_then(|c| c.first()) {
         config::check_executable(program).map_err(|e| usage(&e))?;
     }
-    let function_name = args.function_name.clone().unwrap_or_else(|| {
-        match (&args.function.handler, &command) {
-            (Some(h), _) => launch::function_name_of_handler(h),
-            (None, Some(c)) => config::function_name_from(config::script_of(c)),
-            (None, None) => "kinlocal-function".into(),
-        }
-    });
+    let function_name =
+        args.function_name
+            .clone()
+            .unwrap_or_else(|| match (&args.function.handler, &command) {
+                (Some(h), _) => launch::function_name_of_handler(h),
+                (None, Some(c)) => config::function_name_from(config::script_of(c)),
+                (None, None) => "kinlocal-function".into(),
+            });
     let arn = format!(
         "arn:aws:lambda:{}:{}:function:{function_name}",
         args.region, args.account_id
@@ -58,8 +57,8 @@ pub fn run(args: InvokeArgs) -> anyhow::Result<i32> {
             notes: console.clone(),
         })
     } else {
-        let user = launch::user_environment(&args.function.env_file, &args.function.env)
-            .map_err(|e| usage(&e))?;
+        let user =
+            launch::user_environment(&args.function.env_file, &args.function.env).map_err(|e| usage(&e))?;
         InvokerKind::Exec(ExecSettings {
             command: command.unwrap_or_default(),
             env: lambda_environment(&identity, None, &cwd, &user),

@@ -64,6 +64,8 @@ impl EsmError {
                 | Self::WhichStream(_)
                 | Self::Unreachable(_)
                 | Self::Checkpoint(checkpoint::CheckpointError::Unreachable { .. })
+                // A bad handler name or a bootstrap that will not start: fix the function.
+                | Self::Init(_)
         )
     }
 }

@@ -22,6 +22,7 @@ mod kinesis_streams;
 mod produce;
 mod reliability;
 mod runtime_api;
+mod runtime_api_consume;
 mod runtime_api_support;
 mod serve;
 mod status;

@@ -16,9 +16,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::server::{self, PendingInvocation, RuntimeApiServer, RuntimeReply, RuntimeSignal};
-use crate::esm::invoker::{
-    BoxFuture, FunctionLog, InitError, Invocation, InvokeReport, Invoker, Outcome,
-};
+use crate::esm::invoker::{BoxFuture, FunctionLog, InitError, Invocation, InvokeReport, Invoker, Outcome};
 
 /// How an execution environment runs, shared by every lane.
 #[derive(Debug, Clone)]
@@ -321,7 +319,9 @@ impl WarmInstance {
         if self.reported.as_ref() != Some(e) {
             self.notes.note(&format!(
                 "{}: the function failed to initialize: {}: {}",
-                self.logs.label(), e.error_type, e.message
+                self.logs.label(),
+                e.error_type,
+                e.message
             ));
             self.reported = Some(e.clone());
         }

@@ -114,13 +114,7 @@ mod tests {
             region: "us-east-1".into(),
             timeout: Duration::from_secs(3),
         };
-        let s = instance_settings(
-            &options,
-            &identity,
-            "arn:aws:lambda:us-east-1:0:function:f",
-            dir.path(),
-        )
-        .expect("settings");
+        let s = instance_settings(&options, &identity, dir.path()).expect("settings");
         let get = |k: &str| s.env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("A"), Some("file"));
         assert_eq!(get("B"), Some("flag"));
