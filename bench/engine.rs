@@ -307,8 +307,7 @@ struct Peer {
 }
 
 fn start_peer(name: &str) -> Option<Peer> {
-    let script = std::env::var("KINLOCAL_PEER_SH")
-        .unwrap_or_else(|_| format!("{}/../shared/peers/peer.sh", env!("CARGO_MANIFEST_DIR")));
+    let script = format!("{}/scripts/peers.sh", env!("CARGO_MANIFEST_DIR"));
     if !std::path::Path::new(&script).exists() {
         return None;
     }

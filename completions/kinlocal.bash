@@ -123,7 +123,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__consume)
-            opts="-s -e -b -t -h -V --stream --exec --runtime-api --runtime-api-only --handler --runtime --task-root --ric --layer --python --node --env --env-file --watch --starting-position --starting-position-timestamp --batch-size --maximum-batching-window --poll-interval --maximum-retry-attempts --maximum-record-age --maximum-record-age-unchecked --bisect-batch-on-function-error --report-batch-item-failures --on-failure --timeout --memory-size --function-name --role-arn --account-id --app --worker-id --failover-time --reset --until-idle --max-records --json --endpoint-url --aws --profile --region --state-dir --help --version"
+            opts="-s -e -b -t -h -V --stream --exec --runtime-api --runtime-api-only --handler --runtime --task-root --ric --layer --python --node --env --env-file --starting-position --starting-position-timestamp --batch-size --maximum-batching-window --poll-interval --maximum-retry-attempts --maximum-record-age --maximum-record-age-unchecked --bisect-batch-on-function-error --report-batch-item-failures --on-failure --timeout --memory-size --function-name --role-arn --account-id --app --worker-id --failover-time --reset --until-idle --max-records --json --endpoint-url --aws --profile --region --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -174,10 +174,6 @@ _kinlocal() {
                     return 0
                     ;;
                 --env-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --watch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -285,7 +281,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__create__subcmd__stream)
-            opts="-h -V --shards --on-demand --retention-hours --no-wait --endpoint-url --aws --profile --region --state-dir --help --version"
+            opts="-h -V --shards --on-demand --retention-hours --no-wait --json --endpoint-url --aws --profile --region --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -323,7 +319,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__delete__subcmd__stream)
-            opts="-h -V --if-exists --no-wait --endpoint-url --aws --profile --region --state-dir --help --version"
+            opts="-h -V --if-exists --no-wait --json --endpoint-url --aws --profile --region --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -353,7 +349,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__down)
-            opts="-h -V --state-dir --purge --help --version"
+            opts="-h -V --state-dir --purge --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -787,7 +783,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__serve)
-            opts="-p -h -V --host --port --region --account-id --data-dir --enforce-limits --create-stream-delay --delete-stream-delay --update-stream-delay --create-table-delay --iterator-ttl --json --help --version"
+            opts="-p -h -V --host --allow-remote --port --region --account-id --data-dir --fsync --repair --enforce-limits --create-stream-delay --delete-stream-delay --update-stream-delay --create-table-delay --iterator-ttl --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -815,6 +811,10 @@ _kinlocal() {
                     ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fsync)
+                    COMPREPLY=($(compgen -W "never batch always" -- "${cur}"))
                     return 0
                     ;;
                 --create-stream-delay)
@@ -875,7 +875,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__up)
-            opts="-p -h -V --backend --port --dynamodb-port --stream --persist --state-dir --region --kinesis-image --dynamodb-image --kinesis-container-port --dynamodb-container-port --name-prefix --timeout --print-env --write-profile --help --version"
+            opts="-p -h -V --backend --port --dynamodb-port --stream --persist --state-dir --region --kinesis-image --dynamodb-image --kinesis-container-port --dynamodb-container-port --name-prefix --timeout --print-env --json --write-profile --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

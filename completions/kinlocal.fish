@@ -54,11 +54,13 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l dynamodb-contai
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l name-prefix -d 'Docker backend: container names are PREFIX-kinesis and PREFIX-dynamodb (one prefix per parallel CI job)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l timeout -d 'How long to wait for the backend to answer ListStreams and ListTables' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l write-profile -d 'Write AWS profile NAME (endpoint_url, region, dummy credentials) into the shared AWS config and credentials files; other profiles are left untouched' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l print-env -d 'Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…` on stdout (progress goes to stderr), for `eval "$(kinlocal up --print-env)"`'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l print-env -d 'Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_DEFAULT_REGION=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…` on stdout (progress goes to stderr), for `eval "$(kinlocal up --print-env)"`'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -l json -d 'Print one JSON object on stdout (endpoints, region, backend, streams, and the `env` that --print-env would export); progress goes to stderr'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand up" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -l state-dir -d 'The state directory `up` used [default: $XDG_STATE_HOME/kinlocal]' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -l purge -d 'Also delete the data kept with `up --persist`'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -l json -d 'Print one JSON object on stdout: `{"was_up": bool, "actions": [...]}`'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand down" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
@@ -69,7 +71,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l aws -d 'Tal
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -l json -d 'Print one JSON object instead of text'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand status" -s V -l version -d 'Print version'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l shards -d 'Number of shards (provisioned mode)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l shards -d 'Number of shards (provisioned mode) [default: 1 for a new stream]. Given, an existing stream must have it; not given, an existing stream is accepted whatever its shard count' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l retention-hours -d 'Retention period in hours, 24 to 8760 (new streams: 24). Given, an existing stream must have it too' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
@@ -77,6 +79,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l regi
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l on-demand -d 'On-demand capacity mode instead of a fixed shard count'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l no-wait -d 'Return as soon as the stream is requested instead of waiting until it is ACTIVE'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l json -d 'Print one JSON object on stdout: `{"created": bool, "stream": {...}}`'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand create-stream" -s V -l version -d 'Print version'
@@ -86,6 +89,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l regi
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l if-exists -d 'Succeed when the stream does not exist'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l no-wait -d 'Return as soon as the deletion is requested instead of waiting until the stream is gone'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l json -d 'Print one JSON object on stdout: `{"name": ..., "deleted": bool}`'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand delete-stream" -s V -l version -d 'Print version'
@@ -127,7 +131,6 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l python -d 
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l node -d 'The Node.js binary for a nodejs --runtime (default: node)' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l env -d 'An environment variable for the function (KEY=VALUE); repeatable; wins over --env-file and kinlocal\'s own Lambda variables' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l env-file -d 'A dotenv file of variables for the function (KEY=VALUE lines, # comments); repeatable' -r -F
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l watch -d 'With the Runtime API: when a file under PATH changes, replace the warm processes between batches (INIT again); repeatable' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l starting-position -d 'Where a shard with no checkpoint starts (StartingPosition)' -r -f -a "trim-horizon\t'The oldest record still in the stream (TRIM_HORIZON)'
 latest\t'Only records put after the consumer started (LATEST)'
 at-timestamp\t'Records that arrived at or after --starting-position-timestamp (AT_TIMESTAMP)'"
@@ -187,16 +190,21 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l runtime-api
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l ric -d 'With --handler: run the official runtime interface client (awslambdaric for Python, node_modules/aws-lambda-ric for Node) instead of kinlocal\'s bundled one'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -s V -l version -d 'Print version'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l host -d 'Address to bind. Loopback unless you ask otherwise' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l host -d 'Address to bind. Loopback unless you ask otherwise: any other address also needs --allow-remote, because the engine checks no signatures' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s p -l port -d 'Port to listen on; 0 takes a free port (printed at start)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l region -d 'Region written into ARNs' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l account-id -d 'Account id written into ARNs (12 digits)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l data-dir -d 'Keep streams, records and tables in DIR so they survive restarts (and kill -9)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l fsync -d 'When journal writes reach the disk: `never` (the kernel decides, ~30 s on Linux; a killed engine loses nothing, a power cut the last half-minute), `batch` (within 1 s; a power cut loses at most about the last second) or `always` (before each answer; nothing acknowledged is lost, one disk flush per write)' -r -f -a "never\t''
+batch\t''
+always\t''"
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l create-stream-delay -d 'How long a new stream stays CREATING (e.g. 500ms)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l delete-stream-delay -d 'How long a deleted stream stays DELETING' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l update-stream-delay -d 'How long a stream stays UPDATING after a reshard or retention change' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l create-table-delay -d 'How long a new DynamoDB table stays CREATING' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l iterator-ttl -d 'How long a shard iterator stays valid (AWS: 5 minutes)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l allow-remote -d 'Allow a --host that is not loopback: anyone who can reach the port can read and write every stream and table, since the engine checks no signatures'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l repair -d 'Salvage damaged journals in --data-dir: keep every entry that still verifies, report what is lost, keep the damaged file beside the repaired one, then serve'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l enforce-limits -d 'Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l json -d 'Print the listening address as one JSON line'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s h -l help -d 'Print help'

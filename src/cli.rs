@@ -10,6 +10,7 @@ mod serve;
 mod status;
 mod streams;
 mod up;
+pub(crate) mod values;
 
 pub use consume::{ConsumeArgs, StartingPositionArg};
 pub use down::DownArgs;

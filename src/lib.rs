@@ -2,6 +2,7 @@
 //! Data Stream, on a laptop or in CI, without an AWS account.
 //!
 //! Module map:
+//! - [`aws_error`]: AWS SDK errors as one line for people (no `Debug`), with a hint.
 //! - [`cli`]: the clap tree, every flag once.
 //! - [`commands`]: one module per subcommand, thin: resolve arguments, call the domain, print.
 //! - [`endpoint`]: which endpoint to talk to (flag > env > `up` state > `--aws`); SDK clients.
@@ -9,11 +10,13 @@
 //! - [`esm`]: the event source mapping (`kinlocal consume`): shard readers, batches, the
 //!   exact Lambda event, the handler invoker, retries and checkpoints.
 //! - [`exit`]: the exit-code contract shared by every subcommand.
+//! - [`human`]: ages and sequence numbers for people.
 //! - [`docker`]: the docker CLI behind a small trait, with errors classified from its stderr.
 //! - [`local`]: `up` / `down` / `status`: backends, the state file, the AWS profile.
 //! - [`producer`]: `produce`: record generation (random, template, replay) and the PutRecords sender.
 //! - [`streams`]: `create-stream`, `delete-stream`, `list-streams`: idempotent create, waits.
 
+pub mod aws_error;
 pub mod cli;
 pub mod commands;
 pub mod docker;
@@ -21,6 +24,7 @@ pub mod endpoint;
 pub mod engine;
 pub mod esm;
 pub mod exit;
+pub mod human;
 pub mod local;
 pub mod producer;
 pub mod streams;

@@ -6,10 +6,11 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::types::{StreamMode, StreamModeDetails, StreamStatus};
 use aws_sdk_kinesis::Client;
 use serde::Serialize;
+
+use crate::aws_error::{self, AwsError};
 
 /// The stream every subcommand uses when no name is given.
 pub const DEFAULT_STREAM: &str = "kinlocal";
@@ -30,6 +31,9 @@ pub enum Capacity {
     },
     /// `ON_DEMAND`: AWS manages the shards.
     OnDemand,
+    /// No shard count asked for: a new stream gets one provisioned shard, an existing stream is
+    /// accepted whatever its capacity (so `create-stream` after `up` is fine).
+    Unspecified,
 }
 
 impl std::fmt::Display for Capacity {
@@ -38,6 +42,7 @@ impl std::fmt::Display for Capacity {
             Self::Provisioned { shards: 1 } => f.write_str("1 shard (provisioned)"),
             Self::Provisioned { shards } => write!(f, "{shards} shards (provisioned)"),
             Self::OnDemand => f.write_str("on-demand capacity"),
+            Self::Unspecified => f.write_str("any capacity"),
         }
     }
 }
@@ -87,6 +92,7 @@ impl StreamInfo {
             // While UPDATING (a reshard) the open shard count is in flux; compare anyway: a
             // script asking for N shards wants N.
             wanted @ Capacity::Provisioned { .. } => self.capacity() == wanted,
+            Capacity::Unspecified => true,
         };
         capacity_ok && shape.retention_hours.is_none_or(|h| h == self.retention_hours)
     }
@@ -160,7 +166,10 @@ pub enum StreamsError {
         /// How long we waited.
         waited: Duration,
     },
-    /// An API call failed.
+    /// An API call failed (the service's answer, or why there was none).
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// An answer kinlocal cannot use.
     #[error("{op} '{name}' failed: {detail}")]
     Api {
         /// The operation (`CreateStream`, ...).
@@ -170,27 +179,6 @@ pub enum StreamsError {
         /// The error, with the AWS error code when there is one.
         detail: String,
     },
-}
-
-/// Human text for an SDK error: `Code: message` for service errors, the full chain otherwise
-/// (connection refused, timeouts, ...).
-pub fn sdk_error_text<E, R>(err: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match err.as_service_error() {
-        Some(service) => match (service.code(), service.message()) {
-            (Some(code), Some(msg)) => format!("{code}: {msg}"),
-            (Some(code), None) => code.to_string(),
-            _ => DisplayErrorContext(err).to_string(),
-        },
-        None => DisplayErrorContext(err).to_string(),
-    }
-}
-
-fn error_code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
-    err.as_service_error().and_then(ProvideErrorMetadata::code)
 }
 
 /// `DescribeStreamSummary`; `Ok(None)` when the stream does not exist.
@@ -218,12 +206,12 @@ pub async fn describe(client: &Client, name: &str) -> Result<Option<StreamInfo>,
                 retention_hours: u32::try_from(s.retention_period_hours()).unwrap_or(0),
             }))
         }
-        Err(e) if error_code(&e) == Some("ResourceNotFoundException") => Ok(None),
-        Err(e) => Err(StreamsError::Api {
-            op: "DescribeStreamSummary",
-            name: name.to_string(),
-            detail: sdk_error_text(&e),
-        }),
+        Err(e) if aws_error::code(&e) == Some("ResourceNotFoundException") => Ok(None),
+        Err(e) => Err(StreamsError::Aws(aws_error::describe(
+            "Kinesis",
+            "DescribeStreamSummary",
+            &e,
+        ))),
     }
 }
 
@@ -244,27 +232,28 @@ pub async fn ensure_stream(
     req = match shape.capacity {
         // PROVISIONED is the default mode; older emulators do not know StreamModeDetails.
         Capacity::Provisioned { shards } => req.shard_count(i32::try_from(shards).unwrap_or(i32::MAX)),
+        Capacity::Unspecified => req.shard_count(1),
         Capacity::OnDemand => req.stream_mode_details(on_demand_details()?),
     };
     match req.send().await {
         Ok(_) => {}
         // Someone else created it between our describe and create: judge its shape.
-        Err(e) if error_code(&e) == Some("ResourceInUseException") => {
+        Err(e) if aws_error::code(&e) == Some("ResourceInUseException") => {
             if let Some(info) = describe(client, name).await? {
                 return existing(client, name, shape, info, wait).await;
             }
-            return Err(StreamsError::Api {
-                op: "CreateStream",
-                name: name.to_string(),
-                detail: sdk_error_text(&e),
-            });
+            return Err(StreamsError::Aws(aws_error::describe(
+                "Kinesis",
+                "CreateStream",
+                &e,
+            )));
         }
         Err(e) => {
-            return Err(StreamsError::Api {
-                op: "CreateStream",
-                name: name.to_string(),
-                detail: sdk_error_text(&e),
-            })
+            return Err(StreamsError::Aws(aws_error::describe(
+                "Kinesis",
+                "CreateStream",
+                &e,
+            )))
         }
     }
     let retention = shape.retention_hours.filter(|h| *h != DEFAULT_RETENTION_HOURS);
@@ -285,10 +274,12 @@ pub async fn ensure_stream(
             .retention_period_hours(i32::try_from(hours).unwrap_or(i32::MAX))
             .send()
             .await
-            .map_err(|e| StreamsError::Api {
-                op: "IncreaseStreamRetentionPeriod",
-                name: name.to_string(),
-                detail: sdk_error_text(&e),
+            .map_err(|e| {
+                StreamsError::Aws(aws_error::describe(
+                    "Kinesis",
+                    "IncreaseStreamRetentionPeriod",
+                    &e,
+                ))
             })?;
         info = if wait {
             wait_active(client, name, WAIT_TIMEOUT).await?
@@ -381,7 +372,7 @@ pub async fn delete_stream(
         .await
     {
         Ok(_) => {}
-        Err(e) if error_code(&e) == Some("ResourceNotFoundException") => {
+        Err(e) if aws_error::code(&e) == Some("ResourceNotFoundException") => {
             return if if_exists {
                 Ok(false)
             } else {
@@ -392,11 +383,11 @@ pub async fn delete_stream(
             };
         }
         Err(e) => {
-            return Err(StreamsError::Api {
-                op: "DeleteStream",
-                name: name.to_string(),
-                detail: sdk_error_text(&e),
-            })
+            return Err(StreamsError::Aws(aws_error::describe(
+                "Kinesis",
+                "DeleteStream",
+                &e,
+            )))
         }
     }
     if wait {
@@ -429,11 +420,10 @@ pub async fn list_stream_names(client: &Client) -> Result<Vec<String>, StreamsEr
         } else if let Some(last) = names.last() {
             req = req.exclusive_start_stream_name(last);
         }
-        let out = req.send().await.map_err(|e| StreamsError::Api {
-            op: "ListStreams",
-            name: String::new(),
-            detail: sdk_error_text(&e),
-        })?;
+        let out = req
+            .send()
+            .await
+            .map_err(|e| StreamsError::Aws(aws_error::describe("Kinesis", "ListStreams", &e)))?;
         let page = out.stream_names();
         names.extend(page.iter().cloned());
         token = out.next_token().map(str::to_string);
@@ -470,13 +460,13 @@ pub async fn open_shards(client: &Client, name: &str) -> Result<Vec<ShardRange>,
             None => client.list_shards().stream_name(name),
         };
         let out = req.send().await.map_err(|e| {
-            if error_code(&e) == Some("ResourceNotFoundException") {
+            if aws_error::code(&e) == Some("ResourceNotFoundException") {
                 StreamsError::NotFound {
                     name: name.to_string(),
                     hint: String::new(),
                 }
             } else {
-                api(sdk_error_text(&e))
+                StreamsError::Aws(aws_error::describe("Kinesis", "ListShards", &e))
             }
         })?;
         for shard in out.shards() {

@@ -39,10 +39,6 @@ pub struct ConsumeArgs {
     /// How the function runs: the Lambda Runtime API, a handler by name, its environment.
     #[command(flatten)]
     pub function: FunctionRuntimeArgs,
-    /// With the Runtime API: when a file under PATH changes, replace the warm processes
-    /// between batches (INIT again); repeatable.
-    #[arg(long, value_name = "PATH", conflicts_with = "runtime_api_only")]
-    pub watch: Vec<std::path::PathBuf>,
     /// Arguments appended to the --exec command line.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,

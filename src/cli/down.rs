@@ -13,4 +13,7 @@ pub struct DownArgs {
     /// Also delete the data kept with `up --persist`.
     #[arg(long)]
     pub purge: bool,
+    /// Print one JSON object on stdout: `{"was_up": bool, "actions": [...]}`.
+    #[arg(long)]
+    pub json: bool,
 }

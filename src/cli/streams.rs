@@ -10,10 +10,10 @@ pub struct CreateStreamArgs {
     /// Stream name.
     #[arg(value_name = "NAME", default_value = crate::streams::DEFAULT_STREAM)]
     pub name: String,
-    /// Number of shards (provisioned mode).
-    #[arg(long, value_name = "N", default_value_t = 1,
-          value_parser = clap::value_parser!(u32).range(1..=10_000))]
-    pub shards: u32,
+    /// Number of shards (provisioned mode) [default: 1 for a new stream]. Given, an existing
+    /// stream must have it; not given, an existing stream is accepted whatever its shard count.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub shards: Option<u32>,
     /// On-demand capacity mode instead of a fixed shard count.
     #[arg(long, conflicts_with = "shards")]
     pub on_demand: bool,
@@ -24,6 +24,9 @@ pub struct CreateStreamArgs {
     /// Return as soon as the stream is requested instead of waiting until it is ACTIVE.
     #[arg(long)]
     pub no_wait: bool,
+    /// Print one JSON object on stdout: `{"created": bool, "stream": {...}}`.
+    #[arg(long)]
+    pub json: bool,
     /// Where to talk to.
     #[command(flatten)]
     pub endpoint: EndpointArgs,
@@ -41,6 +44,9 @@ pub struct DeleteStreamArgs {
     /// Return as soon as the deletion is requested instead of waiting until the stream is gone.
     #[arg(long)]
     pub no_wait: bool,
+    /// Print one JSON object on stdout: `{"name": ..., "deleted": bool}`.
+    #[arg(long)]
+    pub json: bool,
     /// Where to talk to.
     #[command(flatten)]
     pub endpoint: EndpointArgs,

@@ -49,12 +49,17 @@ pub struct UpArgs {
     #[arg(long, value_name = "PREFIX", default_value = "kinlocal", env = "KINLOCAL_NAME_PREFIX", value_parser = parse_name_prefix)]
     pub name_prefix: String,
     /// How long to wait for the backend to answer ListStreams and ListTables.
-    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "60s", value_parser = super::values::positive_duration, value_name = "DURATION")]
     pub timeout: Duration,
-    /// Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=…`
-    /// on stdout (progress goes to stderr), for `eval "$(kinlocal up --print-env)"`.
-    #[arg(long)]
+    /// Print `export AWS_ENDPOINT_URL=… AWS_REGION=… AWS_DEFAULT_REGION=… AWS_ACCESS_KEY_ID=…
+    /// AWS_SECRET_ACCESS_KEY=…` on stdout (progress goes to stderr), for
+    /// `eval "$(kinlocal up --print-env)"`.
+    #[arg(long, conflicts_with = "json")]
     pub print_env: bool,
+    /// Print one JSON object on stdout (endpoints, region, backend, streams, and the `env` that
+    /// --print-env would export); progress goes to stderr.
+    #[arg(long)]
+    pub json: bool,
     /// Write AWS profile NAME (endpoint_url, region, dummy credentials) into the shared AWS
     /// config and credentials files; other profiles are left untouched.
     #[arg(long, value_name = "NAME", value_parser = parse_profile_name)]

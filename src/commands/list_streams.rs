@@ -3,16 +3,14 @@
 use std::fmt::Write as _;
 
 use crate::cli::ListStreamsArgs;
-use crate::exit::{ExitError, FAILURE, SUCCESS};
+use crate::exit::SUCCESS;
 use crate::streams;
 
 /// Runs `kinlocal list-streams`.
 pub fn run(args: ListStreamsArgs) -> anyhow::Result<i32> {
     super::runtime()?.block_on(async move {
         let clients = super::connect(&args.endpoint).await?;
-        let list = streams::list_streams(&clients.kinesis)
-            .await
-            .map_err(|e| ExitError::with_code(FAILURE, e.to_string()))?;
+        let list = streams::list_streams(&clients.kinesis).await?;
         let out = if args.json {
             let mut s = serde_json::to_string(&list)?;
             s.push('\n');

@@ -54,10 +54,17 @@ pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 pub(crate) async fn connect(
     args: &crate::cli::EndpointArgs,
 ) -> Result<crate::endpoint::Clients, crate::exit::ExitError> {
-    use crate::endpoint::EndpointError;
-    let endpoint = crate::endpoint::resolve(args).map_err(|e| match e {
-        EndpointError::NoEndpoint | EndpointError::BadUrl(_) => crate::exit::ExitError::usage(e.to_string()),
-        other => crate::exit::ExitError::with_code(crate::exit::FAILURE, other.to_string()),
-    })?;
+    let endpoint = crate::endpoint::resolve(args)
+        .map_err(|e| crate::exit::ExitError::new((&e).into(), e.to_string()))?;
     Ok(crate::endpoint::clients(&endpoint, args.profile.as_deref()).await)
+}
+
+/// Columns available for a line: `COLUMNS`, else the terminal's width, else 100.
+pub(crate) fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .filter(|&c| c >= 20)
+        .or_else(|| terminal_size::terminal_size().map(|(w, _)| usize::from(w.0)))
+        .unwrap_or(100)
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::ProduceArgs;
-use crate::exit::{ExitError, FAILURE, SUCCESS, USAGE};
+use crate::exit::{ExitError, SUCCESS};
 use crate::producer::progress::{ProgressMode, Reporter};
 use crate::producer::replay::{self, ReplayError};
 use crate::producer::sender::KinesisPut;
@@ -43,12 +43,21 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<i32> {
         let api = KinesisPut::new(&clients.kinesis, &args.stream);
         let outcome = producer::run(api, config, shards, stats, interrupted()).await;
         reporter.finish();
-        let summary = if args.json {
-            outcome.summary.to_json_line()
-        } else {
-            outcome.summary.to_text()
-        };
-        super::write_stdout(summary.as_bytes())?;
+        // A record the user must fix stopped the run before anything was sent: the error alone
+        // says it; a summary of nothing would only come before it and bury it.
+        let nothing_sent = outcome.summary.records == 0 && outcome.summary.requests == 0;
+        let usage_error = outcome
+            .error
+            .as_ref()
+            .is_some_and(producer::ProduceError::is_usage);
+        if !(usage_error && nothing_sent) {
+            let summary = if args.json {
+                outcome.summary.to_json_line()
+            } else {
+                outcome.summary.to_text()
+            };
+            super::write_stdout(summary.as_bytes())?;
+        }
         match outcome.error {
             Some(e) => Err(exit_for(&e).into()),
             None => Ok(SUCCESS),
@@ -57,7 +66,7 @@ pub fn run(args: ProduceArgs) -> anyhow::Result<i32> {
 }
 
 fn exit_for(e: &producer::ProduceError) -> ExitError {
-    ExitError::with_code(if e.is_usage() { USAGE } else { FAILURE }, e.to_string())
+    ExitError::new(e.into(), e.to_string())
 }
 
 /// The record source, and how many records it holds when that is known (a replayed file).

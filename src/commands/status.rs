@@ -2,11 +2,13 @@
 //! otherwise (a CI readiness check).
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use crate::cli::StatusArgs;
 use crate::endpoint::{self, read_state, state_dir, EndpointError, Source};
 use crate::exit::{ExitError, FAILURE, SUCCESS};
-use crate::local::status::{gather, Status};
+use crate::human;
+use crate::local::status::{gather, Application, LeaseInfo, Status};
 
 /// Runs `kinlocal status`.
 pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
@@ -99,33 +101,95 @@ fn render(s: &Status) -> String {
             );
         }
     }
+    let width = super::terminal_width();
     for app in &s.applications {
-        let _ = writeln!(
-            out,
-            "application {} ({} leases)",
-            app.lease_table,
-            app.leases.len()
-        );
-        for l in &app.leases {
-            let lag = match l.lag_records {
-                Some(n) => format!(
-                    "lag {}{n} records{}",
-                    if l.lag_capped { "≥" } else { "" },
-                    l.millis_behind_latest
-                        .map(|m| format!(", {m} ms behind"))
-                        .unwrap_or_default()
-                ),
-                None => "lag unknown".to_string(),
-            };
-            let _ = writeln!(
-                out,
-                "  {}  stream {}  checkpoint {}  {lag}  owner {}",
-                l.shard_id,
-                l.stream.as_deref().unwrap_or("?"),
-                l.checkpoint.as_deref().unwrap_or("-"),
-                l.owner.as_deref().unwrap_or("-"),
-            );
-        }
+        render_application(&mut out, app, width);
     }
     out
+}
+
+/// Above this many leases an application shows its slowest shards only (`--json` has all).
+const MAX_LEASE_ROWS: usize = 8;
+
+fn render_application(out: &mut String, app: &Application, width: usize) {
+    let streams: std::collections::BTreeSet<&str> =
+        app.leases.iter().filter_map(|l| l.stream.as_deref()).collect();
+    let several_streams = streams.len() > 1;
+    let streams = streams.into_iter().collect::<Vec<_>>().join(", ");
+    let _ = writeln!(
+        out,
+        "application {}  ({} lease{}{})",
+        app.lease_table,
+        app.leases.len(),
+        if app.leases.len() == 1 { "" } else { "s" },
+        match (streams.is_empty(), several_streams) {
+            (true, _) => String::new(),
+            (false, false) => format!(", stream {streams}"),
+            (false, true) => format!(", streams {streams}"),
+        }
+    );
+    let total: u64 = app.leases.iter().filter_map(|l| l.lag_records).sum();
+    let capped = app.leases.iter().any(|l| l.lag_capped);
+    let slowest = app
+        .leases
+        .iter()
+        .filter(|l| l.lag_records.unwrap_or(0) > 0)
+        .max_by_key(|l| l.lag_age_ms.unwrap_or(0));
+    let behind = match slowest {
+        None if app.leases.iter().all(|l| l.lag_records.is_some()) => "caught up".to_string(),
+        None => "unknown for some shards".to_string(),
+        Some(l) => format!(
+            "{}{total} records; oldest undelivered {} ago ({})",
+            if capped { "≥" } else { "" },
+            human::age(Duration::from_millis(l.lag_age_ms.unwrap_or(0))),
+            l.shard_id
+        ),
+    };
+    let _ = writeln!(out, "{}", fit(&format!("  behind  {behind}"), width));
+    let mut rows: Vec<&LeaseInfo> = app.leases.iter().collect();
+    let hidden = rows.len().saturating_sub(MAX_LEASE_ROWS);
+    if hidden > 0 {
+        rows.sort_by_key(|l| std::cmp::Reverse((l.lag_age_ms.unwrap_or(0), l.lag_records.unwrap_or(0))));
+        rows.truncate(MAX_LEASE_ROWS);
+    }
+    for l in rows {
+        let lag = match (l.lag_records, l.lag_age_ms) {
+            (Some(0), _) => "caught up".to_string(),
+            (Some(n), age) => format!(
+                "{}{n} behind, {}",
+                if l.lag_capped { "≥" } else { "" },
+                human::age(Duration::from_millis(age.unwrap_or(0)))
+            ),
+            (None, _) => "lag unknown".to_string(),
+        };
+        let shard = match (&l.stream, several_streams) {
+            (Some(stream), true) => format!("{stream}/{}", l.shard_id),
+            (None, true) => format!("?/{}", l.shard_id),
+            _ => l.shard_id.clone(),
+        };
+        let line = format!(
+            "  {shard}  {lag:<22}  checkpoint {}  owner {}",
+            l.checkpoint
+                .as_deref()
+                .map_or_else(|| "-".to_string(), human::sequence),
+            l.owner.as_deref().unwrap_or("-"),
+        );
+        let _ = writeln!(out, "{}", fit(&line, width));
+    }
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "  … {hidden} more shard(s) (kinlocal status --json lists every lease)"
+        );
+    }
+}
+
+/// Cuts a line to `width` characters, marking the cut.
+fn fit(line: &str, width: usize) -> String {
+    if line.chars().count() <= width {
+        return line.to_string();
+    }
+    let mut s: String = line.chars().take(width.saturating_sub(1)).collect();
+    s.push('…');
+    s
 }

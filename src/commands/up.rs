@@ -34,7 +34,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<i32> {
         timeout: args.timeout,
     };
     // With --print-env, stdout is for `eval`: progress goes to stderr.
-    let to_stderr = args.print_env;
+    let to_stderr = args.print_env || args.json;
     let mut say = |line: &str| {
         if to_stderr {
             eprintln!("{line}");
@@ -55,14 +55,19 @@ pub fn run(args: UpArgs) -> anyhow::Result<i32> {
             files.credentials.display()
         ));
     }
-    if args.print_env {
-        let mut vars = vec![("AWS_ENDPOINT_URL", state.kinesis_endpoint.clone())];
-        if state.dynamodb_endpoint != state.kinesis_endpoint {
-            vars.push(("AWS_ENDPOINT_URL_DYNAMODB", state.dynamodb_endpoint.clone()));
+    let vars = env_vars(&state);
+    if args.json {
+        let env: serde_json::Map<String, serde_json::Value> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), serde_json::Value::String(v.clone())))
+            .collect();
+        let mut v = serde_json::to_value(&state)?;
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("env".into(), serde_json::Value::Object(env));
         }
-        vars.push(("AWS_REGION", state.region.clone()));
-        vars.push(("AWS_ACCESS_KEY_ID", "kinlocal".to_string()));
-        vars.push(("AWS_SECRET_ACCESS_KEY", "kinlocal".to_string()));
+        super::write_stdout(format!("{v}\n").as_bytes())?;
+    }
+    if args.print_env {
         let line = vars
             .iter()
             .map(|(k, v)| format!("{k}={}", shell_words::quote(v)))
@@ -71,4 +76,18 @@ pub fn run(args: UpArgs) -> anyhow::Result<i32> {
         super::write_stdout(format!("export {line}\n").as_bytes())?;
     }
     Ok(crate::exit::SUCCESS)
+}
+
+/// What an SDK or a CLI needs to reach the endpoint. Both region variables: boto3 and the AWS
+/// CLI v1 read only `AWS_DEFAULT_REGION`, the newer SDKs `AWS_REGION`.
+fn env_vars(state: &crate::endpoint::UpState) -> Vec<(&'static str, String)> {
+    let mut vars = vec![("AWS_ENDPOINT_URL", state.kinesis_endpoint.clone())];
+    if state.dynamodb_endpoint != state.kinesis_endpoint {
+        vars.push(("AWS_ENDPOINT_URL_DYNAMODB", state.dynamodb_endpoint.clone()));
+    }
+    vars.push(("AWS_REGION", state.region.clone()));
+    vars.push(("AWS_DEFAULT_REGION", state.region.clone()));
+    vars.push(("AWS_ACCESS_KEY_ID", "kinlocal".to_string()));
+    vars.push(("AWS_SECRET_ACCESS_KEY", "kinlocal".to_string()));
+    vars
 }

@@ -100,6 +100,9 @@ pub async fn handle(engine: Arc<Engine>, req: HttpRequest<Incoming>) -> Result<R
     }
 
     let request = Request { format, body: &body };
+    if target == "Kinesis_20131202.SubscribeToShard" {
+        return Ok(subscribe(engine, &request, &request_id));
+    }
     let outcome = guarded(service, || match target.split_once('.') {
         Some(("Kinesis_20131202", op)) => engine.kinesis.handle(op, &request),
         Some(("DynamoDB_20120810", op)) => engine.dynamodb.handle(op, &request),
@@ -130,6 +133,43 @@ fn guarded(
         };
         Err(ApiError::internal(code, "Internal server error"))
     })
+}
+
+/// SubscribeToShard: an error answers at once; a subscription answers 200 with an event
+/// stream body that a task feeds until the subscription ends.
+fn subscribe(engine: Arc<Engine>, request: &Request<'_>, request_id: &str) -> Response<Body> {
+    let format = request.format;
+    let accepted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        engine.kinesis.subscribe_to_shard(request)
+    }))
+    .unwrap_or_else(|_| Err(ApiError::internal("InternalFailure", "Internal server error")));
+    let subscription = match accepted {
+        Ok(s) => s,
+        Err(err) => return error_response(Service::Kinesis, format, request_id, &err),
+    };
+    // A small buffer: a subscriber that stops reading holds back the producer of its events
+    // rather than the engine's memory.
+    let (tx, body) = Channel::new(4);
+    tokio::spawn(async move {
+        let mut sink = BodySink(tx);
+        subscription.run(&engine.kinesis, &mut sink).await;
+    });
+    let mut resp = Response::new(Either::Right(body));
+    set_common_headers(resp.headers_mut(), format, request_id);
+    resp.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(super::eventstream::CONTENT_TYPE),
+    );
+    resp
+}
+
+/// The response body of a subscription, as the subscription's sink.
+struct BodySink(http_body_util::channel::Sender<Bytes>);
+
+impl super::kinesis::subscribe::EventSink for BodySink {
+    async fn send(&mut self, frame: Bytes) -> bool {
+        self.0.send_data(frame).await.is_ok()
+    }
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod codec;
 pub mod dynamodb;
 pub mod error;
+pub mod eventstream;
 pub mod http;
 pub mod journal;
 pub mod kinesis;
@@ -47,6 +48,23 @@ pub struct EngineConfig {
     pub iterator_ttl: Duration,
     /// The engine's notion of now (tests shift it).
     pub clock: clock::Clock,
+    /// When journal writes are forced to disk (`--fsync`).
+    pub fsync: journal::Fsync,
+    /// Salvage damaged journals instead of refusing to start (`--repair`).
+    pub repair: bool,
+    /// The Kinesis journal is compacted once it has grown by this much past twice its size
+    /// after the last compaction.
+    pub journal_compact_min_bytes: u64,
+}
+
+impl EngineConfig {
+    /// How journals are opened.
+    pub fn journal_options(&self) -> journal::JournalOptions {
+        journal::JournalOptions {
+            fsync: self.fsync,
+            repair: self.repair,
+        }
+    }
 }
 
 impl Default for EngineConfig {
@@ -62,6 +80,9 @@ impl Default for EngineConfig {
             create_table_delay: Duration::ZERO,
             iterator_ttl: Duration::from_secs(300),
             clock: clock::Clock::default(),
+            fsync: journal::Fsync::default(),
+            repair: false,
+            journal_compact_min_bytes: 64 * 1024 * 1024,
         }
     }
 }
@@ -77,6 +98,9 @@ pub enum EngineError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A journal is damaged or cannot be opened.
+    #[error(transparent)]
+    Journal(#[from] journal::JournalError),
     /// The journal holds an entry this version cannot read.
     #[error("journal {path} is damaged: {detail}")]
     Corrupt {

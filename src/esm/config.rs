@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::checkpoint::Checkpoint;
 use super::policy::RetryPolicy;
 
 /// Where a shard with no checkpoint starts (`StartingPosition`).
@@ -18,12 +19,12 @@ pub enum StartingPosition {
 }
 
 impl StartingPosition {
-    /// The KCL checkpoint sentinel for this position.
-    pub fn sentinel(self) -> &'static str {
+    /// The checkpoint a new lease starting here gets.
+    pub fn checkpoint(self) -> Checkpoint {
         match self {
-            Self::TrimHorizon => "TRIM_HORIZON",
-            Self::Latest => "LATEST",
-            Self::AtTimestamp(_) => "AT_TIMESTAMP",
+            Self::TrimHorizon => Checkpoint::TrimHorizon,
+            Self::Latest => Checkpoint::Latest,
+            Self::AtTimestamp(_) => Checkpoint::AtTimestamp,
         }
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::{watch, Mutex, MutexGuard};
 use tokio::time::Instant;
 
-use super::checkpoint::{CheckpointError, Lease, LeaseTable, SHARD_END};
+use super::lease_table::{Lease, LeaseTable, LeaseTableError};
 
 /// The renewer runs this much earlier than a third of the failover time (KCL's epsilon).
 const EPSILON: Duration = Duration::from_millis(25);
@@ -244,11 +244,11 @@ impl Observations {
 /// Whether a lease can be worked on: not finished, and every parent with a lease finished (a
 /// parent without one was skipped or has expired from the stream).
 pub fn workable(lease: &Lease, table: &HashMap<String, Lease>) -> bool {
-    lease.checkpoint != SHARD_END
+    !lease.checkpoint.is_shard_end()
         && lease
             .parent_shard_ids
             .iter()
-            .all(|p| table.get(p).is_none_or(|pl| pl.checkpoint == SHARD_END))
+            .all(|p| table.get(p).is_none_or(|pl| pl.checkpoint.is_shard_end()))
 }
 
 /// What changed in one renewal round.
@@ -292,7 +292,7 @@ impl Coordinator {
     }
 
     /// Reads the whole table and records what changed.
-    pub async fn refresh(&mut self) -> Result<(), CheckpointError> {
+    pub async fn refresh(&mut self) -> Result<(), LeaseTableError> {
         let now = Instant::now();
         let table = self.table.list().await?;
         for lease in table.values() {
@@ -318,7 +318,7 @@ impl Coordinator {
                 Ok(()) => {
                     self.renewed_at.insert(h.key().to_string(), now);
                 }
-                Err(CheckpointError::LeaseLost(_)) => {
+                Err(LeaseTableError::LeaseLost(_)) => {
                     out.lost.push(h.key().to_string());
                     self.lose(h.key());
                 }
@@ -417,7 +417,7 @@ impl Coordinator {
                     gained.push(h);
                 }
                 // Another worker was quicker: the next scan shows who.
-                Err(CheckpointError::LeaseLost(_)) => {}
+                Err(LeaseTableError::LeaseLost(_)) => {}
                 Err(e) => notes.push(format!("{}: taking the lease failed, retrying: {e}", t.key())),
             }
         }
@@ -446,11 +446,11 @@ impl Coordinator {
                 continue;
             }
             let mut lease = h.lock().await;
-            if lease.checkpoint == SHARD_END {
+            if lease.checkpoint.is_shard_end() {
                 continue;
             }
             match self.table.release(&mut lease).await {
-                Ok(()) | Err(CheckpointError::LeaseLost(_)) => {}
+                Ok(()) | Err(LeaseTableError::LeaseLost(_)) => {}
                 Err(e) => notes.push(format!("{key}: releasing the lease failed: {e}")),
             }
         }
@@ -639,10 +639,11 @@ mod tests {
             lease_key: key.into(),
             owner: owner.map(str::to_string),
             counter,
-            checkpoint: checkpoint.into(),
+            checkpoint: checkpoint.parse().expect("a valid checkpoint"),
             owner_switches: 0,
             parent_shard_ids: parents.iter().map(|p| p.to_string()).collect(),
             child_shard_ids: Vec::new(),
+            stream_name: None,
         }
     }
 
@@ -675,11 +676,11 @@ mod tests {
     #[test]
     fn a_child_is_workable_only_once_every_parent_ended() {
         let mut t = HashMap::new();
-        t.insert("p1".to_string(), lease("p1", None, 3, SHARD_END, &[]));
+        t.insert("p1".to_string(), lease("p1", None, 3, "SHARD_END", &[]));
         t.insert("p2".to_string(), lease("p2", Some("a"), 3, "123", &[]));
         let merged = lease("c", None, 0, "TRIM_HORIZON", &["p1", "p2"]);
         assert!(!workable(&merged, &t));
-        t.insert("p2".to_string(), lease("p2", Some("a"), 4, SHARD_END, &[]));
+        t.insert("p2".to_string(), lease("p2", Some("a"), 4, "SHARD_END", &[]));
         assert!(workable(&merged, &t));
         // A parent without a lease (skipped, or expired from the stream) does not block.
         let orphan = lease("d", None, 0, "TRIM_HORIZON", &["gone"]);

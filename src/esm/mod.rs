@@ -1,25 +1,36 @@
 //! The event source mapping: what Lambda does when a function is mapped to a Kinesis stream.
 //!
-//! [`supervisor`] starts one [`reader`] per shard (following parents to children after a
-//! reshard); each reader fills a [`batcher`], turns batches into the exact Lambda [`event`],
-//! runs them through an [`invoker`], reads the [`response`], lets the pure [`policy`] decide
-//! on retries, bisection and discards, and records progress in the KCL lease table
-//! ([`checkpoint`]) or the on-failure [`destination`]. Several consumers of one application
-//! share the shards through that table ([`leases`]: renew, take, steal, release). Only AWS SDK
-//! clients are used, so the same code runs against the embedded engine, a container or AWS.
+//! [`mapping`] assembles a run from plain settings (stream, ARNs, defaults, destination,
+//! lease table, invoker). The [`supervisor`] owns the run-wide state: it follows the shard
+//! lineage, shares shards with other consumers through the lease table ([`leases`] over
+//! [`lease_table`]), starts one [`reader`] per lease gained, and hears from readers only
+//! through typed [`events`]. Each reader polls its shard, fills a [`batcher`], builds the exact
+//! Lambda [`event`] and hands batches to its lane's [`runner`], which goes through the pure
+//! [`policy`], the [`invoker`] and the [`response`] and returns decisions; the reader alone
+//! writes its shard's [`checkpoint`] and the on-failure [`destination`]. Only AWS SDK clients
+//! are used, so the same code runs against the embedded engine, a container or AWS.
 
 pub mod batcher;
+pub mod budget;
 pub mod checkpoint;
 pub mod config;
 pub mod destination;
 pub mod event;
+pub mod events;
+pub mod filter;
 pub mod invoker;
+pub mod lanes;
+pub mod lease_table;
 pub mod leases;
+pub mod mapping;
 pub mod policy;
 pub mod reader;
 pub mod record;
 pub mod response;
+pub mod runner;
+pub mod shutdown;
 pub mod supervisor;
+pub mod window;
 
 use std::time::Duration;
 
@@ -45,7 +56,7 @@ pub enum EsmError {
     Kinesis(String),
     /// The lease table failed.
     #[error(transparent)]
-    Checkpoint(#[from] checkpoint::CheckpointError),
+    LeaseTable(#[from] lease_table::LeaseTableError),
     /// The function could not be initialised.
     #[error("the function failed to initialise: {0}")]
     Init(invoker::InitError),
@@ -63,7 +74,7 @@ impl EsmError {
                 | Self::DestinationStreamNotFound(_)
                 | Self::WhichStream(_)
                 | Self::Unreachable(_)
-                | Self::Checkpoint(checkpoint::CheckpointError::Unreachable { .. })
+                | Self::LeaseTable(lease_table::LeaseTableError::Unreachable { .. })
                 // A bad handler name or a bootstrap that will not start: fix the function.
                 | Self::Init(_)
         )

@@ -1,10 +1,17 @@
-//! One shard's reader: polls GetRecords, batches, invokes, applies the policy, checkpoints.
+//! One shard's reader: polls GetRecords, batches, hands each batch to its lane's
+//! [`BatchRunner`] and carries out the runner's decisions. It is the only writer of its
+//! shard's checkpoint (and of the on-failure destination for it); it tells the supervisor what
+//! happened through [`ShardEvent`]s and never sees the supervisor's state.
+//!
 //! One batch in flight at a time, records in shard order; at the shard's end it checkpoints
-//! `SHARD_END` and hands the children to the supervisor. It works under a lease this worker
-//! holds ([`HeldLease`]): once the lease is lost to another worker it stops at once, abandoning
-//! the batch in hand without checkpointing (an invocation already running is let finish).
+//! `SHARD_END` and returns the children. It works under a lease this worker holds
+//! ([`HeldLease`]): once the lease is lost it stops at once, abandoning the batch in hand
+//! without checkpointing (an invocation already running is let finish).
+//!
+//! Lanes (ParallelizationFactor) fit at [`ShardReader::deliver`]: a router sends the batch's
+//! records to N runners, and a per-shard tracker turns their `Completed` decisions into the
+//! highest checkpoint that is safe; the reader still writes it.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,23 +19,26 @@ use aws_sdk_kinesis::types::ShardIteratorType;
 use tokio::time::Instant;
 
 use super::batcher::{Batcher, MAX_PAYLOAD_BYTES};
-use super::checkpoint::{CheckpointError, SHARD_END};
+use super::budget::Budget;
+use super::checkpoint::Checkpoint;
 use super::config::StartingPosition;
 use super::destination::Discarded;
 use super::event::{self, EventContext, RawRecord};
-use super::invoker::{self, FunctionLog, Invocation, Invoker, InvokerTarget};
+use super::events::{EventSender, ShardEvent};
+use super::invoker::{FunctionLog, InvokerTarget, LogSink};
+use super::lease_table::LeaseTableError;
 use super::leases::HeldLease;
-use super::policy::{AfterInvoke, BeforeInvoke, Condition, Outcome};
+use super::mapping::Mapping;
 use super::record::PreparedRecord;
-use super::response::{self, BatchResponse};
-use super::supervisor::Ctx;
-use super::{BatchReport, DiscardReport, EsmError};
+use super::runner::{BatchRunner, Decision, DiscardRange, PendingBatch, RunnerSettings};
+use super::shutdown::Shutdown;
+use super::{DiscardReport, EsmError, Reporter};
 
 /// GetRecords' maximum `Limit`: read as much as there is; batches are cut from the buffer.
 const GET_RECORDS_LIMIT: i32 = 10_000;
 
 /// How a reader ended.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReaderEnd {
     /// The shard was read to its end and `SHARD_END` checkpointed.
     ShardEnded {
@@ -41,28 +51,53 @@ pub enum ReaderEnd {
     Lost,
 }
 
-/// The reporter as the function's log sink.
-struct ReporterLogs(Arc<dyn super::Reporter>);
+/// How delivering one batch ended.
+enum Delivery {
+    /// Every record was delivered or discarded, and checkpointed.
+    Finished,
+    /// A stop or a lost lease left it unfinished, uncheckpointed.
+    Abandoned,
+}
 
-impl invoker::LogSink for ReporterLogs {
+/// The reporter as the function's log sink (every invoker kind logs through it).
+struct ReporterLogs(Arc<dyn Reporter>);
+
+impl LogSink for ReporterLogs {
     fn log(&self, label: &str, line: &str) {
         self.0.log(label, line);
     }
 }
 
+/// What a reader is given by the supervisor: exactly what it needs.
+pub struct ReaderParts {
+    /// The mapping (read-only).
+    pub mapping: Arc<Mapping>,
+    /// The lease it works under.
+    pub held: Arc<HeldLease>,
+    /// Progress to the supervisor.
+    pub events: EventSender,
+    /// The run's stop signal.
+    pub shutdown: Shutdown,
+    /// `--max-records`.
+    pub budget: Arc<Budget>,
+}
+
 /// The reader of one shard.
 pub struct ShardReader {
-    ctx: Arc<Ctx>,
-    invoker: Box<dyn Invoker>,
+    mapping: Arc<Mapping>,
     shard_id: String,
     held: Arc<HeldLease>,
     lost: tokio::sync::watch::Receiver<bool>,
+    shutdown: Shutdown,
+    events: EventSender,
+    budget: Arc<Budget>,
     event_ctx: EventContext,
     batcher: Batcher,
+    /// Lane 0 (the only lane until ParallelizationFactor).
+    runner: BatchRunner,
     iterator: Option<String>,
     ended: bool,
     children: Vec<String>,
-    stop: tokio::sync::watch::Receiver<bool>,
 }
 
 fn kinesis_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
@@ -72,49 +107,79 @@ fn kinesis_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
 }
 
 impl ShardReader {
-    /// A reader of the shard of a lease this worker holds, positioned after its checkpoint.
-    pub async fn open(ctx: Arc<Ctx>, held: Arc<HeldLease>) -> Result<Self, EsmError> {
+    /// A reader of the shard of a lease this worker holds, positioned after its checkpoint,
+    /// its invoker started.
+    pub async fn open(parts: ReaderParts) -> Result<Self, EsmError> {
+        let ReaderParts {
+            mapping,
+            held,
+            events,
+            shutdown,
+            budget,
+        } = parts;
         let shard_id = held.key().to_string();
-        let logs: Arc<dyn invoker::LogSink> = Arc::new(ReporterLogs(Arc::clone(&ctx.reporter)));
-        let mut invoker = ctx.invokers.create(InvokerTarget {
+        let config = &mapping.config;
+        let logs: Arc<dyn LogSink> = Arc::new(ReporterLogs(Arc::clone(&mapping.reporter)));
+        let invoker = mapping.invokers.create(InvokerTarget {
             shard_id: shard_id.clone(),
             lane: 0,
             logs: FunctionLog::new(logs, &shard_id, 0),
         });
-        invoker.start().await.map_err(EsmError::Init)?;
+        let mut runner = BatchRunner::new(
+            invoker,
+            RunnerSettings {
+                policy: config.policy.clone(),
+                function_arn: config.function.arn(),
+                timeout: config.function.timeout,
+                shard_id: shard_id.clone(),
+                lane: 0,
+                clock: Arc::clone(&mapping.clock),
+                reporter: Arc::clone(&mapping.reporter),
+            },
+        );
+        runner.start().await.map_err(EsmError::Init)?;
         let event_ctx = EventContext {
             shard_id: shard_id.clone(),
-            stream_arn: ctx.stream_arn.clone(),
-            region: ctx.config.function.region.clone(),
-            role_arn: ctx.config.function.role_arn.clone(),
+            stream_arn: mapping.stream_arn.clone(),
+            region: config.function.region.clone(),
+            role_arn: config.function.role_arn.clone(),
         };
         let batcher = Batcher::new(
-            ctx.config.batch_size,
-            ctx.config.maximum_batching_window,
+            config.batch_size,
+            config.maximum_batching_window,
             MAX_PAYLOAD_BYTES,
         );
-        let stop = ctx.shared.stop.subscribe();
         let lost = held.lost_signal();
         let mut reader = Self {
-            ctx,
-            invoker,
+            mapping,
             shard_id,
             held,
             lost,
+            shutdown,
+            events,
+            budget,
             event_ctx,
             batcher,
+            runner,
             iterator: None,
             ended: false,
             children: Vec::new(),
-            stop,
         };
-        reader.reposition().await?;
+        if let Err(e) = reader.reposition().await {
+            reader.runner.shutdown().await;
+            return Err(e);
+        }
         Ok(reader)
+    }
+
+    fn send(&self, event: ShardEvent) {
+        // The supervisor outlives its readers; a closed channel means it is gone anyway.
+        let _ = self.events.send(event);
     }
 
     /// Asked to stop, or the lease was lost.
     fn stopping(&self) -> bool {
-        *self.stop.borrow() || self.held.is_lost()
+        self.shutdown.is_shutdown() || self.held.is_lost()
     }
 
     /// Sleeps, waking early when asked to stop or when the lease is lost; returns whether it
@@ -125,7 +190,7 @@ impl ShardReader {
         }
         tokio::select! {
             () = tokio::time::sleep(d) => true,
-            _ = self.stop.changed() => false,
+            () = self.shutdown.recv() => false,
             _ = self.lost.changed() => false,
         }
     }
@@ -144,29 +209,29 @@ impl ShardReader {
     async fn reposition(&mut self) -> Result<(), EsmError> {
         self.batcher.clear();
         let cp = self.held.lock().await.checkpoint.clone();
-        if cp == SHARD_END {
-            self.ended = true;
-            self.iterator = None;
-            return Ok(());
-        }
-        let mut req = self
-            .ctx
+        let req = self
+            .mapping
             .kinesis
             .get_shard_iterator()
-            .stream_name(&self.ctx.config.stream_name)
+            .stream_name(&self.mapping.config.stream_name)
             .shard_id(&self.shard_id);
-        req = match cp.as_str() {
-            "TRIM_HORIZON" => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
-            "LATEST" => req.shard_iterator_type(ShardIteratorType::Latest),
-            "AT_TIMESTAMP" => match self.ctx.config.starting_position {
+        let req = match &cp {
+            Checkpoint::ShardEnd => {
+                self.ended = true;
+                self.iterator = None;
+                return Ok(());
+            }
+            Checkpoint::TrimHorizon => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
+            Checkpoint::Latest => req.shard_iterator_type(ShardIteratorType::Latest),
+            Checkpoint::AtTimestamp => match self.mapping.config.starting_position {
                 StartingPosition::AtTimestamp(ms) => req
                     .shard_iterator_type(ShardIteratorType::AtTimestamp)
                     .timestamp(aws_sdk_kinesis::primitives::DateTime::from_millis(ms)),
                 _ => req.shard_iterator_type(ShardIteratorType::TrimHorizon),
             },
-            seq => req
+            Checkpoint::After(seq) => req
                 .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-                .starting_sequence_number(seq),
+                .starting_sequence_number(seq.as_str()),
         };
         let out = req.send().await.map_err(|e| {
             EsmError::Kinesis(format!("GetShardIterator {}: {}", self.shard_id, kinesis_err(&e)))
@@ -178,14 +243,14 @@ impl ShardReader {
         Ok(())
     }
 
-    /// One GetRecords; returns how many records arrived and whether the shard has a backlog.
-    async fn poll(&mut self) -> Result<(usize, bool), EsmError> {
+    /// One GetRecords; returns whether the shard has a backlog.
+    async fn poll(&mut self) -> Result<bool, EsmError> {
         let Some(it) = self.iterator.clone() else {
             self.ended = true;
-            return Ok((0, false));
+            return Ok(false);
         };
         let res = self
-            .ctx
+            .mapping
             .kinesis
             .get_records()
             .shard_iterator(it)
@@ -197,23 +262,23 @@ impl ShardReader {
             Err(e) => {
                 let svc = e.as_service_error();
                 if svc.is_some_and(|s| s.is_expired_iterator_exception()) {
-                    self.ctx.reporter.note(&format!(
+                    self.mapping.reporter.note(&format!(
                         "{}: shard iterator expired; renewing from the last checkpoint",
                         self.shard_id
                     ));
                     self.reposition().await?;
-                    return Ok((0, true));
+                    return Ok(true);
                 }
                 // Throttling and transient failures are "before invocation" errors: retried,
                 // never counted against the function.
-                self.ctx.reporter.note(&format!(
+                self.mapping.reporter.note(&format!(
                     "{}: GetRecords failed, retrying: {}",
                     self.shard_id,
                     kinesis_err(&e)
                 ));
-                self.pause(self.ctx.config.poll_interval.max(Duration::from_millis(100)))
-                    .await;
-                return Ok((0, false));
+                let wait = self.mapping.config.poll_interval.max(Duration::from_millis(100));
+                self.pause(wait).await;
+                return Ok(false);
             }
         };
         let n = out.records().len();
@@ -247,19 +312,28 @@ impl ShardReader {
                 .map(|c| c.shard_id().to_string())
                 .collect();
         }
-        self.ctx.shared.set_lag(&self.shard_id, lag);
-        if n > 0 {
-            self.ctx.shared.touch();
-        }
-        Ok((n, n > 0 || lag > 0))
+        self.send(ShardEvent::Polled {
+            shard_id: self.shard_id.clone(),
+            records: n,
+            lag_ms: lag,
+        });
+        Ok(n > 0 || lag > 0)
     }
 
-    /// Reads the shard until its end, until asked to stop, or until the lease is lost.
+    fn set_idle(&self, idle: bool) {
+        self.send(ShardEvent::Idle {
+            shard_id: self.shard_id.clone(),
+            idle,
+        });
+    }
+
+    /// Reads the shard until its end, until asked to stop, or until the lease is lost; the
+    /// invoker is shut down on the way out.
     pub async fn run(mut self) -> Result<ReaderEnd, EsmError> {
         let end = self.read().await;
-        self.invoker.shutdown().await;
+        self.runner.shutdown().await;
         match end {
-            Err(EsmError::Checkpoint(CheckpointError::LeaseLost(_))) => {
+            Err(EsmError::LeaseTable(LeaseTableError::LeaseLost(_))) => {
                 self.held.mark_lost();
                 Ok(ReaderEnd::Lost)
             }
@@ -269,32 +343,36 @@ impl ShardReader {
 
     async fn read(&mut self) -> Result<ReaderEnd, EsmError> {
         let mut window_start = Instant::now();
+        let mut idle: Option<bool> = None;
         loop {
             if self.stopping() {
                 return Ok(self.stopped());
             }
             let mut backlog = false;
-            if !self.ended && self.batcher.len() < self.ctx.config.batch_size {
-                let (_, b) = self.poll().await?;
-                backlog = b;
+            if !self.ended && self.batcher.len() < self.mapping.config.batch_size {
+                backlog = self.poll().await?;
             }
             let now = Instant::now();
             if self.batcher.ready(window_start, now) || (self.ended && !self.batcher.is_empty()) {
-                let budget = self.ctx.shared.reserve(self.ctx.config.batch_size);
+                let batch_size = self.mapping.config.batch_size;
+                let budget = self.budget.reserve(batch_size);
                 if budget == 0 {
                     // --max-records reached: the supervisor is stopping everyone.
-                    let _ = self.ctx.shared.stop.send(true);
+                    self.send(ShardEvent::BudgetSpent);
                     return Ok(self.stopped());
                 }
                 let batch = self.batcher.take(budget);
-                self.ctx.shared.unreserve(budget - batch.len());
-                self.ctx.shared.set_idle(&self.shard_id, false);
-                let finished = self.process(batch).await?;
-                window_start = Instant::now();
-                if self.ctx.shared.budget_spent() {
-                    let _ = self.ctx.shared.stop.send(true);
+                self.budget.unreserve(budget - batch.len());
+                if idle != Some(false) {
+                    idle = Some(false);
+                    self.set_idle(false);
                 }
-                if !finished {
+                let delivery = self.deliver(batch).await?;
+                window_start = Instant::now();
+                if self.budget.spent() {
+                    self.send(ShardEvent::BudgetSpent);
+                }
+                if let Delivery::Abandoned = delivery {
                     return Ok(self.stopped());
                 }
                 continue;
@@ -306,18 +384,21 @@ impl ShardReader {
                     if self.held.is_lost() {
                         return Ok(ReaderEnd::Lost);
                     }
-                    self.ctx.leases.shard_end(&mut lease, &children).await?;
+                    self.mapping.leases.shard_end(&mut lease, &children).await?;
                 }
-                self.ctx.shared.set_idle(&self.shard_id, true);
+                self.set_idle(true);
                 return Ok(ReaderEnd::ShardEnded { children });
             }
-            let idle = self.batcher.is_empty() && !backlog;
-            self.ctx.shared.set_idle(&self.shard_id, idle);
-            if backlog && self.batcher.len() < self.ctx.config.batch_size && self.batcher.is_empty() {
+            let now_idle = self.batcher.is_empty() && !backlog;
+            if idle != Some(now_idle) {
+                idle = Some(now_idle);
+                self.set_idle(now_idle);
+            }
+            if backlog && self.batcher.is_empty() {
                 continue;
             }
             // Wait for the next poll, or for the window to close if that comes first.
-            let mut wait = self.ctx.config.poll_interval;
+            let mut wait = self.mapping.config.poll_interval;
             if !self.batcher.is_empty() {
                 let until_window = self
                     .batcher
@@ -334,187 +415,77 @@ impl ShardReader {
         }
     }
 
+    /// Runs one batch to completion through the runner, carrying out its decisions: success,
+    /// retries, bisection, discards.
+    async fn deliver(&mut self, batch: Vec<PreparedRecord>) -> Result<Delivery, EsmError> {
+        let mut pending = PendingBatch::new(batch);
+        while !pending.is_done() {
+            if self.held.is_lost() || (pending.has_failed() && self.stopping()) {
+                return Ok(Delivery::Abandoned);
+            }
+            for decision in self.runner.step(&mut pending).await {
+                match decision {
+                    Decision::Completed { upto, records } => {
+                        self.checkpoint(Checkpoint::After(upto)).await?;
+                        self.send(ShardEvent::Delivered {
+                            shard_id: self.shard_id.clone(),
+                            records: records as u64,
+                        });
+                    }
+                    Decision::Discard(range) => self.discard(range).await?,
+                    Decision::Retry { after } => {
+                        if let Some(range) = pending.next_range() {
+                            self.send(ShardEvent::Stuck {
+                                shard_id: self.shard_id.clone(),
+                                range,
+                            });
+                        }
+                        if self.stopping() || !self.pause(after).await {
+                            return Ok(Delivery::Abandoned);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Delivery::Finished)
+    }
+
     /// Checkpoints under the lease lock; a lost lease is never written to (the write would fail
     /// its condition anyway: another worker moved the counter).
-    async fn checkpoint(&mut self, seq: &str) -> Result<(), EsmError> {
+    async fn checkpoint(&mut self, checkpoint: Checkpoint) -> Result<(), EsmError> {
         let mut lease = self.held.lock().await;
         if self.held.is_lost() {
-            return Err(CheckpointError::LeaseLost(self.shard_id.clone()).into());
+            return Err(LeaseTableError::LeaseLost(self.shard_id.clone()).into());
         }
-        self.ctx.leases.checkpoint(&mut lease, seq).await?;
-        Ok(())
-    }
-
-    /// Runs one batch to completion under the policy: success, retries, bisection, discards.
-    /// Returns `false` if a stop request left it unfinished (abandoned uncheckpointed).
-    async fn process(&mut self, batch: Vec<PreparedRecord>) -> Result<bool, EsmError> {
-        let policy = self.ctx.config.policy.clone();
-        let mut last_request_id: Option<String> = None;
-        // Work in order: the top of the stack is the next range (bisect pushes halves).
-        let mut stack: Vec<(Vec<PreparedRecord>, u32)> = vec![(batch, 0)];
-        while let Some((mut recs, attempts)) = stack.pop() {
-            if let BeforeInvoke::Expire { count, invoke_count } =
-                policy.before_invoke(&recs, attempts, self.ctx.clock.now_ms())
-            {
-                let rest = recs.split_off(count.min(recs.len()));
-                let rid = last_request_id
-                    .clone()
-                    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-                self.discard(&recs, Condition::RecordAgeExceeded, None, invoke_count, &rid)
-                    .await?;
-                recs = rest;
-                if recs.is_empty() {
-                    continue;
-                }
-            }
-            if self.held.is_lost() || (attempts > 0 && self.stopping()) {
-                return Ok(false);
-            }
-            let request_id = uuid::Uuid::new_v4().to_string();
-            last_request_id = Some(request_id.clone());
-            let payload = Arc::new(event::build(&recs));
-            let timeout = self.ctx.config.function.timeout;
-            let result = self
-                .invoker
-                .invoke(Invocation {
-                    request_id: request_id.clone(),
-                    payload,
-                    deadline: std::time::SystemTime::now() + timeout,
-                    timeout,
-                    function_arn: self.ctx.config.function.arn(),
-                    shard_id: self.shard_id.clone(),
-                    lane: 0,
-                })
-                .await;
-            let (outcome, label, detail) = match &result.outcome {
-                invoker::Outcome::Returned(value) => {
-                    let r = if policy.report_batch_item_failures {
-                        response::classify_returned(value, &recs)
-                    } else {
-                        BatchResponse::Success
-                    };
-                    match r {
-                        BatchResponse::Success => (Outcome::Returned(r), "ok", String::new()),
-                        BatchResponse::Partial { first_failed } => (
-                            Outcome::Returned(r),
-                            "partial",
-                            format!(
-                                "failed from {}",
-                                recs.get(first_failed)
-                                    .map(|r| r.sequence_number.to_string())
-                                    .unwrap_or_default()
-                            ),
-                        ),
-                        BatchResponse::CompleteFailure => (
-                            Outcome::Returned(r),
-                            "failed",
-                            "batchItemFailures has an invalid item".to_string(),
-                        ),
-                    }
-                }
-                failed => (Outcome::FunctionError, failed.failure_label(), failed.describe()),
-            };
-            let attempts = attempts + 1;
-            self.ctx.reporter.batch(&BatchReport {
-                shard_id: self.shard_id.clone(),
-                records: recs.len(),
-                first_sequence_number: recs
-                    .first()
-                    .map(|r| r.sequence_number.to_string())
-                    .unwrap_or_default(),
-                last_sequence_number: recs
-                    .last()
-                    .map(|r| r.sequence_number.to_string())
-                    .unwrap_or_default(),
-                duration: result.duration,
-                outcome: label,
-                detail,
-                attempt: attempts,
-                request_id: request_id.clone(),
-            });
-            match policy.after_invoke(&recs, attempts, outcome) {
-                AfterInvoke::Done => {
-                    self.succeeded(&recs).await?;
-                }
-                AfterInvoke::Retry {
-                    from,
-                    delay,
-                    attempts,
-                } => {
-                    let rest = recs.split_off(from.min(recs.len()));
-                    self.succeeded(&recs).await?;
-                    if self.stopping() || !self.pause(delay).await {
-                        return Ok(false);
-                    }
-                    stack.push((rest, attempts));
-                }
-                AfterInvoke::Bisect { mid, attempts } => {
-                    if self.stopping() {
-                        return Ok(false);
-                    }
-                    let right = recs.split_off(mid.min(recs.len()));
-                    stack.push((right, attempts));
-                    stack.push((recs, attempts));
-                }
-                AfterInvoke::Discard {
-                    from,
-                    condition,
-                    function_error,
-                    invoke_count,
-                } => {
-                    let rest = recs.split_off(from.min(recs.len()));
-                    self.succeeded(&recs).await?;
-                    self.discard(&rest, condition, function_error, invoke_count, &request_id)
-                        .await?;
-                }
-            }
-        }
-        Ok(true)
-    }
-
-    /// Checkpoints after records that succeeded (nothing to do for an empty prefix).
-    async fn succeeded(&mut self, recs: &[PreparedRecord]) -> Result<(), EsmError> {
-        let Some(last) = recs.last() else {
-            return Ok(());
-        };
-        self.checkpoint(last.sequence_number.as_str()).await?;
-        self.ctx.shared.delivered(&self.shard_id, recs.len() as u64);
+        self.mapping.leases.checkpoint(&mut lease, &checkpoint).await?;
         Ok(())
     }
 
     /// Sends a range to the on-failure destination (retrying until it is accepted: the shard
     /// stays blocked meanwhile), then checkpoints past it.
-    async fn discard(
-        &mut self,
-        recs: &[PreparedRecord],
-        condition: Condition,
-        function_error: Option<&'static str>,
-        invoke_count: u32,
-        request_id: &str,
-    ) -> Result<(), EsmError> {
-        let Some(last) = recs.last() else {
+    async fn discard(&mut self, range: DiscardRange) -> Result<(), EsmError> {
+        let Some(last) = range.records.last() else {
             return Ok(());
         };
+        let last = last.sequence_number.clone();
         if self.held.is_lost() {
             // The new owner re-reads this range and decides for itself.
-            return Err(CheckpointError::LeaseLost(self.shard_id.clone()).into());
+            return Err(LeaseTableError::LeaseLost(self.shard_id.clone()).into());
         }
-        let function_arn = self.ctx.config.function.arn();
-        let shard_id = self.shard_id.clone();
-        let stream_arn = self.ctx.stream_arn.clone();
+        let function_arn = self.mapping.config.function.arn();
+        let mapping = Arc::clone(&self.mapping);
         let d = Discarded {
-            request_id,
+            request_id: &range.request_id,
             function_arn: &function_arn,
-            condition,
-            invoke_count,
-            function_error,
-            shard_id: &shard_id,
-            stream_arn: &stream_arn,
-            records: recs,
+            condition: range.condition,
+            invoke_count: range.invoke_count,
+            function_error: range.function_error,
+            shard_id: &self.shard_id,
+            stream_arn: &mapping.stream_arn,
+            records: &range.records,
             at: std::time::SystemTime::now(),
         };
-        let ctx = Arc::clone(&self.ctx);
-        let destination = match &ctx.destination {
+        let destination = match &mapping.destination {
             None => "none".to_string(),
             Some(dest) => {
                 let mut delay = Duration::from_millis(100);
@@ -522,12 +493,17 @@ impl ShardReader {
                     match dest.send(&d).await {
                         Ok(w) => break w,
                         Err(e) => {
-                            self.ctx
+                            mapping
                                 .reporter
                                 .note(&format!("{}: {e}; retrying", self.shard_id));
-                            if !self.pause(delay).await {
+                            let slept = tokio::select! {
+                                () = tokio::time::sleep(delay) => true,
+                                () = self.shutdown.recv() => false,
+                                _ = self.lost.changed() => false,
+                            };
+                            if !slept || self.held.is_lost() {
                                 if self.held.is_lost() {
-                                    return Err(CheckpointError::LeaseLost(shard_id).into());
+                                    return Err(LeaseTableError::LeaseLost(self.shard_id.clone()).into());
                                 }
                                 return Err(e.into());
                             }
@@ -537,17 +513,17 @@ impl ShardReader {
                 }
             }
         };
-        self.ctx
-            .shared
-            .discarded
-            .fetch_add(recs.len() as u64, Ordering::Relaxed);
-        self.ctx.reporter.discarded(&DiscardReport {
+        mapping.reporter.discarded(&DiscardReport {
             shard_id: self.shard_id.clone(),
-            records: recs.len(),
-            condition: condition.as_str(),
+            records: range.records.len(),
+            condition: range.condition.as_str(),
             destination,
         });
-        let seq = last.sequence_number.to_string();
-        self.checkpoint(&seq).await
+        self.checkpoint(Checkpoint::After(last)).await?;
+        self.send(ShardEvent::Discarded {
+            shard_id: self.shard_id.clone(),
+            records: range.records.len() as u64,
+        });
+        Ok(())
     }
 }

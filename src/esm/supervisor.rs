@@ -6,256 +6,124 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::checkpoint::{Lease, LeaseTable, SHARD_END};
-use super::config::{EsmConfig, StartingPosition};
-use super::destination::Destination;
-use super::invoker::InvokerFactory;
+use super::budget::Budget;
+use super::config::StartingPosition;
+use super::events::{self, PendingRange, ShardEvent};
+use super::lease_table::Lease;
 use super::leases::{self, Coordinator};
-use super::policy::Clock;
-use super::reader::{ReaderEnd, ShardReader};
-use super::{EsmError, Reporter, ShardProgress};
+use super::mapping::Mapping;
+use super::reader::{ReaderEnd, ReaderParts, ShardReader};
+use super::shutdown::StopSender;
+use super::{EsmError, ShardProgress};
 
 /// How often the shard list is refreshed to pick up new shards.
 const RELIST_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Per-shard state the readers publish.
-#[derive(Debug, Clone, Default)]
+/// What the supervisor knows about one shard, from its reader's events.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct ShardState {
     lag_ms: i64,
     delivered: u64,
     idle: bool,
+    /// A failing batch waiting for a retry (cleared by the next delivery or discard).
+    stuck: Option<PendingRange>,
 }
 
-/// State shared by the supervisor and its readers.
-pub struct Shared {
-    /// Set to `true` to stop: readers finish their in-flight batch and return.
-    pub stop: tokio::sync::watch::Sender<bool>,
-    shards: Mutex<BTreeMap<String, ShardState>>,
-    delivered: AtomicU64,
-    /// Records sent to the on-failure destination.
-    pub discarded: AtomicU64,
-    /// `--max-records` still to hand out; `None` without a limit.
-    remaining: Option<AtomicU64>,
-    last_activity: Mutex<Instant>,
+/// The run-wide state: built only from [`ShardEvent`]s, owned only by the supervisor.
+#[derive(Debug)]
+struct RunState {
+    shards: BTreeMap<String, ShardState>,
+    delivered: u64,
+    discarded: u64,
+    /// When records last arrived or were delivered (`--until-idle`).
+    last_activity: Instant,
+    budget_spent: bool,
 }
 
-impl Shared {
-    fn new(max_records: Option<u64>) -> Self {
+impl RunState {
+    fn new() -> Self {
         Self {
-            stop: tokio::sync::watch::channel(false).0,
-            shards: Mutex::new(BTreeMap::new()),
-            delivered: AtomicU64::new(0),
-            discarded: AtomicU64::new(0),
-            remaining: max_records.map(AtomicU64::new),
-            last_activity: Mutex::new(Instant::now()),
+            shards: BTreeMap::new(),
+            delivered: 0,
+            discarded: 0,
+            last_activity: Instant::now(),
+            budget_spent: false,
         }
     }
 
-    fn with_shard(&self, shard: &str, f: impl FnOnce(&mut ShardState)) {
-        if let Ok(mut m) = self.shards.lock() {
-            f(m.entry(shard.to_string()).or_default());
-        }
+    fn shard(&mut self, id: &str) -> &mut ShardState {
+        self.shards.entry(id.to_string()).or_default()
     }
 
-    /// Records `MillisBehindLatest`.
-    pub fn set_lag(&self, shard: &str, lag_ms: i64) {
-        self.with_shard(shard, |s| s.lag_ms = lag_ms);
-    }
-
-    /// Whether the shard is drained (nothing buffered, nothing in flight, nothing new read).
-    pub fn set_idle(&self, shard: &str, idle: bool) {
-        self.with_shard(shard, |s| s.idle = idle);
-    }
-
-    /// New records arrived: resets the `--until-idle` clock.
-    pub fn touch(&self) {
-        if let Ok(mut t) = self.last_activity.lock() {
-            *t = Instant::now();
-        }
-    }
-
-    /// Records delivered successfully.
-    pub fn delivered(&self, shard: &str, n: u64) {
-        self.delivered.fetch_add(n, Ordering::Relaxed);
-        self.with_shard(shard, |s| s.delivered += n);
-        self.touch();
-    }
-
-    /// Takes up to `want` records from the `--max-records` budget.
-    pub fn reserve(&self, want: usize) -> usize {
-        let Some(rem) = &self.remaining else {
-            return want;
-        };
-        let want = want as u64;
-        let mut cur = rem.load(Ordering::Relaxed);
-        loop {
-            let take = cur.min(want);
-            match rem.compare_exchange(cur, cur - take, Ordering::AcqRel, Ordering::Relaxed) {
-                Ok(_) => return usize::try_from(take).unwrap_or(0),
-                Err(now) => cur = now,
+    fn apply(&mut self, event: ShardEvent) {
+        match event {
+            ShardEvent::Polled {
+                shard_id,
+                records,
+                lag_ms,
+            } => {
+                self.shard(&shard_id).lag_ms = lag_ms;
+                if records > 0 {
+                    self.last_activity = Instant::now();
+                }
             }
+            ShardEvent::Idle { shard_id, idle } => self.shard(&shard_id).idle = idle,
+            ShardEvent::Delivered { shard_id, records } => {
+                let s = self.shard(&shard_id);
+                s.delivered += records;
+                s.stuck = None;
+                self.delivered += records;
+                self.last_activity = Instant::now();
+            }
+            ShardEvent::Discarded { shard_id, records } => {
+                self.shard(&shard_id).stuck = None;
+                self.discarded += records;
+                self.last_activity = Instant::now();
+            }
+            ShardEvent::Stuck { shard_id, range } => self.shard(&shard_id).stuck = Some(range),
+            ShardEvent::BudgetSpent => self.budget_spent = true,
         }
-    }
-
-    /// Gives back what a batch did not use.
-    pub fn unreserve(&self, n: usize) {
-        if let Some(rem) = &self.remaining {
-            rem.fetch_add(n as u64, Ordering::AcqRel);
-        }
-    }
-
-    /// Whether `--max-records` were all handed out.
-    pub fn budget_spent(&self) -> bool {
-        self.remaining
-            .as_ref()
-            .is_some_and(|r| r.load(Ordering::Acquire) == 0)
     }
 
     fn all_idle(&self, running: &HashSet<String>) -> bool {
-        self.shards
-            .lock()
-            .is_ok_and(|m| running.iter().all(|s| m.get(s).is_some_and(|st| st.idle)))
+        running
+            .iter()
+            .all(|s| self.shards.get(s).is_some_and(|st| st.idle))
     }
 
     fn progress(&self) -> Vec<ShardProgress> {
         self.shards
-            .lock()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| ShardProgress {
-                        shard_id: k.clone(),
-                        lag_ms: v.lag_ms,
-                        delivered: v.delivered,
-                    })
-                    .collect()
+            .iter()
+            .map(|(k, v)| ShardProgress {
+                shard_id: k.clone(),
+                lag_ms: v.lag_ms,
+                delivered: v.delivered,
             })
-            .unwrap_or_default()
+            .collect()
     }
 }
 
-/// Everything the readers share.
-pub struct Ctx {
-    /// The settings.
-    pub config: EsmConfig,
-    /// Kinesis.
-    pub kinesis: aws_sdk_kinesis::Client,
-    /// The lease table.
-    pub leases: LeaseTable,
-    /// Makes each shard's invoker.
-    pub invokers: Arc<dyn InvokerFactory>,
-    /// The on-failure destination.
-    pub destination: Option<Destination>,
-    /// Output.
-    pub reporter: Arc<dyn Reporter>,
-    /// Time, for record age.
-    pub clock: Arc<dyn Clock>,
-    /// The stream ARN written into events.
-    pub stream_arn: String,
-    /// Shared run state.
-    pub shared: Shared,
-}
-
 /// What a run did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Summary {
     /// Records the function handled successfully.
     pub delivered: u64,
     /// Records sent to the on-failure destination.
     pub discarded: u64,
-}
-
-/// The stream as found by [`preflight`].
-#[derive(Debug, Clone)]
-pub struct StreamInfo {
-    /// Its name.
-    pub name: String,
-    /// Its ARN as the endpoint reports it.
-    pub arn: String,
+    /// Shards that stopped while a batch was failing: the range still pending, per shard.
+    pub stuck: Vec<(String, PendingRange)>,
 }
 
 fn sdk_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
     e: &aws_sdk_kinesis::error::SdkError<E, R>,
 ) -> String {
     aws_sdk_kinesis::error::DisplayErrorContext(e).to_string()
-}
-
-fn is_unreachable<E, R>(e: &aws_sdk_kinesis::error::SdkError<E, R>) -> bool {
-    matches!(
-        e,
-        aws_sdk_kinesis::error::SdkError::DispatchFailure(_)
-            | aws_sdk_kinesis::error::SdkError::TimeoutError(_)
-    )
-}
-
-/// Finds the stream (the only one, if none is named) and checks a destination stream exists.
-/// Errors here are the user's to fix (exit 2).
-pub async fn preflight(
-    kinesis: &aws_sdk_kinesis::Client,
-    stream: Option<&str>,
-    destination_stream: Option<&str>,
-) -> Result<StreamInfo, EsmError> {
-    let name = match stream {
-        Some(s) => s.rsplit_once(":stream/").map_or(s, |(_, n)| n).to_string(),
-        None => {
-            let out = kinesis.list_streams().send().await.map_err(|e| {
-                if is_unreachable(&e) {
-                    EsmError::Unreachable(sdk_err(&e))
-                } else {
-                    EsmError::Kinesis(sdk_err(&e))
-                }
-            })?;
-            match out.stream_names() {
-                [one] => one.clone(),
-                [] => {
-                    return Err(EsmError::WhichStream(
-                        "no stream exists: create one, or pass --stream NAME".into(),
-                    ))
-                }
-                many => {
-                    return Err(EsmError::WhichStream(format!(
-                        "several streams exist ({}): pass --stream NAME",
-                        many.join(", ")
-                    )))
-                }
-            }
-        }
-    };
-    let describe = |n: String| async move { kinesis.describe_stream_summary().stream_name(n).send().await };
-    let summary = match describe(name.clone()).await {
-        Ok(s) => s,
-        Err(e) if is_unreachable(&e) => return Err(EsmError::Unreachable(sdk_err(&e))),
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) =>
-        {
-            return Err(EsmError::StreamNotFound(name))
-        }
-        Err(e) => return Err(EsmError::Kinesis(sdk_err(&e))),
-    };
-    let arn = summary
-        .stream_description_summary()
-        .map(|d| d.stream_arn().to_string())
-        .unwrap_or_default();
-    if let Some(dest) = destination_stream {
-        match describe(dest.to_string()).await {
-            Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                return Err(EsmError::DestinationStreamNotFound(dest.into()))
-            }
-            Err(e) => return Err(EsmError::Kinesis(sdk_err(&e))),
-        }
-    }
-    Ok(StreamInfo { name, arn })
 }
 
 /// A shard as listed.
@@ -308,34 +176,6 @@ async fn list_shards(
     Ok(out)
 }
 
-impl Ctx {
-    /// Builds the shared context of a run.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        config: EsmConfig,
-        kinesis: aws_sdk_kinesis::Client,
-        leases: LeaseTable,
-        invokers: Arc<dyn InvokerFactory>,
-        destination: Option<Destination>,
-        reporter: Arc<dyn Reporter>,
-        clock: Arc<dyn Clock>,
-        stream_arn: String,
-    ) -> Self {
-        let shared = Shared::new(config.max_records);
-        Self {
-            config,
-            kinesis,
-            leases,
-            invokers,
-            destination,
-            reporter,
-            clock,
-            stream_arn,
-            shared,
-        }
-    }
-}
-
 /// What the supervisor knows about the stream's shards (from ListShards) beyond the leases.
 #[derive(Debug, Default)]
 struct Shards {
@@ -351,7 +191,7 @@ struct Shards {
 
 impl Shards {
     fn finished(&self, id: &str, table: &HashMap<String, Lease>) -> bool {
-        self.skipped.contains(id) || table.get(id).is_some_and(|l| l.checkpoint == SHARD_END)
+        self.skipped.contains(id) || table.get(id).is_some_and(|l| l.checkpoint.is_shard_end())
     }
 
     /// Shards that should have a lease and have none: not finished, and every parent finished
@@ -399,7 +239,7 @@ impl Shards {
 
 /// Lists the shards and creates the missing leases, unowned (any worker may take them).
 /// Returns how many were created.
-async fn sync_shards(ctx: &Ctx, shards: &mut Shards, table: &HashMap<String, Lease>) -> usize {
+async fn sync_shards(ctx: &Mapping, shards: &mut Shards, table: &HashMap<String, Lease>) -> usize {
     match list_shards(&ctx.kinesis, &ctx.config.stream_name).await {
         Ok(list) => {
             for (id, info) in list {
@@ -434,7 +274,7 @@ async fn sync_shards(ctx: &Ctx, shards: &mut Shards, table: &HashMap<String, Lea
         let range = info.hash_range.as_ref().map(|(s, e)| (s.as_str(), e.as_str()));
         match ctx
             .leases
-            .create(&id, start.sentinel(), &info.parents, range)
+            .create(&id, &start.checkpoint(), &info.parents, range)
             .await
         {
             Ok(_) => created += 1,
@@ -450,8 +290,8 @@ async fn sync_shards(ctx: &Ctx, shards: &mut Shards, table: &HashMap<String, Lea
 /// `--max-records` were delivered. Shards are shared with every other consumer of the same
 /// lease table (`--app`): readers start as this worker gains leases and stop as it loses them;
 /// on the way out its leases are released after the final checkpoints.
-pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) -> Result<Summary, EsmError> {
-    let ctx = Arc::new(ctx);
+pub async fn run(mapping: Mapping, shutdown: impl Future<Output = ()>) -> Result<Summary, EsmError> {
+    let ctx = Arc::new(mapping);
     ctx.leases.ensure().await?;
     if ctx.config.reset {
         let n = ctx.leases.delete_all().await?;
@@ -469,6 +309,10 @@ pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) -> Result<Summary
         first_listing: true,
         ..Shards::default()
     };
+    let stop = StopSender::new();
+    let budget = Arc::new(Budget::new(ctx.config.max_records));
+    let (events_tx, mut events_rx) = events::channel();
+    let mut state = RunState::new();
     let mut running: HashSet<String> = HashSet::new();
     let mut readers: JoinSet<(String, Result<ReaderEnd, EsmError>)> = JoinSet::new();
     let mut relist_at = Instant::now();
@@ -482,11 +326,10 @@ pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) -> Result<Summary
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut progress_at = Instant::now();
-    let mut stop_rx = ctx.shared.stop.subscribe();
     tokio::pin!(shutdown);
 
     loop {
-        if *stop_rx.borrow() {
+        if state.budget_spent {
             break;
         }
         if Instant::now() >= renew_at {
@@ -518,10 +361,16 @@ pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) -> Result<Summary
                     for held in gained {
                         let id = held.key().to_string();
                         running.insert(id.clone());
-                        ctx.shared.set_idle(&id, false);
-                        let c = Arc::clone(&ctx);
+                        state.shard(&id).idle = false;
+                        let parts = ReaderParts {
+                            mapping: Arc::clone(&ctx),
+                            held,
+                            events: events_tx.clone(),
+                            shutdown: stop.subscribe(),
+                            budget: Arc::clone(&budget),
+                        };
                         readers.spawn(async move {
-                            let res = match ShardReader::open(c, held).await {
+                            let res = match ShardReader::open(parts).await {
                                 Ok(r) => r.run().await,
                                 Err(e) => Err(e),
                             };
@@ -539,7 +388,7 @@ pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) -> Result<Summary
                 ctx.reporter.note("stopping: letting in-flight batches finish");
                 break;
             }
-            _ = stop_rx.changed() => {}
+            Some(event) = events_rx.recv() => state.apply(event),
             Some(joined) = readers.join_next(), if !readers.is_empty() => {
                 match joined {
                     Ok((id, Ok(ReaderEnd::ShardEnded { children }))) => {
@@ -556,7 +405,9 @@ pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) -> Result<Summary
                     Ok((id, Ok(ReaderEnd::Lost))) => {
                         running.remove(&id);
                         coord.forget(&id);
-                        ctx.shared.set_idle(&id, true);
+                        let s = state.shard(&id);
+                        s.idle = true;
+                        s.stuck = None;
                         ctx.reporter.note(&format!("{id}: stopped; another consumer holds the lease now"));
                     }
                     Ok((id, Err(e))) => {
@@ -573,34 +424,30 @@ pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) -> Result<Summary
             }
             _ = ticker.tick() => {
                 if let Some(idle_for) = ctx.config.until_idle {
-                    let quiet = ctx
-                        .shared
-                        .last_activity
-                        .lock()
-                        .map(|t| t.elapsed() >= idle_for)
-                        .unwrap_or(false);
+                    let quiet = state.last_activity.elapsed() >= idle_for;
                     let pending = !shards.missing_leases(coord.snapshot()).is_empty();
                     if quiet
                         && !shards.first_listing
                         && !pending
                         && coord.settled()
-                        && ctx.shared.all_idle(&running)
+                        && state.all_idle(&running)
                     {
                         break;
                     }
                 }
                 if progress_at.elapsed() >= Duration::from_millis(250) {
                     progress_at = Instant::now();
-                    ctx.reporter.progress(&ctx.shared.progress());
+                    ctx.reporter.progress(&state.progress());
                 }
             }
         }
     }
-    let _ = ctx.shared.stop.send(true);
+    stop.stop();
     // Readers finish their in-flight batch and checkpoint; their leases stay renewed meanwhile,
     // so that nobody takes them half-way.
     loop {
         tokio::select! {
+            Some(event) = events_rx.recv() => state.apply(event),
             joined = readers.join_next() => {
                 match joined {
                     None => break,
@@ -620,6 +467,10 @@ pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) -> Result<Summary
             }
         }
     }
+    drop(events_tx);
+    while let Ok(event) = events_rx.try_recv() {
+        state.apply(event);
+    }
     for n in coord.release_all().await {
         ctx.reporter.note(&n);
     }
@@ -627,8 +478,14 @@ pub async fn run(ctx: Ctx, shutdown: impl Future<Output = ()>) -> Result<Summary
     if let Some(e) = failure {
         return Err(e);
     }
+    let stuck = state
+        .shards
+        .iter()
+        .filter_map(|(id, s)| s.stuck.clone().map(|r| (id.clone(), r)))
+        .collect();
     Ok(Summary {
-        delivered: ctx.shared.delivered.load(Ordering::Relaxed),
-        discarded: ctx.shared.discarded.load(Ordering::Relaxed),
+        delivered: state.delivered,
+        discarded: state.discarded,
+        stuck,
     })
 }

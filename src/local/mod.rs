@@ -1,9 +1,9 @@
 //! The local environment behind `kinlocal up`, `down` and `status`: which backend runs (the
 //! embedded engine as a detached process, or Docker containers), the state file that lets every
-//! other subcommand find it, the default stream and lease table, and the AWS profile.
+//! other subcommand find it, the default stream, and the AWS profile.
 //!
-//! - [`up`]: choose a backend, start or reuse it, wait until it answers, create streams and the
-//!   lease table, record the state.
+//! - [`up`]: choose a backend, start or reuse it, wait until it answers, create streams, record
+//!   the state.
 //! - [`down`]: stop exactly what the state says `up` started.
 //! - [`status`]: health, streams, shards, and each consumer application's checkpoints and lag.
 
@@ -20,10 +20,6 @@ use std::time::Duration;
 
 use crate::docker::DockerError;
 use crate::endpoint::{state_file, UpState};
-
-/// The lease table `up` creates (KCL format: `leaseKey` S HASH, on-demand), for consumers that
-/// do not name their own.
-pub const LEASE_TABLE: &str = "kinlocal-leases";
 
 /// The stream `up` creates when no `--stream` is given: like the seed set-up.
 pub const DEFAULT_STREAM: &str = "kinlocal";
@@ -138,8 +134,9 @@ pub enum LocalError {
     },
     /// Something did not answer real API calls in time.
     #[error(
-        "{what} did not answer {call} within {timeout:?} (last error: {last_error}); raise \
-         --timeout if it is just slow. Last log lines:\n{logs}"
+        "{what} did not answer {call} within {} (last error: {last_error}); raise \
+         --timeout if it is just slow. Last log lines:\n{logs}",
+        humantime::format_duration(*timeout)
     )]
     NotReady {
         /// What was waited for, with its endpoint.
@@ -221,32 +218,6 @@ pub fn remove_state(dir: &Path) -> Result<(), LocalError> {
             detail: e.to_string(),
         }),
         _ => Ok(()),
-    }
-}
-
-/// The SDK's error with its service code and message, not just "service error".
-pub(crate) fn sdk_detail<E, R>(err: &aws_sdk_kinesis::error::SdkError<E, R>) -> String
-where
-    E: aws_sdk_kinesis::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    match err.as_service_error() {
-        Some(e) => format!(
-            "{}: {}",
-            e.code().unwrap_or("error"),
-            e.message().unwrap_or("no message")
-        ),
-        None => {
-            // Connection failures hide the useful part in the source chain.
-            let mut msg = err.to_string();
-            let mut src = std::error::Error::source(err);
-            while let Some(s) = src {
-                msg.push_str(": ");
-                msg.push_str(&s.to_string());
-                src = s.source();
-            }
-            msg
-        }
     }
 }
 

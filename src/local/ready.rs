@@ -48,7 +48,12 @@ pub async fn local_clients(kinesis_url: &str, dynamodb_url: &str, region: &str) 
         region: region.to_string(),
         source: Source::State,
     };
-    let c = endpoint::clients(&endpoint, None).await;
+    without_retries(&endpoint::clients(&endpoint, None).await)
+}
+
+/// The same clients without SDK retries: a probe must say "refused" at once, not after the
+/// SDK's back-off.
+pub fn without_retries(c: &Clients) -> Clients {
     Clients {
         kinesis: aws_sdk_kinesis::Client::from_conf(
             c.kinesis
@@ -64,7 +69,7 @@ pub async fn local_clients(kinesis_url: &str, dynamodb_url: &str, region: &str) 
                 .retry_config(RetryConfig::disabled())
                 .build(),
         ),
-        endpoint,
+        endpoint: c.endpoint.clone(),
     }
 }
 
@@ -76,13 +81,16 @@ pub async fn probe(clients: &Clients) -> Result<(), NotAnswering> {
         Ok(Err(e)) => {
             return Err(NotAnswering {
                 service: Service::Kinesis,
-                last_error: super::sdk_detail(&e),
+                last_error: crate::aws_error::describe("Kinesis", "ListStreams", &e).text,
             })
         }
         Err(_) => {
             return Err(NotAnswering {
                 service: Service::Kinesis,
-                last_error: format!("no answer within {PROBE_TIMEOUT:?}"),
+                last_error: format!(
+                    "Kinesis ListStreams: no answer within {}",
+                    humantime::format_duration(PROBE_TIMEOUT)
+                ),
             })
         }
     }
@@ -91,11 +99,14 @@ pub async fn probe(clients: &Clients) -> Result<(), NotAnswering> {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(NotAnswering {
             service: Service::Dynamodb,
-            last_error: super::sdk_detail(&e),
+            last_error: crate::aws_error::describe("DynamoDB", "ListTables", &e).text,
         }),
         Err(_) => Err(NotAnswering {
             service: Service::Dynamodb,
-            last_error: format!("no answer within {PROBE_TIMEOUT:?}"),
+            last_error: format!(
+                "DynamoDB ListTables: no answer within {}",
+                humantime::format_duration(PROBE_TIMEOUT)
+            ),
         }),
     }
 }

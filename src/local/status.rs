@@ -4,15 +4,13 @@
 //!
 //! Lease tables are found by shape, not by name: every table whose key schema is exactly
 //! `leaseKey` HASH is a KCL-format lease table (spec §4), whichever consumer created it.
-
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::{AttributeValue, KeyType};
 use aws_sdk_kinesis::types::ShardIteratorType;
 use serde::Serialize;
 
 use super::{embedded, ready};
 use crate::endpoint::{Clients, Source, UpState};
+use crate::esm::checkpoint::Checkpoint;
+use crate::esm::lease_table::{self, Lease};
 
 /// GetRecords calls per shard before a count is reported as "at least": status stays cheap on
 /// big streams.
@@ -102,8 +100,12 @@ pub struct LeaseInfo {
     pub lag_records: Option<u64>,
     /// `lag_records` is a lower bound.
     pub lag_capped: bool,
-    /// `MillisBehindLatest` read at the checkpoint.
-    pub millis_behind_latest: Option<i64>,
+    /// How long the oldest undelivered record (the first after the checkpoint) has been in
+    /// the stream, in milliseconds (its arrival time to now); 0 when nothing is behind.
+    pub lag_age_ms: Option<u64>,
+    /// Arrival time of the oldest undelivered record, milliseconds since the Unix epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub oldest_undelivered_arrival_ms: Option<i64>,
 }
 
 /// Gathers the status. `state` is the state of `up` when the endpoint came from it.
@@ -127,8 +129,8 @@ pub async fn gather(clients: &Clients, state: Option<&UpState>) -> Status {
         streams: Vec::new(),
         applications: Vec::new(),
     };
-    if let Err(e) = ready::probe(clients).await {
-        status.problem = Some(format!("{} does not answer: {}", e.service.call(), e.last_error));
+    if let Err(e) = ready::probe(&ready::without_retries(clients)).await {
+        status.problem = Some(e.last_error);
         return status;
     }
     status.healthy = true;
@@ -168,7 +170,7 @@ async fn streams(clients: &Clients) -> Result<Vec<StreamInfo>, String> {
             .set_exclusive_start_stream_name(names.last().cloned())
             .send()
             .await
-            .map_err(|e| format!("ListStreams: {}", super::sdk_detail(&e)))?;
+            .map_err(|e| crate::aws_error::describe("Kinesis", "ListStreams", &e).text)?;
         let page = out.stream_names().to_vec();
         let more = out.has_more_streams() && !page.is_empty();
         names.extend(page);
@@ -183,7 +185,7 @@ async fn streams(clients: &Clients) -> Result<Vec<StreamInfo>, String> {
             .stream_name(&name)
             .send()
             .await
-            .map_err(|e| format!("DescribeStreamSummary {name}: {}", super::sdk_detail(&e)))?;
+            .map_err(|e| crate::aws_error::describe("Kinesis", "DescribeStreamSummary", &e).text)?;
         let stream_status = summary
             .stream_description_summary()
             .map(|s| s.stream_status().as_str().to_string())
@@ -198,7 +200,7 @@ async fn streams(clients: &Clients) -> Result<Vec<StreamInfo>, String> {
             let page = req
                 .send()
                 .await
-                .map_err(|e| format!("ListShards {name}: {}", super::sdk_detail(&e)))?;
+                .map_err(|e| crate::aws_error::describe("Kinesis", "ListShards", &e).text)?;
             shards.extend(page.shards().iter().cloned());
             match page.next_token() {
                 Some(t) if !page.shards().is_empty() => token = Some(t.to_string()),
@@ -238,7 +240,8 @@ async fn streams(clients: &Clients) -> Result<Vec<StreamInfo>, String> {
 struct Count {
     records: u64,
     capped: bool,
-    millis_behind_latest: Option<i64>,
+    /// Arrival of the first record read (epoch milliseconds).
+    first_arrival_ms: Option<i64>,
 }
 
 /// Counts the records of a shard from a position, reading at most [`MAX_READS_PER_SHARD`]
@@ -259,14 +262,14 @@ async fn count_records(
         .set_starting_sequence_number(sequence.map(str::to_string))
         .send()
         .await
-        .map_err(|e| format!("GetShardIterator {stream}/{shard}: {}", super::sdk_detail(&e)))?;
+        .map_err(|e| crate::aws_error::describe("Kinesis", "GetShardIterator", &e).text)?;
     let mut iterator = it.shard_iterator().map(str::to_string);
     let mut count = Count {
         records: 0,
         capped: false,
-        millis_behind_latest: None,
+        first_arrival_ms: None,
     };
-    for read in 0..MAX_READS_PER_SHARD {
+    for _ in 0..MAX_READS_PER_SHARD {
         let Some(current) = iterator.take() else {
             return Ok(count);
         };
@@ -276,10 +279,14 @@ async fn count_records(
             .limit(10_000)
             .send()
             .await
-            .map_err(|e| format!("GetRecords {stream}/{shard}: {}", super::sdk_detail(&e)))?;
+            .map_err(|e| crate::aws_error::describe("Kinesis", "GetRecords", &e).text)?;
         let n = page.records().len() as u64;
-        if read == 0 {
-            count.millis_behind_latest = page.millis_behind_latest();
+        if count.first_arrival_ms.is_none() {
+            count.first_arrival_ms = page
+                .records()
+                .first()
+                .and_then(|r| r.approximate_arrival_timestamp())
+                .and_then(|t| t.to_millis().ok());
         }
         count.records += n;
         let caught_up = n == 0 && page.millis_behind_latest().is_none_or(|m| m == 0);
@@ -302,7 +309,7 @@ async fn applications(clients: &Clients, streams: &[StreamInfo]) -> Result<Vec<A
             .set_exclusive_start_table_name(start.take())
             .send()
             .await
-            .map_err(|e| format!("ListTables: {}", super::sdk_detail(&e)))?;
+            .map_err(|e| crate::aws_error::describe("DynamoDB", "ListTables", &e).text)?;
         tables.extend(out.table_names().iter().cloned());
         match out.last_evaluated_table_name() {
             Some(t) => start = Some(t.to_string()),
@@ -316,36 +323,21 @@ async fn applications(clients: &Clients, streams: &[StreamInfo]) -> Result<Vec<A
             .table_name(&table)
             .send()
             .await
-            .map_err(|e| format!("DescribeTable {table}: {}", super::sdk_detail(&e)))?;
+            .map_err(|e| crate::aws_error::describe("DynamoDB", "DescribeTable", &e).text)?;
         let schema = desc.table().map(|t| t.key_schema()).unwrap_or_default();
-        let is_lease_table = schema.len() == 1
-            && schema[0].attribute_name() == "leaseKey"
-            && schema[0].key_type() == &KeyType::Hash;
-        if !is_lease_table {
+        if !lease_table::is_lease_table(schema) {
             continue;
         }
-        let mut items: Vec<HashMap<String, AttributeValue>> = Vec::new();
-        let mut start_key = None;
-        loop {
-            let page = d
-                .scan()
-                .table_name(&table)
-                .consistent_read(true)
-                .set_exclusive_start_key(start_key.take())
-                .send()
-                .await
-                .map_err(|e| format!("Scan {table}: {}", super::sdk_detail(&e)))?;
-            items.extend(page.items().iter().cloned());
-            match page.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start_key = Some(k.clone()),
-                _ => break,
-            }
-        }
+        let stored = lease_table::scan(d, &table).await.map_err(|e| e.to_string())?;
         let mut leases = Vec::new();
-        for item in &items {
-            leases.push(lease(clients, item, streams).await);
+        for l in &stored {
+            leases.push(lease(clients, l, streams).await);
         }
         leases.sort_by(|a, b| (&a.stream, &a.shard_id).cmp(&(&b.stream, &b.shard_id)));
+        // An empty lease table is no consumer: `status` lists applications that ran.
+        if leases.is_empty() {
+            continue;
+        }
         apps.push(Application {
             lease_table: table,
             leases,
@@ -354,8 +346,10 @@ async fn applications(clients: &Clients, streams: &[StreamInfo]) -> Result<Vec<A
     Ok(apps)
 }
 
-fn string(item: &HashMap<String, AttributeValue>, name: &str) -> Option<String> {
-    item.get(name).and_then(|v| v.as_s().ok()).cloned()
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The stream and shard a lease key names: `shardId-…` (KCL single-stream: the stream comes
@@ -381,41 +375,40 @@ fn locate(lease_key: &str, stream_attr: Option<String>, streams: &[StreamInfo]) 
     (stream, shard)
 }
 
-async fn lease(
-    clients: &Clients,
-    item: &HashMap<String, AttributeValue>,
-    streams: &[StreamInfo],
-) -> LeaseInfo {
-    let lease_key = string(item, "leaseKey").unwrap_or_default();
-    let (stream, shard_id) = locate(&lease_key, string(item, "streamName"), streams);
-    let checkpoint = string(item, "checkpoint");
+async fn lease(clients: &Clients, stored: &Lease, streams: &[StreamInfo]) -> LeaseInfo {
+    let lease_key = stored.lease_key.clone();
+    let (stream, shard_id) = locate(&lease_key, stored.stream_name.clone(), streams);
     let mut info = LeaseInfo {
         lease_key,
         stream: stream.clone(),
         shard_id: shard_id.clone(),
-        owner: string(item, "leaseOwner"),
-        checkpoint: checkpoint.clone(),
+        owner: stored.owner.clone(),
+        checkpoint: Some(stored.checkpoint.to_string()),
         lag_records: None,
         lag_capped: false,
-        millis_behind_latest: None,
+        lag_age_ms: None,
+        oldest_undelivered_arrival_ms: None,
     };
     let Some(stream) = stream else { return info };
-    let (from, sequence) = match checkpoint.as_deref() {
-        Some("SHARD_END") | Some("LATEST") => {
+    let (from, sequence) = match &stored.checkpoint {
+        Checkpoint::ShardEnd | Checkpoint::Latest => {
             info.lag_records = Some(0);
+            info.lag_age_ms = Some(0);
             return info;
         }
-        Some("TRIM_HORIZON") => (ShardIteratorType::TrimHorizon, None),
-        Some(seq) if !seq.is_empty() && seq.bytes().all(|b| b.is_ascii_digit()) => {
-            (ShardIteratorType::AfterSequenceNumber, Some(seq))
-        }
-        // AT_TIMESTAMP or unknown: no cheap way to tell.
-        _ => return info,
+        Checkpoint::TrimHorizon => (ShardIteratorType::TrimHorizon, None),
+        Checkpoint::After(seq) => (ShardIteratorType::AfterSequenceNumber, Some(seq.as_str())),
+        // No cheap way to tell where a timestamp falls.
+        Checkpoint::AtTimestamp => return info,
     };
     if let Ok(count) = count_records(clients, &stream, &shard_id, from, sequence).await {
         info.lag_records = Some(count.records);
         info.lag_capped = count.capped;
-        info.millis_behind_latest = count.millis_behind_latest;
+        info.oldest_undelivered_arrival_ms = count.first_arrival_ms;
+        info.lag_age_ms = Some(match count.first_arrival_ms {
+            Some(arrival) => u64::try_from(now_ms().saturating_sub(arrival)).unwrap_or(0),
+            None => 0,
+        });
     }
     info
 }

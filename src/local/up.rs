@@ -1,18 +1,16 @@
 //! `up`: choose a backend, start it (or find it already running), wait until it answers real
-//! API calls, create the streams and the lease table, and record the state for every other
+//! API calls, create the streams (no lease table: `consume` creates its own), and record the state for every other
 //! subcommand.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType, TableStatus,
-};
 use aws_sdk_kinesis::types::StreamStatus;
 
 use super::containers::{self, Action, DockerOptions};
 use super::ready::{self, Service};
-use super::{embedded, write_state, Backend, LocalError, StreamSpec, LEASE_TABLE};
+use super::{embedded, write_state, Backend, LocalError, StreamSpec};
+use crate::aws_error;
 use crate::docker::{self, Docker};
 use crate::endpoint::{read_state, Clients, UpState};
 
@@ -94,8 +92,6 @@ pub async fn up<D: Docker + ?Sized>(
             state.streams.push(spec.name.clone());
         }
     }
-    ensure_lease_table(&clients, opts.timeout, say).await?;
-    state.lease_table = Some(LEASE_TABLE.to_string());
     write_state(&state_dir, &state)?;
     if state.kinesis_endpoint == state.dynamodb_endpoint {
         say(&format!("endpoint {}", state.kinesis_endpoint));
@@ -285,7 +281,13 @@ async fn ensure_stream(
         {
             say(&format!("stream {} already exists", spec.name));
         }
-        Err(e) => return Err(api_err("CreateStream", clients, super::sdk_detail(&e))),
+        Err(e) => {
+            return Err(api_err(
+                "CreateStream",
+                clients,
+                aws_error::describe("Kinesis", "CreateStream", &e).text,
+            ))
+        }
     }
     // Emulators keep a new stream CREATING for a while (kinesis-mock: 500 ms); callers of `up`
     // expect to write to it right away.
@@ -297,7 +299,13 @@ async fn ensure_stream(
             .stream_name(&spec.name)
             .send()
             .await
-            .map_err(|e| api_err("DescribeStreamSummary", clients, super::sdk_detail(&e)))?;
+            .map_err(|e| {
+                api_err(
+                    "DescribeStreamSummary",
+                    clients,
+                    aws_error::describe("Kinesis", "DescribeStreamSummary", &e).text,
+                )
+            })?;
         let status = d.stream_description_summary().map(|s| s.stream_status().clone());
         if status == Some(StreamStatus::Active) {
             return Ok(());
@@ -306,76 +314,14 @@ async fn ensure_stream(
             return Err(api_err(
                 "DescribeStreamSummary",
                 clients,
-                format!("stream {} still {status:?} after {timeout:?}", spec.name),
+                format!(
+                    "stream {} still {} after {}",
+                    spec.name,
+                    status.as_ref().map_or("missing", StreamStatus::as_str),
+                    humantime::format_duration(timeout)
+                ),
             ));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-async fn ensure_lease_table(
-    clients: &Clients,
-    timeout: Duration,
-    say: &mut dyn FnMut(&str),
-) -> Result<(), LocalError> {
-    let dynamodb_err = |call: &str, detail: String| LocalError::Api {
-        call: call.to_string(),
-        endpoint: clients.endpoint.dynamodb_url.clone().unwrap_or_default(),
-        detail,
-    };
-    match clients
-        .dynamodb
-        .describe_table()
-        .table_name(LEASE_TABLE)
-        .send()
-        .await
-    {
-        Ok(_) => {
-            say(&format!("lease table {LEASE_TABLE} already exists"));
-            return Ok(());
-        }
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_resource_not_found_exception()) => {}
-        Err(e) => return Err(dynamodb_err("DescribeTable", super::sdk_detail(&e))),
-    }
-    clients
-        .dynamodb
-        .create_table()
-        .table_name(LEASE_TABLE)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("leaseKey")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .map_err(|e| dynamodb_err("CreateTable", e.to_string()))?,
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("leaseKey")
-                .key_type(KeyType::Hash)
-                .build()
-                .map_err(|e| dynamodb_err("CreateTable", e.to_string()))?,
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .map_err(|e| dynamodb_err("CreateTable", super::sdk_detail(&e)))?;
-    let deadline = Instant::now() + timeout;
-    loop {
-        let d = clients
-            .dynamodb
-            .describe_table()
-            .table_name(LEASE_TABLE)
-            .send()
-            .await
-            .map_err(|e| dynamodb_err("DescribeTable", super::sdk_detail(&e)))?;
-        let status = d.table().and_then(|t| t.table_status().cloned());
-        if status == Some(TableStatus::Active) || Instant::now() >= deadline {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    say(&format!("created lease table {LEASE_TABLE}"));
-    Ok(())
 }

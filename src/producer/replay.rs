@@ -88,9 +88,19 @@ fn check_line(data: &[u8], line: u64) -> Result<(), ReplayError> {
     }
     serde_json::from_slice::<serde::de::IgnoredAny>(data).map_err(|e| ReplayError::InvalidJson {
         line,
-        detail: e.to_string(),
+        // The parser only saw this line: its "at line 1" would contradict our line number.
+        detail: format!("{} at column {}", json_problem(&e), e.column()),
     })?;
     Ok(())
+}
+
+/// serde_json's message without its " at line L column C" suffix.
+fn json_problem(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
 }
 
 /// Reads a whole file once and checks every line: the number of records, or the first error.

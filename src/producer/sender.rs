@@ -181,7 +181,7 @@ impl PutRecordsApi for KinesisPut {
                 })
                 .collect()),
             Err(e) => {
-                let text = crate::streams::sdk_error_text(&e);
+                let text = crate::aws_error::describe("Kinesis", "PutRecords", &e).to_string();
                 let (retryable, throttled) = match &e {
                     SdkError::ServiceError(s) => {
                         let code = aws_sdk_kinesis::error::ProvideErrorMetadata::code(s.err());
@@ -242,7 +242,7 @@ impl Backoff {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
     /// The endpoint refused the request for a reason retrying cannot fix.
-    #[error("PutRecords failed: {0}")]
+    #[error("{0}")]
     Fatal(String),
     /// Records kept failing.
     #[error(

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use kinlocal::esm::checkpoint::{CheckpointError, LeaseTable};
+use kinlocal::esm::checkpoint::Checkpoint;
+use kinlocal::esm::lease_table::{LeaseTable, LeaseTableError};
 
 use crate::consume::{delivered, fixture, read_events, wait_for, Put, Rig, Running};
 
@@ -283,10 +284,11 @@ fn consume_lease_protocol_two_workers_racing_for_one_expired_lease_exactly_one_w
         let w2 = LeaseTable::new(client.clone(), "race", "w2");
         dead.ensure().await.expect("table");
         let mut wins = BTreeMap::new();
+        let seq: Checkpoint = "123".parse().expect("a sequence number");
         for round in 0..20 {
             let key = format!("shardId-{round:012}");
             let mut l = dead
-                .create(&key, "TRIM_HORIZON", &[], None)
+                .create(&key, &Checkpoint::TrimHorizon, &[], None)
                 .await
                 .expect("create");
             assert_eq!(l.owner, None, "created unowned");
@@ -296,8 +298,8 @@ fn consume_lease_protocol_two_workers_racing_for_one_expired_lease_exactly_one_w
             let mut l2 = l1.clone();
             let (r1, r2) = tokio::join!(w1.take(&mut l1), w2.take(&mut l2));
             let (winner, mut won, loser, mut lost) = match (r1, r2) {
-                (Ok(()), Err(CheckpointError::LeaseLost(_))) => (&w1, l1, &w2, l2),
-                (Err(CheckpointError::LeaseLost(_)), Ok(())) => (&w2, l2, &w1, l1),
+                (Ok(()), Err(LeaseTableError::LeaseLost(_))) => (&w1, l1, &w2, l2),
+                (Err(LeaseTableError::LeaseLost(_)), Ok(())) => (&w2, l2, &w1, l1),
                 other => panic!("round {round}: exactly one must win: {other:?}"),
             };
             *wins.entry(winner.owner().to_string()).or_insert(0) += 1;
@@ -307,31 +309,31 @@ fn consume_lease_protocol_two_workers_racing_for_one_expired_lease_exactly_one_w
             assert_eq!(stored.owner_switches, 2);
             // The loser is fenced off: no checkpoint, no release, no renewal with its counter.
             assert!(matches!(
-                loser.checkpoint(&mut lost, "123").await,
-                Err(CheckpointError::LeaseLost(_))
+                loser.checkpoint(&mut lost, &seq).await,
+                Err(LeaseTableError::LeaseLost(_))
             ));
             assert!(matches!(
                 loser.release(&mut lost).await,
-                Err(CheckpointError::LeaseLost(_))
+                Err(LeaseTableError::LeaseLost(_))
             ));
             let mut old = stored.clone();
             old.counter = 1;
             assert!(matches!(
                 dead.renew(&mut old).await,
-                Err(CheckpointError::LeaseLost(_))
+                Err(LeaseTableError::LeaseLost(_))
             ));
             // Even with the current counter, only the owner may release.
             let mut current = stored.clone();
             assert!(matches!(
                 loser.release(&mut current).await,
-                Err(CheckpointError::LeaseLost(_))
+                Err(LeaseTableError::LeaseLost(_))
             ));
             winner.renew(&mut won).await.expect("renew");
-            winner.checkpoint(&mut won, "123").await.expect("checkpoint");
+            winner.checkpoint(&mut won, &seq).await.expect("checkpoint");
             winner.release(&mut won).await.expect("release");
             let end = w1.get(&key).await.expect("get").expect("lease");
             assert_eq!(end.owner, None);
-            assert_eq!(end.checkpoint, "123");
+            assert_eq!(end.checkpoint, seq);
         }
         assert_eq!(wins.values().sum::<i32>(), 20, "{wins:?}");
     });

@@ -24,8 +24,9 @@ fn the_demo_script_runs_the_whole_job_on_the_embedded_engine() {
         "{stderr}"
     );
     assert!(stdout.contains("health    healthy"), "{stdout}");
+    assert!(stdout.contains("  behind  caught up"), "{stdout}");
     assert_eq!(
-        stdout.matches("lag 0 records").count(),
+        stdout.matches("  caught up  ").count(),
         3,
         "every shard caught up:\n{stdout}"
     );

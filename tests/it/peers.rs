@@ -1,9 +1,17 @@
-//! Starting real peer emulators (kinesalite, dynalite, ...) through `../shared/peers/peer.sh`
-//! for differential tests. When the script or Node is missing the test says so and is skipped.
+//! Starting real peer emulators (kinesalite, dynalite, kinesis-mock, moto) for differential
+//! tests, through this repository's `scripts/peers.sh` (pinned versions, 127.0.0.1 only).
+//!
+//! How a differential test says it did not run: it carries
+//! `#[ignore = "differential: needs the peer emulators (scripts/peers.sh install), run with --ignored"]`,
+//! so a plain `cargo test` lists it as *ignored* with that reason instead of counting it as
+//! passed; `.ci/run` installs the peers and runs the ignored `*_diff` tests explicitly.
+//! When a test runs and the peers are not installed, [`Peer::start`] prints a SKIP line and
+//! returns `None`, except under `CI=true` (or `KINLOCAL_REQUIRE_PEERS=1`), where a missing peer
+//! is a failure: CI is supposed to have installed them.
 //!
 //! The peers are installed once in a shared place (`KINLOCAL_PEERS_DIR`, default
-//! `~/.cache/kinlocal-peers`), but peer.sh keeps one pid file per peer name there, so two runs
-//! at once would collide: each peer is started from a private directory that links to the
+//! `~/.cache/kinlocal-peers`), but the script keeps one pid file per peer name there, so two
+//! runs at once would collide: each peer is started from a private directory that links to the
 //! shared install, and stopped by its own pid, never by name.
 
 use std::path::{Path, PathBuf};
@@ -18,12 +26,9 @@ pub struct Peer {
     pub endpoint: String,
 }
 
-fn script() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("KINLOCAL_PEER_SH") {
-        return Some(PathBuf::from(p));
-    }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/peers/peer.sh");
-    p.exists().then_some(p)
+/// The script that installs and starts the peers.
+pub fn script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/peers.sh")
 }
 
 fn shared_dir() -> PathBuf {
@@ -33,41 +38,40 @@ fn shared_dir() -> PathBuf {
     )
 }
 
+/// Whether a missing peer must fail the test rather than skip it.
+pub fn peers_required() -> bool {
+    let set = |k: &str| {
+        std::env::var(k).is_ok_and(|v| !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false"))
+    };
+    set("CI") || set("KINLOCAL_REQUIRE_PEERS")
+}
+
 fn installed(shared: &Path) -> bool {
-    ["kinesalite", "dynalite", "kinesis-local"]
-        .iter()
-        .all(|m| shared.join("node_modules").join(m).exists())
-        && shared.join("kinesalite-loopback.js").exists()
+    Command::new("bash")
+        .arg(script())
+        .arg("check")
+        .env("KINLOCAL_PEERS_DIR", shared)
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 impl Peer {
-    /// Starts `name`; `None` (with a SKIP note) when peers cannot run here.
+    /// Starts `name`; `None`, after a SKIP line, when the peers are not installed here (a
+    /// failure instead under `CI=true`).
     pub fn start(name: &str) -> Option<Self> {
-        let Some(script) = script() else {
-            println!("SKIP: ../shared/peers/peer.sh not found; differential test against {name} not run");
-            return None;
-        };
-        if !Command::new("node")
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            println!("SKIP: node not installed; differential test against {name} not run");
-            return None;
-        }
         let shared = shared_dir();
         if !installed(&shared) {
-            let out = Command::new("bash")
-                .arg(&script)
-                .arg("install")
-                .env("KINLOCAL_PEERS_DIR", &shared)
-                .output()
-                .expect("run peer.sh install");
-            assert!(
-                out.status.success(),
-                "peer.sh install failed: {}",
-                String::from_utf8_lossy(&out.stderr)
+            let why = format!(
+                "the peer emulators are not installed in {} (run scripts/peers.sh install)",
+                shared.display()
             );
+            assert!(
+                !peers_required(),
+                "differential test against {name} cannot run: {why}"
+            );
+            println!("SKIP: differential test against {name} not run: {why}");
+            eprintln!("SKIP: differential test against {name} not run: {why}");
+            return None;
         }
         let private = tempfile::tempdir().expect("tempdir");
         for entry in ["node_modules", "venv", "kinesalite-loopback.js", "package.json"] {
@@ -77,20 +81,20 @@ impl Peer {
             }
         }
         let out = Command::new("bash")
-            .arg(&script)
+            .arg(script())
             .args(["start", name])
             .env("KINLOCAL_PEERS_DIR", private.path())
             .output()
-            .expect("run peer.sh");
+            .expect("run scripts/peers.sh");
         assert!(
             out.status.success(),
-            "peer.sh start {name} failed: {}",
+            "scripts/peers.sh start {name} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
         let line = String::from_utf8_lossy(&out.stdout).to_string();
         let mut parts = line.split_whitespace();
         let (Some(_), Some(pid), Some(endpoint)) = (parts.next(), parts.next(), parts.next()) else {
-            panic!("unexpected peer.sh output: {line}");
+            panic!("unexpected scripts/peers.sh output: {line}");
         };
         Some(Self {
             pid: pid.parse().expect("pid"),

@@ -518,7 +518,11 @@ async fn ctrl_c_finishes_in_flight_batches_prints_the_summary_and_exits_0() {
 async fn stream_problems_say_what_to_do() {
     let engine = TestEngine::start();
     let out = produce(&engine, &["--stream", "nope", "--count", "1"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a missing stream: exit 2, as in consume"
+    );
     let err = stderr(&out);
     assert!(
         err.contains("stream 'nope' does not exist") && err.contains("--shards N"),
@@ -529,7 +533,7 @@ async fn stream_problems_say_what_to_do() {
         .status
         .success());
     let out = produce(&engine, &["--shards", "3", "--count", "1"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("already exists with 2 shards"),
         "{}",

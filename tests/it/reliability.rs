@@ -195,3 +195,57 @@ async fn a_query_starting_outside_its_key_condition_gets_an_answer() {
     }
     still_serving(&c).await;
 }
+
+/// Issue 13, finding 10: `serve --host 0.0.0.0` (or `::`, or via the environment) exposed an
+/// engine that checks no signatures without a word.
+#[test]
+fn a_non_loopback_host_needs_allow_remote_and_is_warned_about() {
+    for (args, env) in [
+        (vec!["--host", "0.0.0.0"], None),
+        (vec!["--host", "::"], None),
+        (vec![], Some("0.0.0.0")),
+    ] {
+        let mut cmd = crate::support::kinlocal();
+        cmd.args(["serve", "--port", "0"]).args(&args);
+        if let Some(host) = env {
+            cmd.env("KINLOCAL_HOST", host);
+        }
+        let out = cmd
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} {env:?} refused");
+        assert!(stderr.contains("checks no signatures"), "{stderr}");
+        assert!(stderr.contains("--allow-remote"), "{stderr}");
+    }
+
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kinlocal"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--json",
+            "--host",
+            "0.0.0.0",
+            "--allow-remote",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut line,
+    )
+    .expect("address line");
+    assert!(line.contains("\"host\":\"0.0.0.0\""), "{line}");
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning") && stderr.contains("checks no signatures"),
+        "{stderr}"
+    );
+}

@@ -10,6 +10,11 @@ use aws_sdk_kinesis::primitives::Blob;
 use crate::support::{create_stream, TestEngine};
 use crate::up_support::{describe, free_port, Setup};
 
+/// A KCL-format lease table (`leaseKey` S HASH).
+pub async fn lease_table(d: &aws_sdk_dynamodb::Client, name: &str) {
+    table(d, name, "leaseKey").await;
+}
+
 async fn table(d: &aws_sdk_dynamodb::Client, name: &str, key: &str) {
     d.create_table()
         .table_name(name)
@@ -196,12 +201,17 @@ async fn status_reports_shards_counts_and_each_applications_checkpoint_and_lag()
         text.contains("  shardId-000000000000  closed  5 records"),
         "{text}"
     );
-    assert!(text.contains("application app-b (3 leases)"), "{text}");
     assert!(
-        text.contains(&format!(
-            "  shardId-000000000000  stream orders  checkpoint {}  lag 3 records",
-            orders[1]
-        )),
+        text.contains("application app-b  (3 leases, streams clicks, orders)"),
+        "{text}"
+    );
+    let abbreviated = format!("{}…{}", &orders[1][..4], &orders[1][orders[1].len() - 4..]);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("  orders/shardId-000000000000  3 behind, "))
+        .unwrap_or_else(|| panic!("a line for orders' first shard: {text}"));
+    assert!(
+        line.contains(&format!("checkpoint {abbreviated}  owner worker-1")),
         "{text}"
     );
 }
@@ -218,10 +228,60 @@ fn an_unreachable_endpoint_is_unhealthy_exit_1() {
         s["problem"]
             .as_str()
             .expect("problem")
-            .starts_with("ListStreams does not answer"),
+            .starts_with("Kinesis ListStreams: cannot reach the endpoint ("),
         "{s}"
     );
     let text = setup.run("status", &["--endpoint-url", &url]);
     assert_eq!(text.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&text.stdout).contains("health    unhealthy: ListStreams"));
+    assert!(String::from_utf8_lossy(&text.stdout)
+        .contains("health    unhealthy: Kinesis ListStreams: cannot reach the endpoint"));
+}
+
+/// Finding 4: a 13-minute-old backlog showed as "0 ms behind" (a read-ahead
+/// `MillisBehindLatest`). The lag is now the records after the checkpoint and the age of the
+/// oldest of them, in human units; an empty lease table is no application.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lag_is_the_age_of_the_oldest_undelivered_record() {
+    let clock = kinlocal::engine::clock::Clock::default();
+    let engine = TestEngine::start_with(kinlocal::engine::EngineConfig {
+        clock: clock.clone(),
+        ..Default::default()
+    });
+    let k = engine.kinesis().await;
+    let d = engine.dynamodb().await;
+    let back = 13 * 60_000 + 2_000;
+    clock.advance_ms(-back);
+    create_stream(&k, "old", 1).await;
+    let seqs = put_on_first_shard(&k, "old", 5).await;
+    clock.advance_ms(back);
+    put_on_first_shard(&k, "old", 2).await;
+    lease_table(&d, "app-old").await;
+    lease(&d, "app-old", "shardId-000000000000", &seqs[0]).await;
+    lease_table(&d, "app-empty").await;
+
+    let setup = Setup::new();
+    let out = setup.run("status", &["--endpoint-url", &engine.endpoint, "--json"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let apps = s["applications"].as_array().expect("applications");
+    assert_eq!(apps.len(), 1, "the empty lease table is not listed: {s}");
+    let l = &apps[0]["leases"][0];
+    assert_eq!(l["lag_records"], 6, "{l}");
+    let age = l["lag_age_ms"].as_u64().expect("lag_age_ms");
+    assert!((back as u64 - 1_000..back as u64 + 60_000).contains(&age), "{l}");
+
+    let out = setup.run("status", &["--endpoint-url", &engine.endpoint]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("app-empty"), "{text}");
+    assert!(
+        text.contains("application app-old  (1 lease, stream old)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  behind  6 records; oldest undelivered 13m ")
+            && text.contains(" ago (shardId-000000000000)"),
+        "{text}"
+    );
+    assert!(text.contains("  shardId-000000000000  6 behind, 13m "), "{text}");
+    assert!(!text.contains("ms behind"), "{text}");
 }

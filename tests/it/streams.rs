@@ -41,13 +41,13 @@ async fn create_twice_with_the_same_shape_succeeds_and_another_shape_fails() {
     let again = run(&engine, &["create-stream", "orders", "--shards", "3"]);
     assert!(again.status.success(), "{}", text(&again.stderr));
     assert!(
-        text(&again.stdout).contains("already exists with that shape"),
+        text(&again.stdout).contains("stream 'orders' already exists (ACTIVE PROVISIONED, 3 shard(s)"),
         "{}",
         text(&again.stdout)
     );
 
     let other = run(&engine, &["create-stream", "orders", "--shards", "2"]);
-    assert_eq!(other.status.code(), Some(1));
+    assert_eq!(other.status.code(), Some(2), "a shape to change is a usage error");
     let err = text(&other.stderr);
     assert!(
         err.contains("already exists with 3 shards (provisioned)") && err.contains("not 2 shards"),
@@ -66,7 +66,7 @@ async fn create_twice_with_the_same_shape_succeeds_and_another_shape_fails() {
             "48",
         ],
     );
-    assert_eq!(other.status.code(), Some(1));
+    assert_eq!(other.status.code(), Some(2));
     assert!(
         text(&other.stderr).contains("retention 48 h"),
         "{}",
@@ -93,7 +93,7 @@ async fn default_name_on_demand_and_retention() {
     let again = run(&engine, &["create-stream", "od", "--on-demand"]);
     assert!(again.status.success(), "{}", text(&again.stderr));
     let not_provisioned = run(&engine, &["create-stream", "od", "--shards", "4"]);
-    assert_eq!(not_provisioned.status.code(), Some(1));
+    assert_eq!(not_provisioned.status.code(), Some(2));
     assert!(text(&not_provisioned.stderr).contains("on-demand"));
 }
 
@@ -136,7 +136,11 @@ async fn delete_waits_until_gone_and_if_exists_accepts_a_missing_stream() {
     );
 
     let missing = run(&engine, &["delete-stream", "doomed"]);
-    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(
+        missing.status.code(),
+        Some(2),
+        "a missing stream: exit 2 in every command"
+    );
     assert!(text(&missing.stderr).contains("stream 'doomed' does not exist"));
     assert!(text(&missing.stderr).contains("--if-exists"));
     let ok = run(&engine, &["delete-stream", "doomed", "--if-exists"]);
@@ -228,4 +232,44 @@ fn bad_flags_exit_2_naming_the_flag() {
             text(&out.stderr)
         );
     }
+}
+
+/// Finding 6: after `up` (3 shards), the README's own `kinlocal create-stream` failed because
+/// its default of 1 shard did not match. Without --shards an existing stream is accepted.
+#[tokio::test]
+async fn create_stream_without_shards_accepts_an_existing_stream_of_any_shape() {
+    let engine = TestEngine::start();
+    assert!(run(&engine, &["create-stream", "kinlocal", "--shards", "3"])
+        .status
+        .success());
+    let out = run(&engine, &["create-stream"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("already exists (ACTIVE PROVISIONED, 3 shard(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run(&engine, &["create-stream", "--shards", "1"]);
+    assert_eq!(out.status.code(), Some(2), "an explicit count must still match");
+}
+
+/// Finding 10: `create-stream` and `delete-stream` had no `--json`.
+#[tokio::test]
+async fn create_and_delete_speak_json() {
+    let engine = TestEngine::start();
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("one JSON object")
+    };
+    let v = json(&run(&engine, &["create-stream", "j", "--shards", "2", "--json"]));
+    assert_eq!(v["created"], true);
+    assert_eq!(v["stream"]["name"], "j");
+    assert_eq!(v["stream"]["open_shards"], 2);
+    assert_eq!(v["stream"]["status"], "ACTIVE");
+    let v = json(&run(&engine, &["create-stream", "j", "--json"]));
+    assert_eq!(v["created"], false);
+    let v = json(&run(&engine, &["delete-stream", "j", "--json"]));
+    assert_eq!(v, serde_json::json!({"name": "j", "deleted": true}));
+    let v = json(&run(&engine, &["delete-stream", "j", "--if-exists", "--json"]));
+    assert_eq!(v["deleted"], false);
 }

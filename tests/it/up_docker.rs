@@ -136,7 +136,6 @@ async fn docker_happy_path_runs_both_containers_and_down_removes_exactly_them() 
             ),
             format!("started dynamodb container kinlocal-dynamodb (amazon/dynamodb-local:2.6.1) on {e}"),
             "created stream orders (2 shards)".to_string(),
-            "created lease table kinlocal-leases".to_string(),
             format!("endpoint {e}"),
         ]
     );

@@ -68,7 +68,10 @@ async fn up_put_get_status_down_twice_in_a_row() {
         assert!(lines[0].starts_with("started embedded engine (pid "), "{stdout}");
         assert!(lines.contains(&"created stream orders (2 shards)"), "{stdout}");
         assert!(lines.contains(&"created stream kinlocal (3 shards)"), "{stdout}");
-        assert!(lines.contains(&"created lease table kinlocal-leases"), "{stdout}");
+        assert!(
+            !stdout.contains("lease table"),
+            "up creates no table nobody uses: {stdout}"
+        );
         let state = setup.state().expect("state written");
         assert_eq!(state.backend, "embedded");
         assert_eq!(state.streams, ["orders", "kinlocal"]);
@@ -93,6 +96,12 @@ async fn up_put_get_status_down_twice_in_a_row() {
         let (lease_shard, first_seq) = acked[0].clone();
         let in_shard = acked.iter().filter(|(s, _)| *s == lease_shard).count() as u64;
         let d = dynamodb_client(&state.dynamodb_endpoint).await;
+        let tables = d.list_tables().send().await.expect("list tables");
+        assert!(
+            tables.table_names().is_empty(),
+            "finding 6: no unused lease table"
+        );
+        crate::status::lease_table(&d, "kinlocal-leases").await;
         d.put_item()
             .table_name("kinlocal-leases")
             .item("leaseKey", AttributeValue::S(lease_shard.clone()))
@@ -325,7 +334,7 @@ fn print_env_is_one_evaluable_line_and_progress_goes_to_stderr() {
     let evaluated = std::process::Command::new("bash")
         .args([
             "-c",
-            r#"eval "$1"; printf '%s|%s|%s|%s' "$AWS_ENDPOINT_URL" "$AWS_REGION" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY""#,
+            r#"eval "$1"; printf '%s|%s|%s|%s|%s' "$AWS_ENDPOINT_URL" "$AWS_REGION" "$AWS_DEFAULT_REGION" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY""#,
             "_",
             stdout.trim(),
         ])
@@ -333,8 +342,35 @@ fn print_env_is_one_evaluable_line_and_progress_goes_to_stderr() {
         .expect("bash");
     assert_eq!(
         String::from_utf8_lossy(&evaluated.stdout),
-        format!("{endpoint}|us-east-1|kinlocal|kinlocal")
+        format!("{endpoint}|us-east-1|us-east-1|kinlocal|kinlocal"),
+        "finding 3: boto3 and AWS CLI v1 read AWS_DEFAULT_REGION only"
     );
+}
+
+/// Finding 10: `up` and `down` had no `--json`.
+#[test]
+fn up_and_down_speak_json() {
+    let setup = Setup::new();
+    let out = setup.run("up", &["--backend", "embedded", "--port", "0", "--json"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let endpoint = setup.endpoint();
+    assert_eq!(v["kinesis_endpoint"], endpoint.as_str());
+    assert_eq!(v["backend"], "embedded");
+    assert_eq!(v["streams"], serde_json::json!(["kinlocal"]));
+    assert_eq!(v["env"]["AWS_DEFAULT_REGION"], "us-east-1");
+    assert!(
+        stderr(&out).contains("created stream kinlocal"),
+        "progress on stderr"
+    );
+    let pid = v["pid"].as_u64().expect("pid");
+    let out = setup.run("down", &["--json"]);
+    assert!(out.status.success(), "{}", describe(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["was_up"], true);
+    assert_eq!(v["actions"][0], format!("stopped embedded engine (pid {pid})"));
+    let v: serde_json::Value = serde_json::from_slice(&setup.run("down", &["--json"]).stdout).expect("json");
+    assert_eq!(v["was_up"], false);
 }
 
 #[test]

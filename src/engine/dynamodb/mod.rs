@@ -108,15 +108,21 @@ impl DynamoDb {
             },
             Some(dir) => {
                 let path = dir.join("dynamodb.journal");
-                let (journal, entries) = Journal::open(&path).map_err(|source| EngineError::DataDir {
-                    path: path.clone(),
-                    source,
-                })?;
+                let opened = Journal::open_with(&path, config.journal_options())?;
+                let (journal, entries) = (opened.journal, opened.entries);
                 for (i, e) in entries.iter().enumerate() {
-                    persist::replay(&mut tables, e).map_err(|detail| EngineError::Corrupt {
-                        path: path.clone(),
-                        detail: format!("entry {i}: {detail}"),
-                    })?;
+                    if let Err(detail) = persist::replay(&mut tables, e) {
+                        if !config.repair {
+                            return Err(EngineError::Corrupt {
+                                path,
+                                detail: format!("entry {i}: {detail}"),
+                            });
+                        }
+                        eprintln!(
+                            "kinlocal: journal {}: skipped entry {i}, which verifies but cannot be read: {detail}",
+                            path.display()
+                        );
+                    }
                 }
                 let mut log = Log {
                     journal,

@@ -136,9 +136,6 @@ pub fn get_shard_iterator(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply,
     let kind = input.shard_iterator_type.unwrap_or_default();
     let stream = ctx.serving_stream(&name)?;
     let shard = find_shard(ctx, stream, &id)?;
-    let horizon = stream.horizon_ms(ctx.now);
-    let trimmed_first = shard.first_index + shard.records.partition_point(|r| r.arrival_ms < horizon) as u64;
-
     let needs_seq = kind == "AT_SEQUENCE_NUMBER" || kind == "AFTER_SEQUENCE_NUMBER";
     match (&input.starting_sequence_number, needs_seq) {
         (None, true) | (Some(_), false) => {
@@ -149,11 +146,40 @@ pub fn get_shard_iterator(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply,
         }
         _ => {}
     }
-    let position = match kind.as_str() {
+    let position = start_position(
+        ctx,
+        stream,
+        shard,
+        &kind,
+        input.starting_sequence_number.as_deref(),
+        input.timestamp.as_ref(),
+    )?;
+    let it = Iterator {
+        stream: name,
+        stream_created_ms: stream.created_ms,
+        shard: shard.index,
+        position,
+        issued_ms: ctx.now,
+    };
+    req.reply(&json!({ "ShardIterator": it.encode(ctx.iterator_key) }))
+}
+
+/// The index a reader starting at `kind` (with its sequence number or timestamp) reads first.
+pub fn start_position(
+    ctx: &Ctx<'_>,
+    stream: &Stream,
+    shard: &Shard,
+    kind: &str,
+    seq: Option<&str>,
+    timestamp: Option<&serde_json::Value>,
+) -> Result<u64, ApiError> {
+    let horizon = stream.horizon_ms(ctx.now);
+    let trimmed_first = shard.first_index + shard.records.partition_point(|r| r.arrival_ms < horizon) as u64;
+    Ok(match kind {
         "TRIM_HORIZON" => trimmed_first,
         "LATEST" => shard.next_index(),
         "AT_TIMESTAMP" => {
-            let ts = input.timestamp.as_ref().ok_or_else(|| {
+            let ts = timestamp.ok_or_else(|| {
                 ApiError::invalid_argument(
                     "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no timestamp parameter.",
                 )
@@ -167,17 +193,20 @@ pub fn get_shard_iterator(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply,
             }
         }
         _ => {
-            let seq = input.starting_sequence_number.unwrap_or_default();
-            let parts = SeqParts::decode(&seq).ok_or_else(|| {
+            let seq = seq.unwrap_or_default();
+            let parts = SeqParts::decode(seq).ok_or_else(|| {
                 ApiError::invalid_argument(format!(
-                    "StartingSequenceNumber {seq} used in GetShardIterator on shard {id} in stream {name} under account {} is invalid.",
+                    "StartingSequenceNumber {seq} used in GetShardIterator on shard {} in stream {} under account {} is invalid.",
+                    shard.id(),
+                    stream.name,
                     ctx.cfg.account_id
                 ))
             })?;
             if parts.shard_index != shard.index {
                 return Err(ApiError::invalid_argument(format!(
-                    "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {id}",
-                    super::state::shard_id(parts.shard_index)
+                    "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {}",
+                    super::state::shard_id(parts.shard_index),
+                    shard.id()
                 )));
             }
             let at = if kind == "AFTER_SEQUENCE_NUMBER" {
@@ -187,15 +216,7 @@ pub fn get_shard_iterator(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply,
             };
             at.max(trimmed_first)
         }
-    };
-    let it = Iterator {
-        stream: name,
-        stream_created_ms: stream.created_ms,
-        shard: shard.index,
-        position,
-        issued_ms: ctx.now,
-    };
-    req.reply(&json!({ "ShardIterator": it.encode(ctx.iterator_key) }))
+    })
 }
 
 #[cfg(test)]

@@ -5,23 +5,27 @@
 //! (listing and resharding), [`records`] (puts and reads), [`iterators`] (shard iterators),
 //! with [`hash`] and [`sequence`] for the numbers, [`state`] for the model.
 
+pub mod fanout;
 pub mod hash;
 pub mod iterators;
 pub mod limits;
 pub mod model;
+pub mod persist;
 pub mod records;
 pub mod sequence;
 pub mod shards;
 pub mod state;
 pub mod streams;
+pub mod subscribe;
 pub mod validate;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::codec::{Reply, Request};
 use super::error::ApiError;
-use super::journal::{bin, Journal};
+use super::journal::Journal;
 use super::{EngineConfig, EngineError};
+use persist::Log;
 use state::{Event, PutBatch, State, Status, Stream};
 
 /// How often retention trimming and deletion purges run (piggybacked on requests).
@@ -33,11 +37,13 @@ pub struct Kinesis {
     inner: Mutex<Inner>,
     /// Mixed into iterators so a forged or garbled one is rejected.
     iterator_key: u64,
+    /// Which consumer holds which shard through SubscribeToShard.
+    leases: subscribe::Leases,
 }
 
 struct Inner {
     state: State,
-    journal: Journal,
+    journal: Log,
     last_maintenance_ms: u64,
 }
 
@@ -47,7 +53,7 @@ pub struct Ctx<'a> {
     pub cfg: &'a EngineConfig,
     /// Streams.
     pub state: &'a mut State,
-    journal: &'a mut Journal,
+    journal: &'a mut Log,
     /// The time of this request, epoch ms.
     pub now: u64,
     /// Key for iterator integrity.
@@ -59,20 +65,29 @@ impl Kinesis {
     pub fn open(config: Arc<EngineConfig>) -> Result<Self, EngineError> {
         let mut state = State::default();
         let journal = match &config.data_dir {
-            None => Journal::memory(),
+            None => Log::new(Journal::memory(), config.journal_compact_min_bytes),
             Some(dir) => {
                 let path = dir.join("kinesis.journal");
-                let (journal, entries) = Journal::open(&path).map_err(|source| EngineError::DataDir {
-                    path: path.clone(),
-                    source,
-                })?;
-                for entry in entries {
-                    replay(&mut state, &entry).map_err(|detail| EngineError::Corrupt {
-                        path: path.clone(),
-                        detail,
-                    })?;
+                let opened = Journal::open_with(&path, config.journal_options())?;
+                let mut log = Log::new(opened.journal, config.journal_compact_min_bytes);
+                for (i, entry) in opened.entries.iter().enumerate() {
+                    if let Err(detail) = log.replay(&mut state, entry) {
+                        if !config.repair {
+                            return Err(EngineError::Corrupt {
+                                path,
+                                detail: format!("entry {i}: {detail}"),
+                            });
+                        }
+                        eprintln!(
+                            "kinlocal: journal {}: skipped entry {i}, which verifies but cannot be read: {detail}",
+                            path.display()
+                        );
+                    }
                 }
-                journal
+                maintain(&mut state, config.clock.now_ms());
+                log.compact_on_open(&state)
+                    .map_err(|source| EngineError::DataDir { path, source })?;
+                log
             }
         };
         Ok(Self {
@@ -83,6 +98,7 @@ impl Kinesis {
                 last_maintenance_ms: 0,
             }),
             iterator_key: rand::random(),
+            leases: subscribe::Leases::default(),
         })
     }
 
@@ -96,12 +112,14 @@ impl Kinesis {
         let now = self.config.clock.now_ms();
         let mut guard = self.lock();
         let inner = &mut *guard;
-        if now.saturating_sub(inner.last_maintenance_ms) >= MAINTENANCE_EVERY_MS {
+        let due = now.saturating_sub(inner.last_maintenance_ms) >= MAINTENANCE_EVERY_MS;
+        if due {
             inner.last_maintenance_ms = now;
             maintain(&mut inner.state, now);
         } else {
             inner.state.purge_deleted(now);
         }
+        inner.journal.maintain(&inner.state, due);
         let mut ctx = Ctx {
             cfg: &self.config,
             state: &mut inner.state,
@@ -129,6 +147,10 @@ impl Kinesis {
             "PutRecords" => records::put_records(&mut ctx, req),
             "GetRecords" => records::get_records(&mut ctx, req),
             "GetShardIterator" => iterators::get_shard_iterator(&mut ctx, req),
+            "RegisterStreamConsumer" => fanout::register(&mut ctx, req),
+            "DescribeStreamConsumer" => fanout::describe(&mut ctx, req),
+            "ListStreamConsumers" => fanout::list(&mut ctx, req),
+            "DeregisterStreamConsumer" => fanout::deregister(&mut ctx, req),
             _ => Err(ApiError::new("UnknownOperationException", "")),
         }
     }
@@ -145,53 +167,6 @@ fn maintain(state: &mut State, now: u64) {
     }
 }
 
-const TAG_CONTROL: u8 = b'C';
-const TAG_PUT: u8 = b'P';
-
-fn replay(state: &mut State, entry: &[u8]) -> Result<(), String> {
-    match entry.split_first() {
-        Some((&TAG_CONTROL, json)) => {
-            let event: Event = serde_json::from_slice(json).map_err(|e| format!("bad control entry: {e}"))?;
-            state.apply(event);
-            Ok(())
-        }
-        Some((&TAG_PUT, body)) => {
-            let batch = decode_put(body).ok_or("bad record entry")?;
-            state.apply_put(batch);
-            Ok(())
-        }
-        _ => Err("unknown entry kind".into()),
-    }
-}
-
-fn encode_put(batch: &PutBatch) -> Vec<u8> {
-    let size: usize = batch.records.iter().map(|r| 24 + r.2.len() + r.3.len()).sum();
-    let mut out = Vec::with_capacity(1 + 4 + batch.name.len() + size);
-    out.push(TAG_PUT);
-    bin::put_bytes(&mut out, batch.name.as_bytes());
-    for (shard, arrival, pk, data) in &batch.records {
-        bin::put_u64(&mut out, u64::from(*shard));
-        bin::put_u64(&mut out, *arrival);
-        bin::put_bytes(&mut out, pk.as_bytes());
-        bin::put_bytes(&mut out, data);
-    }
-    out
-}
-
-fn decode_put(body: &[u8]) -> Option<PutBatch> {
-    let mut r = bin::Reader::new(body);
-    let name = String::from_utf8(r.bytes()?.to_vec()).ok()?;
-    let mut records = Vec::new();
-    while !r.is_empty() {
-        let shard = u32::try_from(r.u64()?).ok()?;
-        let arrival = r.u64()?;
-        let pk = std::str::from_utf8(r.bytes()?).ok()?.into();
-        let data = r.bytes()?.into();
-        records.push((shard, arrival, pk, data));
-    }
-    Some(PutBatch { name, records })
-}
-
 fn journal_error(e: std::io::Error) -> ApiError {
     ApiError::internal("InternalFailure", format!("could not persist the change: {e}"))
 }
@@ -199,22 +174,12 @@ fn journal_error(e: std::io::Error) -> ApiError {
 impl Ctx<'_> {
     /// Journals then applies a control event.
     pub fn commit(&mut self, event: Event) -> Result<(), ApiError> {
-        if self.journal.is_persistent() {
-            let mut entry = vec![TAG_CONTROL];
-            serde_json::to_writer(&mut entry, &event)
-                .map_err(|e| ApiError::internal("InternalFailure", e.to_string()))?;
-            self.journal.append(&entry).map_err(journal_error)?;
-        }
-        self.state.apply(event);
-        Ok(())
+        self.journal.commit(self.state, event).map_err(journal_error)
     }
 
     /// Journals then applies a batch of records; returns `(shard, index, arrival_ms)` each.
     pub fn commit_put(&mut self, batch: PutBatch) -> Result<Vec<(u32, u64, u64)>, ApiError> {
-        if self.journal.is_persistent() {
-            self.journal.append(&encode_put(&batch)).map_err(journal_error)?;
-        }
-        Ok(self.state.apply_put(batch))
+        self.journal.commit_put(self.state, batch).map_err(journal_error)
     }
 
     /// "Stream X under account N not found."
@@ -339,18 +304,5 @@ mod tests {
             None
         );
         assert_eq!(parse_stream_arn("orders"), None);
-    }
-
-    #[test]
-    fn put_entries_round_trip() {
-        let batch = PutBatch {
-            name: "s".into(),
-            records: vec![(2, 1234, "pk".into(), b"data".to_vec().into())],
-        };
-        let enc = encode_put(&batch);
-        let dec = decode_put(&enc[1..]).expect("decodes");
-        assert_eq!(dec.name, "s");
-        assert_eq!(dec.records[0].0, 2);
-        assert_eq!(&*dec.records[0].3, b"data");
     }
 }

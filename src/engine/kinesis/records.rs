@@ -323,14 +323,94 @@ pub fn get_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
         }
     }
     let stream: &Stream = stream;
-    let shard = &stream.shards[it.shard as usize];
-    let start = it.position.max(shard.first_index);
+    let read = read_shard(stream, it.shard, it.position, limit, MAX_GET_BYTES, now);
+    let bytes = read.bytes;
+    let next_iterator = if read.child_shards.is_some() {
+        None
+    } else {
+        let next = Iterator {
+            position: read.next_position,
+            issued_ms: now,
+            ..it.clone()
+        };
+        Some(next.encode(key))
+    };
+    let reply = req.reply(&GetRecordsOutput {
+        records: read.records,
+        next_shard_iterator: next_iterator,
+        millis_behind_latest: read.millis_behind,
+        child_shards: read.child_shards,
+    })?;
+    if enforce {
+        if let Ok(stream) = ctx.serving_stream_mut(&it.stream) {
+            if let Some(shard) = stream.shards.get_mut(it.shard as usize) {
+                shard.meter.add_read_bytes(bytes as u64);
+            }
+        }
+    }
+    Ok(reply)
+}
+
+/// What one read of a shard found (GetRecords and SubscribeToShard share it).
+pub struct ShardRead<'a> {
+    /// The records, oldest first.
+    pub records: Vec<RecordOut<'a>>,
+    /// Index of the next record to read.
+    pub next_position: u64,
+    /// How far the read is behind the shard's newest record.
+    pub millis_behind: u64,
+    /// Set once a closed shard has been read to its end: the shards that continue it.
+    pub child_shards: Option<Vec<ChildShardOut>>,
+    /// Bytes of data and partition keys returned.
+    pub bytes: usize,
+}
+
+/// The children of a closed shard, as GetRecords and SubscribeToShard name them.
+pub fn child_shards(stream: &Stream, shard: &super::state::Shard) -> Vec<ChildShardOut> {
+    shard
+        .children
+        .iter()
+        .filter_map(|&c| stream.shards.get(c as usize))
+        .map(|c| ChildShardOut {
+            shard_id: c.id(),
+            parent_shards: [c.parent, c.adjacent_parent]
+                .into_iter()
+                .flatten()
+                .map(shard_id)
+                .collect(),
+            hash_key_range: HashKeyRange {
+                starting_hash_key: c.start_hash.to_string(),
+                ending_hash_key: c.end_hash.to_string(),
+            },
+        })
+        .collect()
+}
+
+/// Reads up to `limit` records (and about `max_bytes`) of shard `index` from `position`.
+pub fn read_shard(
+    stream: &Stream,
+    index: u32,
+    position: u64,
+    limit: usize,
+    max_bytes: usize,
+    now: u64,
+) -> ShardRead<'_> {
+    let Some(shard) = stream.shards.get(index as usize) else {
+        return ShardRead {
+            records: Vec::new(),
+            next_position: position,
+            millis_behind: 0,
+            child_shards: None,
+            bytes: 0,
+        };
+    };
+    let start = position.max(shard.first_index);
     let offset = (start - shard.first_index) as usize;
     let mut bytes = 0usize;
     let mut records = Vec::new();
     for (i, r) in shard.records.iter().enumerate().skip(offset) {
         let size = r.data.len() + r.partition_key.len();
-        if records.len() >= limit || (!records.is_empty() && bytes + size > MAX_GET_BYTES) {
+        if records.len() >= limit || (!records.is_empty() && bytes + size > max_bytes) {
             break;
         }
         bytes += size;
@@ -354,45 +434,12 @@ pub fn get_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
             .get(next)
             .map_or(0, |r| now.saturating_sub(r.arrival_ms))
     };
-    let (next_iterator, child_shards) = if at_end && !shard.is_open() {
-        let children = shard
-            .children
-            .iter()
-            .filter_map(|&c| stream.shards.get(c as usize))
-            .map(|c| ChildShardOut {
-                shard_id: c.id(),
-                parent_shards: [c.parent, c.adjacent_parent]
-                    .into_iter()
-                    .flatten()
-                    .map(shard_id)
-                    .collect(),
-                hash_key_range: HashKeyRange {
-                    starting_hash_key: c.start_hash.to_string(),
-                    ending_hash_key: c.end_hash.to_string(),
-                },
-            })
-            .collect();
-        (None, Some(children))
-    } else {
-        let next = Iterator {
-            position: next_position,
-            issued_ms: now,
-            ..it.clone()
-        };
-        (Some(next.encode(key)), None)
-    };
-    let reply = req.reply(&GetRecordsOutput {
+    let child_shards = (at_end && !shard.is_open()).then(|| child_shards(stream, shard));
+    ShardRead {
         records,
-        next_shard_iterator: next_iterator,
-        millis_behind_latest: millis_behind,
+        next_position,
+        millis_behind,
         child_shards,
-    })?;
-    if enforce {
-        if let Ok(stream) = ctx.serving_stream_mut(&it.stream) {
-            if let Some(shard) = stream.shards.get_mut(it.shard as usize) {
-                shard.meter.add_read_bytes(bytes as u64);
-            }
-        }
+        bytes,
     }
-    Ok(reply)
 }

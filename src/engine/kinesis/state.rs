@@ -50,6 +50,8 @@ pub struct Shard {
     pub last_arrival_ms: u64,
     /// Throughput accounting for `--enforce-limits`.
     pub meter: Meter,
+    /// Bumped whenever records arrive or the shard closes: SubscribeToShard waits on it.
+    pub changes: tokio::sync::watch::Sender<u64>,
 }
 
 /// Formats a shard id.
@@ -81,6 +83,7 @@ impl Shard {
             first_index: 1,
             last_arrival_ms: created_ms,
             meter: Meter::default(),
+            changes: tokio::sync::watch::Sender::new(0),
         }
     }
 
@@ -92,6 +95,11 @@ impl Shard {
     /// Index the next record will get.
     pub fn next_index(&self) -> u64 {
         self.first_index + self.records.len() as u64
+    }
+
+    /// Wakes the subscriptions waiting on this shard (a cheap no-op when there are none).
+    pub fn signal(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Whether a split or merge closed it.
@@ -180,6 +188,56 @@ pub struct Stream {
     pub updating_until_ms: u64,
     /// Set by DeleteStream: `DELETING` until this time, then gone.
     pub deleted_until_ms: Option<u64>,
+    /// Enhanced fan-out consumers by name.
+    pub consumers: BTreeMap<String, Consumer>,
+}
+
+/// An enhanced fan-out consumer registered on a stream.
+#[derive(Debug, Clone)]
+pub struct Consumer {
+    /// ConsumerName.
+    pub name: String,
+    /// Registration time, epoch ms (its seconds end the consumer ARN).
+    pub created_ms: u64,
+    /// `CREATING` until then.
+    pub active_at_ms: u64,
+    /// Set by DeregisterStreamConsumer: `DELETING` until this time, then gone.
+    pub deleting_until_ms: Option<u64>,
+}
+
+/// Status of a consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsumerStatus {
+    /// Being registered.
+    Creating,
+    /// Ready for SubscribeToShard.
+    Active,
+    /// Being deregistered.
+    Deleting,
+}
+
+impl ConsumerStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsumerStatus::Creating => "CREATING",
+            ConsumerStatus::Active => "ACTIVE",
+            ConsumerStatus::Deleting => "DELETING",
+        }
+    }
+}
+
+impl Consumer {
+    /// Status at `now_ms`.
+    pub fn status(&self, now_ms: u64) -> ConsumerStatus {
+        if self.deleting_until_ms.is_some() {
+            ConsumerStatus::Deleting
+        } else if now_ms < self.active_at_ms {
+            ConsumerStatus::Creating
+        } else {
+            ConsumerStatus::Active
+        }
+    }
 }
 
 /// Stream status.
@@ -255,6 +313,7 @@ impl Stream {
     fn close(&mut self, index: u32, at_ms: u64) {
         if let Some(s) = self.shards.get_mut(index as usize) {
             s.closed_ms.get_or_insert(at_ms);
+            s.signal();
         }
     }
 
@@ -402,6 +461,26 @@ pub enum Event {
         /// Keys to remove.
         keys: Vec<String>,
     },
+    /// RegisterStreamConsumer.
+    RegisterConsumer {
+        /// Stream.
+        name: String,
+        /// ConsumerName.
+        consumer: String,
+        /// When.
+        at_ms: u64,
+        /// How long it stays CREATING.
+        delay_ms: u64,
+    },
+    /// DeregisterStreamConsumer.
+    DeregisterConsumer {
+        /// Stream.
+        name: String,
+        /// ConsumerName.
+        consumer: String,
+        /// When it is gone.
+        until_ms: u64,
+    },
 }
 
 /// One record to store: `(shard, arrival_ms, partition key, data)`.
@@ -445,6 +524,7 @@ impl State {
                     active_at_ms: at_ms + delay_ms,
                     updating_until_ms: 0,
                     deleted_until_ms: None,
+                    consumers: BTreeMap::new(),
                 };
                 for range in hash::uniform_ranges(shards) {
                     stream.add_shard(range, at_ms, (None, None));
@@ -514,6 +594,37 @@ impl State {
                     }
                 }
             }
+            Event::RegisterConsumer {
+                name,
+                consumer,
+                at_ms,
+                delay_ms,
+            } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.consumers.insert(
+                        consumer.clone(),
+                        Consumer {
+                            name: consumer,
+                            created_ms: at_ms,
+                            active_at_ms: at_ms + delay_ms,
+                            deleting_until_ms: None,
+                        },
+                    );
+                }
+            }
+            Event::DeregisterConsumer {
+                name,
+                consumer,
+                until_ms,
+            } => {
+                if let Some(c) = self
+                    .streams
+                    .get_mut(&name)
+                    .and_then(|s| s.consumers.get_mut(&consumer))
+                {
+                    c.deleting_until_ms = Some(until_ms);
+                }
+            }
         }
     }
 
@@ -523,6 +634,8 @@ impl State {
             return Vec::new();
         };
         let mut out = Vec::with_capacity(batch.records.len());
+        // Subscriptions are woken once per shard touched, after the whole batch is stored.
+        let mut touched: Vec<u32> = Vec::new();
         for (shard, arrival_ms, partition_key, data) in batch.records {
             let Some(s) = stream.shards.get_mut(shard as usize) else {
                 continue;
@@ -536,6 +649,14 @@ impl State {
                 data,
             });
             out.push((shard, index, arrival_ms));
+            if !touched.contains(&shard) {
+                touched.push(shard);
+            }
+        }
+        for shard in touched {
+            if let Some(s) = stream.shards.get(shard as usize) {
+                s.signal();
+            }
         }
         out
     }
@@ -544,6 +665,10 @@ impl State {
     pub fn purge_deleted(&mut self, now_ms: u64) {
         self.streams
             .retain(|_, s| s.deleted_until_ms.is_none_or(|until| now_ms < until));
+        for s in self.streams.values_mut() {
+            s.consumers
+                .retain(|_, c| c.deleting_until_ms.is_none_or(|until| now_ms < until));
+        }
     }
 }
 

@@ -6,8 +6,8 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::model::{
-    AddTagsInput, CreateStreamInput, DescribeStreamInput, ListStreamsInput, ListTagsInput, RemoveTagsInput,
-    RetentionInput, StreamRef,
+    AddTagsInput, CreateStreamInput, DeleteStreamInput, DescribeStreamInput, ListStreamsInput, ListTagsInput,
+    RemoveTagsInput, RetentionInput, StreamRef,
 };
 use super::shards::shard_out;
 use super::state::{parse_shard_id, Event, Mode, Stream};
@@ -122,7 +122,7 @@ pub fn check_shard_limit(ctx: &Ctx<'_>, more: u64) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), ApiError> {
+pub(crate) fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), ApiError> {
     let mut checks = Checks::default();
     for (k, v) in tags {
         checks.length(Some(k), "tags.key", 1, 128);
@@ -133,11 +133,18 @@ fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), ApiError> {
 
 /// DeleteStream.
 pub fn delete_stream(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
-    let input: StreamRef = req.parse()?;
+    let input: DeleteStreamInput = req.parse()?;
     let name = ctx.resolve_name(input.stream_name.as_deref(), input.stream_arn.as_deref())?;
     let stream = ctx.stream(&name)?;
     if stream.deleted_until_ms.is_some() {
         return Err(ctx.stream_not_found(&name));
+    }
+    // Registered consumers keep a stream alive unless the caller says otherwise.
+    if !stream.consumers.is_empty() && input.enforce_consumer_deletion != Some(true) {
+        return Err(ApiError::in_use(format!(
+            "Stream {name} under account {} has registered consumers; deregister them or set EnforceConsumerDeletion.",
+            ctx.cfg.account_id
+        )));
     }
     let until_ms = ctx.now + ctx.cfg.delete_stream_delay.as_millis() as u64;
     ctx.commit(Event::DeleteStream { name, until_ms })?;
@@ -205,7 +212,7 @@ pub fn describe_stream_summary(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<R
             "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }],
             "EncryptionType": "NONE",
             "OpenShardCount": stream.open_shards().count(),
-            "ConsumerCount": 0,
+            "ConsumerCount": stream.consumers.values().filter(|c| c.deleting_until_ms.is_none_or(|u| ctx.now < u)).count(),
         }
     });
     req.reply(&out)

@@ -38,9 +38,12 @@ pub trait NoteSink: Send + Sync {
     fn note(&self, message: &str);
 }
 
-impl<T: crate::esm::Reporter> NoteSink for T {
+/// The consumer's reporter as a [`NoteSink`].
+pub struct ReporterNotes(pub Arc<dyn crate::esm::Reporter>);
+
+impl NoteSink for ReporterNotes {
     fn note(&self, message: &str) {
-        crate::esm::Reporter::note(self, message);
+        self.0.note(message);
     }
 }
 

@@ -1,0 +1,67 @@
+//! Value parsers shared by every subcommand's flags: one duration syntax with one message, and
+//! counts that explain themselves (clap's own messages name internal types or, for `-5`, say
+//! "unexpected argument").
+
+use std::time::Duration;
+
+/// The one message for a bad duration, whichever flag it is.
+pub const DURATION_HINT: &str = "expected a duration like 500ms, 2s or 1m";
+
+/// A duration: `500ms`, `2s`, `1m`, `1h30m`; a bare number is seconds, as in Lambda's API.
+pub fn duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(t).map_err(|_| format!("'{s}' is not a duration: {DURATION_HINT}"))
+}
+
+/// A duration longer than zero.
+pub fn positive_duration(s: &str) -> Result<Duration, String> {
+    let d = duration(s)?;
+    if d.is_zero() {
+        return Err(format!("'{s}' is zero: {DURATION_HINT}, longer than zero"));
+    }
+    Ok(d)
+}
+
+/// A whole number of at least 1 (`--count`).
+pub fn positive_count(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<i128>() {
+        Ok(n) if n >= 1 => u64::try_from(n).map_err(|_| format!("'{s}' is too large")),
+        Ok(_) => Err(format!(
+            "'{s}' is not a count: expected a whole number of at least 1"
+        )),
+        Err(_) => Err(format!("'{s}' is not a count: expected a whole number like 100")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_duration_syntax_one_message() {
+        assert_eq!(duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(duration("1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(
+            duration("soon"),
+            Err("'soon' is not a duration: expected a duration like 500ms, 2s or 1m".into())
+        );
+        assert!(positive_duration("0s").is_err());
+        assert!(positive_duration("1s").is_ok());
+    }
+
+    #[test]
+    fn counts_are_whole_and_positive() {
+        assert_eq!(positive_count("100"), Ok(100));
+        assert_eq!(
+            positive_count("-5"),
+            Err("'-5' is not a count: expected a whole number of at least 1".into())
+        );
+        assert!(positive_count("0").is_err());
+        assert!(positive_count("ten").is_err());
+    }
+}

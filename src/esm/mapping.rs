@@ -1,0 +1,321 @@
+//! Assembling an event source mapping from plain settings: find the stream, derive the ARNs
+//! and defaults Lambda would have (function name, role, account, application name, worker
+//! id), open the on-failure destination and the lease table, choose the invoker. The result,
+//! [`Mapping`], is what every task of a run reads (and nobody writes).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::config::{self, DestinationSpec, EsmConfig, FunctionConfig, StartingPosition};
+use super::destination::Destination;
+use super::invoker::exec::ExecSettings;
+use super::invoker::runtime_api::instance::{InstanceSettings, ReporterNotes};
+use super::invoker::runtime_api::RuntimeApiSettings;
+use super::invoker::{self, InvokerFactory, InvokerKind};
+use super::lease_table::LeaseTable;
+use super::policy::{Clock, RetryPolicy, SystemClock};
+use super::{EsmError, Reporter};
+
+/// `consume`'s settings, as plain values (no flag types).
+#[derive(Debug, Clone)]
+pub struct ConsumeSettings {
+    /// The stream (name or ARN); `None` when the endpoint should hold exactly one.
+    pub stream: Option<String>,
+    /// The handler command line, already split.
+    pub command: Vec<String>,
+    /// `StartingPosition`.
+    pub starting_position: StartingPosition,
+    /// `BatchSize`.
+    pub batch_size: usize,
+    /// `MaximumBatchingWindowInSeconds`.
+    pub maximum_batching_window: Duration,
+    /// How often an idle shard is polled.
+    pub poll_interval: Duration,
+    /// `MaximumRetryAttempts` (`None`: infinite).
+    pub maximum_retry_attempts: Option<u32>,
+    /// `MaximumRecordAgeInSeconds` (`None`: infinite).
+    pub maximum_record_age: Option<Duration>,
+    /// `BisectBatchOnFunctionError`.
+    pub bisect_batch_on_function_error: bool,
+    /// `ReportBatchItemFailures`.
+    pub report_batch_item_failures: bool,
+    /// `DestinationConfig.OnFailure`.
+    pub on_failure: Option<DestinationSpec>,
+    /// `FunctionName` (default: from the handler's file name).
+    pub function_name: Option<String>,
+    /// Execution role (default: `arn:aws:iam::ACCOUNT:role/lambda-role`).
+    pub role_arn: Option<String>,
+    /// Account in ARNs (default: the stream ARN's, else 000000000000).
+    pub account_id: Option<String>,
+    /// Region in ARNs and the environment.
+    pub region: String,
+    /// `MemorySize`.
+    pub memory_size: u32,
+    /// Function timeout.
+    pub timeout: Duration,
+    /// Lease table (default: `kinlocal-STREAM-FUNCTION`).
+    pub app: Option<String>,
+    /// Worker id (default: host name and pid).
+    pub worker_id: Option<String>,
+    /// Forget the checkpoints first.
+    pub reset: bool,
+    /// Stop once drained and quiet for this long.
+    pub until_idle: Option<Duration>,
+    /// Lease failover time.
+    pub failover_time: Duration,
+    /// Stop after this many records.
+    pub max_records: Option<u64>,
+    /// JSON output.
+    pub json: bool,
+    /// The function behind the Lambda Runtime API, warm per lane (`None`: a process per batch).
+    pub runtime_api: Option<Arc<InstanceSettings>>,
+    /// The user's variables (`--env`, `--env-file`) for a process per batch (the Runtime API
+    /// settings carry their own).
+    pub env: Vec<(String, String)>,
+}
+
+/// An event source mapping ready to run: its settings and everything its tasks work with.
+pub struct Mapping {
+    /// The settings, defaults filled in.
+    pub config: EsmConfig,
+    /// Kinesis.
+    pub kinesis: aws_sdk_kinesis::Client,
+    /// The lease table.
+    pub leases: LeaseTable,
+    /// Makes one invoker per lane.
+    pub invokers: Arc<dyn InvokerFactory>,
+    /// The on-failure destination.
+    pub destination: Option<Destination>,
+    /// Output.
+    pub reporter: Arc<dyn Reporter>,
+    /// Time, for record age.
+    pub clock: Arc<dyn Clock>,
+    /// The stream ARN written into events.
+    pub stream_arn: String,
+}
+
+/// The stream as found by [`preflight`].
+#[derive(Debug, Clone)]
+pub struct StreamInfo {
+    /// Its name.
+    pub name: String,
+    /// Its ARN as the endpoint reports it.
+    pub arn: String,
+}
+
+impl Mapping {
+    /// Checks the stream (and a destination stream), derives every default and opens what
+    /// the run needs. Errors that are the user's to fix say so ([`EsmError::is_usage`]).
+    pub async fn prepare(
+        s: ConsumeSettings,
+        kinesis: aws_sdk_kinesis::Client,
+        dynamodb: aws_sdk_dynamodb::Client,
+        reporter: Arc<dyn Reporter>,
+    ) -> Result<Self, EsmError> {
+        let dest_stream = match &s.on_failure {
+            Some(DestinationSpec::Stream(name)) => Some(name.as_str()),
+            _ => None,
+        };
+        let stream = preflight(&kinesis, s.stream.as_deref(), dest_stream).await?;
+        let account_id = s
+            .account_id
+            .clone()
+            .or_else(|| {
+                stream
+                    .arn
+                    .split(':')
+                    .nth(4)
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| "000000000000".into());
+        let function_name = s
+            .function_name
+            .clone()
+            .unwrap_or_else(|| config::function_name_from(config::script_of(&s.command)));
+        let role_arn = s
+            .role_arn
+            .clone()
+            .unwrap_or_else(|| format!("arn:aws:iam::{account_id}:role/lambda-role"));
+        let stream_arn = format!("arn:aws:kinesis:{}:{account_id}:stream/{}", s.region, stream.name);
+        let app_name = s
+            .app
+            .clone()
+            .unwrap_or_else(|| config::default_app_name(&stream.name, &function_name));
+        let function = FunctionConfig {
+            command: s.command.clone(),
+            name: function_name,
+            role_arn,
+            region: s.region.clone(),
+            account_id,
+            memory_size: s.memory_size,
+            timeout: s.timeout,
+        };
+        let config = EsmConfig {
+            stream_name: stream.name.clone(),
+            starting_position: s.starting_position,
+            batch_size: s.batch_size,
+            maximum_batching_window: s.maximum_batching_window,
+            poll_interval: s.poll_interval,
+            policy: RetryPolicy {
+                maximum_retry_attempts: s.maximum_retry_attempts,
+                maximum_record_age: s.maximum_record_age,
+                bisect_batch_on_function_error: s.bisect_batch_on_function_error,
+                report_batch_item_failures: s.report_batch_item_failures,
+                retry_base_delay: s.poll_interval.max(Duration::from_millis(10)),
+                retry_max_delay: Duration::from_secs(5),
+            },
+            on_failure: s.on_failure.clone(),
+            function,
+            app_name: app_name.clone(),
+            reset: s.reset,
+            until_idle: s.until_idle,
+            failover_time: s.failover_time,
+            max_records: s.max_records,
+            json: s.json,
+        };
+        let destination = match &config.on_failure {
+            None => None,
+            Some(DestinationSpec::Directory(d)) => Some(Destination::Directory(d.clone())),
+            Some(DestinationSpec::Stream(name)) => Some(Destination::Stream {
+                client: kinesis.clone(),
+                name: name.clone(),
+            }),
+        };
+        let worker = s
+            .worker_id
+            .clone()
+            .unwrap_or_else(|| config::default_worker_id(&host_name(), std::process::id()));
+        let leases = LeaseTable::new(dynamodb, app_name, worker).with_stream(config.stream_name.clone());
+        let invokers = Arc::new(invoker_kind(&config.function, &s, &reporter));
+        Ok(Self {
+            config,
+            kinesis,
+            leases,
+            invokers,
+            destination,
+            reporter,
+            clock: Arc::new(SystemClock),
+            stream_arn,
+        })
+    }
+}
+
+/// The invoker the settings ask for.
+fn invoker_kind(function: &FunctionConfig, s: &ConsumeSettings, reporter: &Arc<dyn Reporter>) -> InvokerKind {
+    if let Some(instance) = &s.runtime_api {
+        return InvokerKind::RuntimeApi(RuntimeApiSettings {
+            instance: Arc::clone(instance),
+            notes: Arc::new(ReporterNotes(Arc::clone(reporter))),
+        });
+    }
+    let mut env = invoker::lambda_environment(function);
+    for (k, v) in &s.env {
+        env.retain(|(name, _)| name != k);
+        env.push((k.clone(), v.clone()));
+    }
+    InvokerKind::Exec(ExecSettings {
+        command: function.command.clone(),
+        env,
+    })
+}
+
+fn sdk_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
+    e: &aws_sdk_kinesis::error::SdkError<E, R>,
+) -> String {
+    aws_sdk_kinesis::error::DisplayErrorContext(e).to_string()
+}
+
+fn is_unreachable<E, R>(e: &aws_sdk_kinesis::error::SdkError<E, R>) -> bool {
+    matches!(
+        e,
+        aws_sdk_kinesis::error::SdkError::DispatchFailure(_)
+            | aws_sdk_kinesis::error::SdkError::TimeoutError(_)
+    )
+}
+
+/// Finds the stream (the only one, if none is named) and checks a destination stream exists.
+/// Errors here are the user's to fix (exit 2).
+pub async fn preflight(
+    kinesis: &aws_sdk_kinesis::Client,
+    stream: Option<&str>,
+    destination_stream: Option<&str>,
+) -> Result<StreamInfo, EsmError> {
+    let name = match stream {
+        Some(s) => s.rsplit_once(":stream/").map_or(s, |(_, n)| n).to_string(),
+        None => {
+            let out = kinesis.list_streams().send().await.map_err(|e| {
+                if is_unreachable(&e) {
+                    EsmError::Unreachable(sdk_err(&e))
+                } else {
+                    EsmError::Kinesis(sdk_err(&e))
+                }
+            })?;
+            match out.stream_names() {
+                [one] => one.clone(),
+                [] => {
+                    return Err(EsmError::WhichStream(
+                        "no stream exists: create one, or pass --stream NAME".into(),
+                    ))
+                }
+                many => {
+                    return Err(EsmError::WhichStream(format!(
+                        "several streams exist ({}): pass --stream NAME",
+                        many.join(", ")
+                    )))
+                }
+            }
+        }
+    };
+    let describe = |n: String| async move { kinesis.describe_stream_summary().stream_name(n).send().await };
+    let summary = match describe(name.clone()).await {
+        Ok(s) => s,
+        Err(e) if is_unreachable(&e) => return Err(EsmError::Unreachable(sdk_err(&e))),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_resource_not_found_exception()) =>
+        {
+            return Err(EsmError::StreamNotFound(name))
+        }
+        Err(e) => return Err(EsmError::Kinesis(sdk_err(&e))),
+    };
+    let arn = summary
+        .stream_description_summary()
+        .map(|d| d.stream_arn().to_string())
+        .unwrap_or_default();
+    if let Some(dest) = destination_stream {
+        match describe(dest.to_string()).await {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                return Err(EsmError::DestinationStreamNotFound(dest.into()))
+            }
+            Err(e) => return Err(EsmError::Kinesis(sdk_err(&e))),
+        }
+    }
+    Ok(StreamInfo { name, arn })
+}
+
+/// The host name (`HOSTNAME`, else /etc/hostname, else `uname -n`), for the default worker id.
+fn host_name() -> String {
+    if let Ok(h) = std::env::var("HOSTNAME") {
+        if !h.trim().is_empty() {
+            return h.trim().to_string();
+        }
+    }
+    for path in ["/etc/hostname", "/proc/sys/kernel/hostname"] {
+        if let Ok(h) = std::fs::read_to_string(path) {
+            if !h.trim().is_empty() {
+                return h.trim().to_string();
+            }
+        }
+    }
+    std::process::Command::new("uname")
+        .arg("-n")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}

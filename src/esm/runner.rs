@@ -1,0 +1,302 @@
+//! The batch runner of one lane: takes a batch through the policy, the invoker and the
+//! response, one invocation per [`BatchRunner::step`], and returns what the reader must do
+//! (checkpoint up to a record, discard a range, wait before a retry). It writes nothing
+//! itself: the reader owns the shard's checkpoint and the destination; the runner's only I/O
+//! is the invoker.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::event;
+use super::events::PendingRange;
+use super::invoker::{InitError, Invocation, Invoker, Outcome as InvokeOutcome};
+use super::policy::{AfterInvoke, BeforeInvoke, Clock, Condition, Outcome, RetryPolicy};
+use super::record::{PreparedRecord, SequenceNumber};
+use super::response::{self, BatchResponse};
+use super::{BatchReport, Reporter};
+
+/// What the reader must do, in the order the runner returns them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Every record up to and including `upto` succeeded: checkpoint after it.
+    Completed {
+        /// The last record handled.
+        upto: SequenceNumber,
+        /// How many records this completes.
+        records: usize,
+    },
+    /// Send these records to the on-failure destination, then checkpoint after the last.
+    Discard(DiscardRange),
+    /// Wait this long, then call [`BatchRunner::step`] again (a failure is being retried).
+    Retry {
+        /// The back-off.
+        after: Duration,
+    },
+}
+
+/// A range the policy gave up on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscardRange {
+    /// The records, in order (never empty).
+    pub records: Vec<PreparedRecord>,
+    /// Why.
+    pub condition: Condition,
+    /// `responseContext.functionError`.
+    pub function_error: Option<&'static str>,
+    /// `approximateInvokeCount`.
+    pub invoke_count: u32,
+    /// The last invocation's request id (a fresh one if it was never invoked).
+    pub request_id: String,
+}
+
+/// A batch being worked through: ranges still to invoke (bisection splits them), in order.
+#[derive(Debug, Clone, Default)]
+pub struct PendingBatch {
+    /// The top is the next range.
+    stack: Vec<(Vec<PreparedRecord>, u32)>,
+    last_request_id: Option<String>,
+    failed: bool,
+}
+
+impl PendingBatch {
+    /// A batch not yet invoked.
+    pub fn new(records: Vec<PreparedRecord>) -> Self {
+        let stack = if records.is_empty() {
+            Vec::new()
+        } else {
+            vec![(records, 0)]
+        };
+        Self {
+            stack,
+            last_request_id: None,
+            failed: false,
+        }
+    }
+
+    /// Nothing left to invoke.
+    pub fn is_done(&self) -> bool {
+        self.stack.is_empty()
+    }
+
+    /// Some invocation of this batch failed (a stop now abandons the rest uncheckpointed,
+    /// rather than waiting for retries).
+    pub fn has_failed(&self) -> bool {
+        self.failed
+    }
+
+    /// The range to be invoked next, with its attempts so far.
+    pub fn next_range(&self) -> Option<PendingRange> {
+        let (recs, attempts) = self.stack.last()?;
+        Some(PendingRange {
+            first_sequence_number: recs
+                .first()
+                .map(|r| r.sequence_number.to_string())
+                .unwrap_or_default(),
+            last_sequence_number: recs
+                .last()
+                .map(|r| r.sequence_number.to_string())
+                .unwrap_or_default(),
+            records: recs.len(),
+            attempts: *attempts,
+        })
+    }
+}
+
+/// Runs batches of one lane.
+pub struct BatchRunner {
+    invoker: Box<dyn Invoker>,
+    policy: RetryPolicy,
+    function_arn: String,
+    timeout: Duration,
+    shard_id: String,
+    lane: usize,
+    clock: Arc<dyn Clock>,
+    reporter: Arc<dyn Reporter>,
+}
+
+/// What a runner is set up with.
+pub struct RunnerSettings {
+    /// The retry / bisect / partial-failure / age policy.
+    pub policy: RetryPolicy,
+    /// The function's ARN (sent with each invocation).
+    pub function_arn: String,
+    /// The function timeout.
+    pub timeout: Duration,
+    /// The shard.
+    pub shard_id: String,
+    /// The lane.
+    pub lane: usize,
+    /// Time, for record age.
+    pub clock: Arc<dyn Clock>,
+    /// Where per-invocation lines go.
+    pub reporter: Arc<dyn Reporter>,
+}
+
+impl BatchRunner {
+    /// A runner invoking through `invoker` (not started yet).
+    pub fn new(invoker: Box<dyn Invoker>, s: RunnerSettings) -> Self {
+        Self {
+            invoker,
+            policy: s.policy,
+            function_arn: s.function_arn,
+            timeout: s.timeout,
+            shard_id: s.shard_id,
+            lane: s.lane,
+            clock: s.clock,
+            reporter: s.reporter,
+        }
+    }
+
+    /// Starts the invoker (a warm invoker's init happens here).
+    pub async fn start(&mut self) -> Result<(), InitError> {
+        self.invoker.start().await
+    }
+
+    /// Stops the invoker.
+    pub async fn shutdown(&mut self) {
+        self.invoker.shutdown().await;
+    }
+
+    /// Runs the next range of `batch` (at most one invocation) and says what follows, in
+    /// order. An empty answer means "nothing to write; step again" (after a bisection).
+    pub async fn step(&mut self, batch: &mut PendingBatch) -> Vec<Decision> {
+        let mut decisions = Vec::new();
+        let Some((mut recs, attempts)) = batch.stack.pop() else {
+            return decisions;
+        };
+        if let BeforeInvoke::Expire { count, invoke_count } =
+            self.policy.before_invoke(&recs, attempts, self.clock.now_ms())
+        {
+            let rest = recs.split_off(count.min(recs.len()));
+            let request_id = batch
+                .last_request_id
+                .clone()
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            decisions.push(Decision::Discard(DiscardRange {
+                records: recs,
+                condition: Condition::RecordAgeExceeded,
+                function_error: None,
+                invoke_count,
+                request_id,
+            }));
+            recs = rest;
+            if recs.is_empty() {
+                return decisions;
+            }
+        }
+        let request_id = uuid::Uuid::new_v4().to_string();
+        batch.last_request_id = Some(request_id.clone());
+        let report = self
+            .invoker
+            .invoke(Invocation {
+                request_id: request_id.clone(),
+                payload: Arc::new(event::build(&recs)),
+                deadline: SystemTime::now() + self.timeout,
+                timeout: self.timeout,
+                function_arn: self.function_arn.clone(),
+                shard_id: self.shard_id.clone(),
+                lane: self.lane,
+            })
+            .await;
+        let (outcome, label, detail) = self.judge(&report.outcome, &recs);
+        let attempts = attempts + 1;
+        self.reporter.batch(&BatchReport {
+            shard_id: self.shard_id.clone(),
+            records: recs.len(),
+            first_sequence_number: recs
+                .first()
+                .map(|r| r.sequence_number.to_string())
+                .unwrap_or_default(),
+            last_sequence_number: recs
+                .last()
+                .map(|r| r.sequence_number.to_string())
+                .unwrap_or_default(),
+            duration: report.duration,
+            outcome: label,
+            detail,
+            attempt: attempts,
+            request_id: request_id.clone(),
+        });
+        match self.policy.after_invoke(&recs, attempts, outcome) {
+            AfterInvoke::Done => decisions.extend(completed(&recs)),
+            AfterInvoke::Retry {
+                from,
+                delay,
+                attempts,
+            } => {
+                let rest = recs.split_off(from.min(recs.len()));
+                decisions.extend(completed(&recs));
+                batch.failed = true;
+                batch.stack.push((rest, attempts));
+                decisions.push(Decision::Retry { after: delay });
+            }
+            AfterInvoke::Bisect { mid, attempts } => {
+                let right = recs.split_off(mid.min(recs.len()));
+                batch.failed = true;
+                batch.stack.push((right, attempts));
+                batch.stack.push((recs, attempts));
+            }
+            AfterInvoke::Discard {
+                from,
+                condition,
+                function_error,
+                invoke_count,
+            } => {
+                let rest = recs.split_off(from.min(recs.len()));
+                decisions.extend(completed(&recs));
+                if !rest.is_empty() {
+                    decisions.push(Decision::Discard(DiscardRange {
+                        records: rest,
+                        condition,
+                        function_error,
+                        invoke_count,
+                        request_id,
+                    }));
+                }
+            }
+        }
+        decisions
+    }
+
+    /// The policy's view of an invocation's outcome, and the per-batch line's label and detail.
+    fn judge(&self, outcome: &InvokeOutcome, recs: &[PreparedRecord]) -> (Outcome, &'static str, String) {
+        let InvokeOutcome::Returned(value) = outcome else {
+            return (
+                Outcome::FunctionError,
+                outcome.failure_label(),
+                outcome.describe(),
+            );
+        };
+        let r = if self.policy.report_batch_item_failures {
+            response::classify_returned(value, recs)
+        } else {
+            BatchResponse::Success
+        };
+        match r {
+            BatchResponse::Success => (Outcome::Returned(r), "ok", String::new()),
+            BatchResponse::Partial { first_failed } => (
+                Outcome::Returned(r),
+                "partial",
+                format!(
+                    "failed from {}",
+                    recs.get(first_failed)
+                        .map(|r| r.sequence_number.to_string())
+                        .unwrap_or_default()
+                ),
+            ),
+            BatchResponse::CompleteFailure => (
+                Outcome::Returned(r),
+                "failed",
+                "batchItemFailures has an invalid item".to_string(),
+            ),
+        }
+    }
+}
+
+/// `Completed` for a non-empty prefix that succeeded.
+fn completed(recs: &[PreparedRecord]) -> Option<Decision> {
+    recs.last().map(|last| Decision::Completed {
+        upto: last.sequence_number.clone(),
+        records: recs.len(),
+    })
+}
