@@ -15,7 +15,7 @@ pub struct UpArgs {
     #[arg(long, value_enum, default_value = "auto", env = "KINLOCAL_BACKEND")]
     pub backend: Backend,
     /// Port on 127.0.0.1 for Kinesis (embedded: Kinesis and DynamoDB); 0 takes a free port.
-    #[arg(long, short = 'p', default_value_t = 4566)]
+    #[arg(long, short = 'p', default_value_t = 4566, env = "KINLOCAL_PORT")]
     pub port: u16,
     /// Docker backend: port on 127.0.0.1 for DynamoDB [default: --port + 1, or free when --port is 0].
     #[arg(long, value_name = "PORT")]

@@ -32,6 +32,9 @@ pub mod shutdown;
 pub mod supervisor;
 pub mod window;
 
+#[cfg(test)]
+mod run_tests;
+
 use std::time::Duration;
 
 /// Why consuming could not start or had to stop.

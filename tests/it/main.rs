@@ -25,6 +25,7 @@ mod kinesis_records;
 mod kinesis_reshard;
 mod kinesis_streams;
 mod produce;
+mod readme_examples;
 mod reliability;
 mod runtime_api;
 mod runtime_api_consume;
