@@ -783,7 +783,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__serve)
-            opts="-p -h -V --host --allow-remote --port --region --account-id --data-dir --fsync --repair --enforce-limits --create-stream-delay --delete-stream-delay --update-stream-delay --create-table-delay --iterator-ttl --json --help --version"
+            opts="-p -h -V --host --allow-remote --port --region --account-id --data-dir --fsync --repair --enforce-limits --create-stream-delay --delete-stream-delay --update-stream-delay --create-table-delay --iterator-ttl --request-timeout --idle-timeout --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -834,6 +834,14 @@ _kinlocal() {
                     return 0
                     ;;
                 --iterator-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --idle-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

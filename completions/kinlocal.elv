@@ -246,6 +246,8 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --update-stream-delay 'How long a stream stays UPDATING after a reshard or retention change'
             cand --create-table-delay 'How long a new DynamoDB table stays CREATING'
             cand --iterator-ttl 'How long a shard iterator stays valid (AWS: 5 minutes)'
+            cand --request-timeout 'A request''s headers, and then its body, must each arrive within this; a client that never finishes gets 408 and its connection is closed'
+            cand --idle-timeout 'A connection that moves no byte either way for this long is closed'
             cand --allow-remote 'Allow a --host that is not loopback: anyone who can reach the port can read and write every stream and table, since the engine checks no signatures'
             cand --repair 'Salvage damaged journals in --data-dir: keep every entry that still verifies, report what is lost, keep the damaged file beside the repaired one, then serve'
             cand --enforce-limits 'Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths'

@@ -203,6 +203,8 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l delete-strea
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l update-stream-delay -d 'How long a stream stays UPDATING after a reshard or retention change' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l create-table-delay -d 'How long a new DynamoDB table stays CREATING' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l iterator-ttl -d 'How long a shard iterator stays valid (AWS: 5 minutes)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l request-timeout -d 'A request\'s headers, and then its body, must each arrive within this; a client that never finishes gets 408 and its connection is closed' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l idle-timeout -d 'A connection that moves no byte either way for this long is closed' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l allow-remote -d 'Allow a --host that is not loopback: anyone who can reach the port can read and write every stream and table, since the engine checks no signatures'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l repair -d 'Salvage damaged journals in --data-dir: keep every entry that still verifies, report what is lost, keep the damaged file beside the repaired one, then serve'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l enforce-limits -d 'Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths'

@@ -57,6 +57,13 @@ pub struct ServeArgs {
     /// How long a shard iterator stays valid (AWS: 5 minutes).
     #[arg(long, default_value = "5m", value_parser = super::values::duration, value_name = "DURATION")]
     pub iterator_ttl: Duration,
+    /// A request's headers, and then its body, must each arrive within this; a client that
+    /// never finishes gets 408 and its connection is closed.
+    #[arg(long, default_value = "60s", value_parser = super::values::positive_duration, value_name = "DURATION")]
+    pub request_timeout: Duration,
+    /// A connection that moves no byte either way for this long is closed.
+    #[arg(long, default_value = "120s", value_parser = super::values::positive_duration, value_name = "DURATION")]
+    pub idle_timeout: Duration,
     /// Print the listening address as one JSON line.
     #[arg(long)]
     pub json: bool,

@@ -20,6 +20,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
         clock: Default::default(),
         fsync: args.fsync.parse().map_err(anyhow::Error::msg)?,
         repair: args.repair,
+        conn: engine::conn::ConnLimits {
+            request_timeout: args.request_timeout,
+            idle_timeout: args.idle_timeout,
+            // Below the file-descriptor limit (raised to the hard limit first), so a crowd of
+            // clients cannot exhaust it.
+            max_connections: engine::conn::max_connections_for(engine::conn::raise_nofile_limit()),
+        },
         ..EngineConfig::default()
     };
     check_exposure(&args.host, args.allow_remote)?;

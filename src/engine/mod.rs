@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod codec;
+pub mod conn;
 pub mod dynamodb;
 pub mod error;
 pub mod eventstream;
@@ -55,6 +56,8 @@ pub struct EngineConfig {
     /// The Kinesis journal is compacted once it has grown by this much past twice its size
     /// after the last compaction.
     pub journal_compact_min_bytes: u64,
+    /// Request timeouts, idle timeout and the connection cap.
+    pub conn: conn::ConnLimits,
 }
 
 impl EngineConfig {
@@ -83,6 +86,7 @@ impl Default for EngineConfig {
             fsync: journal::Fsync::default(),
             repair: false,
             journal_compact_min_bytes: 64 * 1024 * 1024,
+            conn: conn::ConnLimits::default(),
         }
     }
 }
@@ -117,6 +121,8 @@ pub struct Engine {
     pub kinesis: kinesis::Kinesis,
     /// The DynamoDB side (lease tables).
     pub dynamodb: dynamodb::DynamoDb,
+    /// What every connection is held to.
+    pub limits: conn::ConnLimits,
 }
 
 impl Engine {
@@ -124,6 +130,7 @@ impl Engine {
     pub fn open(config: EngineConfig) -> Result<Arc<Self>, EngineError> {
         let config = Arc::new(config);
         Ok(Arc::new(Self {
+            limits: config.conn,
             kinesis: kinesis::Kinesis::open(config.clone())?,
             dynamodb: dynamodb::DynamoDb::open(config)?,
         }))
@@ -135,9 +142,13 @@ impl Engine {
 /// The Node.js SDK v3 speaks HTTP/2 to an `http://` endpoint by default and `SubscribeToShard`
 /// is an HTTP/2 operation for most SDKs, while boto3, the CLI and the Rust SDK speak HTTP/1.1;
 /// the builder reads the first bytes of a connection and picks the protocol from the preface.
-fn connection_builder() -> auto::Builder<TokioExecutor> {
+fn connection_builder(limits: &conn::ConnLimits) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).keep_alive(true);
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .keep_alive(true)
+        .header_read_timeout(limits.request_timeout);
     builder.http2().timer(TokioTimer::new());
     builder
 }
@@ -149,9 +160,20 @@ pub async fn run(
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
-    let builder = connection_builder();
+    let limits = engine.limits;
+    let builder = connection_builder(&limits);
+    // One permit per open connection: past the cap, new clients wait in the listen backlog
+    // instead of the engine running out of file descriptors.
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, _peer) = match accepted {
@@ -161,13 +183,37 @@ pub async fn run(
                 };
                 let _ = stream.set_nodelay(true);
                 let engine = engine.clone();
-                let service = service_fn(move |req| http::handle(engine.clone(), req));
-                let conn = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .into_owned();
+                let request_timeout = limits.request_timeout;
+                let service = service_fn(move |req| {
+                    let engine = engine.clone();
+                    async move {
+                        // Headers are bounded by hyper; this bounds the body (a client that
+                        // never finishes its upload) and the operation.
+                        match tokio::time::timeout(request_timeout, http::handle(engine, req)).await {
+                            Ok(answer) => answer,
+                            Err(_) => Ok(conn::request_timeout_response()),
+                        }
+                    }
+                });
+                let activity = conn::Activity::new();
+                let io = TokioIo::new(conn::Tracked::new(stream, activity.clone()));
+                let conn = builder.serve_connection(io, service).into_owned();
                 let conn = graceful.watch(conn);
+                let idle = limits.idle_timeout;
                 tokio::spawn(async move {
-                    let _ = conn.await;
+                    let _permit = permit;
+                    let mut conn = std::pin::pin!(conn);
+                    loop {
+                        tokio::select! {
+                            _ = &mut conn => break,
+                            () = tokio::time::sleep_until(activity.idle_deadline(idle)) => {
+                                // Nothing moved either way for `idle`: drop (close) it.
+                                if tokio::time::Instant::now() >= activity.idle_deadline(idle) {
+                                    break;
+                                }
+                            }
+                        }
+                    }
                 });
             }
             () = &mut shutdown => break,

@@ -249,3 +249,65 @@ fn a_non_loopback_host_needs_allow_remote_and_is_warned_about() {
         "{stderr}"
     );
 }
+
+/// Issue 13, finding 6: uploads that never finish were never timed out; enough of them locked
+/// every other client out.
+#[tokio::test]
+async fn never_ending_uploads_are_timed_out_while_normal_clients_are_served() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let engine = TestEngine::start_with(kinlocal::engine::EngineConfig {
+        conn: kinlocal::engine::conn::ConnLimits {
+            request_timeout: Duration::from_secs(1),
+            idle_timeout: Duration::from_secs(2),
+            max_connections: 16,
+        },
+        ..Default::default()
+    });
+    let addr = engine.endpoint.trim_start_matches("http://").to_string();
+    // More stalled clients than the engine serves at once: half stop inside the body, half
+    // inside the headers.
+    let mut stalled = Vec::new();
+    for i in 0..40 {
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: {addr}\r\nX-Amz-Target: Kinesis_20131202.ListStreams\r\nContent-Length: 100000\r\n"
+        );
+        if i % 2 == 0 {
+            s.write_all(format!("{head}\r\n{{\"Limit\":").as_bytes())
+                .expect("write");
+        } else {
+            s.write_all(head.as_bytes()).expect("write");
+        }
+        stalled.push(s);
+    }
+    let k = engine.kinesis().await;
+    let started = Instant::now();
+    for _ in 0..5 {
+        k.list_streams().send().await.expect("a normal client is served");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "served while the stalled uploads wait"
+    );
+    // Every stalled connection is answered (408) or closed by the engine.
+    for mut s in stalled {
+        s.set_read_timeout(Some(Duration::from_secs(15)))
+            .expect("timeout");
+        let mut buf = Vec::new();
+        match s.read_to_end(&mut buf) {
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&buf);
+                assert!(buf.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+            }
+            Err(e) => assert!(
+                !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ),
+                "the engine never closed a stalled upload"
+            ),
+        }
+    }
+    k.list_streams().send().await.expect("still serving");
+}

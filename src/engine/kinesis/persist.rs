@@ -45,7 +45,8 @@ pub struct Log {
     min_growth_bytes: u64,
 }
 
-/// The stream a control event belongs to.
+/// The stream a control event belongs to (a new event kind must name its stream here, so that
+/// compaction keeps it with that stream's history).
 fn stream_of(event: &Event) -> &str {
     match event {
         Event::CreateStream { name, .. }
