@@ -5,6 +5,7 @@
 //! - [`aws_error`]: AWS SDK errors as one line for people (no `Debug`), with a hint.
 //! - [`cli`]: the clap tree, every flag once.
 //! - [`commands`]: one module per subcommand, thin: resolve arguments, call the domain, print.
+//! - [`deploy`]: a function and its Kinesis mapping read from SAM, CloudFormation, serverless.yml or Terraform files.
 //! - [`endpoint`]: which endpoint to talk to (flag > env > `up` state > `--aws`); SDK clients.
 //! - [`engine`]: the embedded Kinesis + DynamoDB server (`kinlocal serve`).
 //! - [`esm`]: the event source mapping (`kinlocal consume`): shard readers, batches, the
@@ -19,6 +20,7 @@
 pub mod aws_error;
 pub mod cli;
 pub mod commands;
+pub mod deploy;
 pub mod docker;
 pub mod endpoint;
 pub mod engine;

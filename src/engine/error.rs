@@ -11,6 +11,9 @@ pub struct ApiError {
     pub message: String,
     /// HTTP status: 400 for client errors, 500 for internal failures, 413 for oversized bodies.
     pub status: u16,
+    /// Members AWS adds beside `__type` and `message` for some errors (DynamoDB's
+    /// `CancellationReasons`, the `Item` of a failed condition); `None` for most.
+    pub extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl ApiError {
@@ -20,7 +23,22 @@ impl ApiError {
             code,
             message: message.into(),
             status: 400,
+            extra: None,
         }
+    }
+
+    /// The same error with an HTTP status other than 400.
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The same error with one more member in its body.
+    pub fn with_member(mut self, name: &str, value: serde_json::Value) -> Self {
+        self.extra
+            .get_or_insert_with(Default::default)
+            .insert(name.to_string(), value);
+        self
     }
 
     /// `SerializationException`: the body could not be decoded into the operation's input.
@@ -60,11 +78,7 @@ impl ApiError {
 
     /// An internal failure (HTTP 500), e.g. the journal could not be written.
     pub fn internal(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            status: 500,
-        }
+        Self::new(code, message).with_status(500)
     }
 }
 

@@ -83,11 +83,7 @@ pub async fn handle(engine: Arc<Engine>, req: HttpRequest<Incoming>) -> Result<R
         Err(e) => {
             let too_large = e.downcast_ref::<http_body_util::LengthLimitError>().is_some();
             let err = if too_large {
-                ApiError {
-                    code: "SerializationException",
-                    message: format!("Request body over {MAX_BODY_BYTES} bytes"),
-                    status: 413,
-                }
+                ApiError::serialization(format!("Request body over {MAX_BODY_BYTES} bytes")).with_status(413)
             } else {
                 ApiError::serialization(format!("Could not read the request body: {e}"))
             };
@@ -217,10 +213,13 @@ fn set_common_headers(headers: &mut HeaderMap, format: Format, request_id: &str)
 }
 
 fn error_response(service: Service, format: Format, request_id: &str, err: &ApiError) -> Response<Body> {
-    let body = serde_json::json!({
+    let mut body = serde_json::json!({
         "__type": service.error_type(err.code),
         "message": err.message,
     });
+    if let (Some(extra), Some(obj)) = (&err.extra, body.as_object_mut()) {
+        obj.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
     let bytes = super::codec::encode(format, &body).unwrap_or_default();
     let mut resp = Response::new(Either::Left(Full::new(Bytes::from(bytes))));
     *resp.status_mut() = StatusCode::from_u16(err.status).unwrap_or(StatusCode::BAD_REQUEST);

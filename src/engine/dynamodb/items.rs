@@ -12,9 +12,10 @@ use super::expr::eval::{matches, project};
 use super::expr::update::apply;
 use super::expr::{Action, Cond};
 use super::legacy::{self, AttributeUpdate, ExpectedAttribute};
-use super::params::{self, ReturnValues};
+use super::params::{self, IndexUnits, ReturnValues};
+use super::tables::Table;
 use super::value::{item_size, item_to_json, Item};
-use super::Store;
+use super::{Store, Write};
 use crate::engine::error::ApiError;
 use crate::engine::EngineConfig;
 
@@ -26,6 +27,173 @@ fn conditional_failed() -> ApiError {
         "ConditionalCheckFailedException",
         "The conditional request failed",
     )
+}
+
+/// Checks a write's condition against the item as it is; a failure carries the item when
+/// ReturnValuesOnConditionCheckFailure is `ALL_OLD` (`return_old`).
+pub fn check_condition(cond: Option<&Cond>, old: Option<&Item>, return_old: bool) -> Result<(), ApiError> {
+    let Some(c) = cond else { return Ok(()) };
+    if matches(c, old.unwrap_or(&Item::new())) {
+        return Ok(());
+    }
+    let err = conditional_failed();
+    Err(match old {
+        Some(o) if return_old => err.with_member("Item", Json::Object(item_to_json(o))),
+        _ => err,
+    })
+}
+
+/// A PutItem planned against the table as it is: the write and the item it replaces.
+pub fn plan_put(
+    table: &Table,
+    item: Item,
+    cond: Option<&Cond>,
+    return_old: bool,
+) -> Result<(Write, Option<Item>), ApiError> {
+    let key = table.key_of_item(&item)?;
+    check_size(&item)?;
+    table.check_index_keys(&item)?;
+    let old = table.items.get(&key);
+    check_condition(cond, old, return_old)?;
+    let old = old.cloned();
+    Ok((
+        Write::Put {
+            table: table.meta.name.clone(),
+            key,
+            item,
+        },
+        old,
+    ))
+}
+
+/// A planned write: the write itself (none when nothing changes), the old and the new image.
+pub type Planned = (Option<Write>, Option<Item>, Option<Item>);
+
+/// An UpdateItem planned: the write (none when nothing is created), the old and new images.
+pub fn plan_update(
+    table: &Table,
+    key_item: &Item,
+    actions: &[Action],
+    cond: Option<&Cond>,
+    return_old: bool,
+) -> Result<Planned, ApiError> {
+    let key = table.key_of(key_item)?;
+    for a in actions {
+        if let Some(super::expr::PathElem::Attr(first)) = a.path().first() {
+            if table.key_names().contains(&first.as_str()) {
+                let msg = if a.path().len() > 1 {
+                    format!("Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: {first}")
+                } else {
+                    format!("One or more parameter values were invalid: Cannot update attribute {first}. This attribute is part of the key")
+                };
+                return Err(ApiError::new("ValidationException", msg));
+            }
+            let index_key = table
+                .meta
+                .indexes
+                .iter()
+                .any(|ix| ix.key_names().contains(&first.as_str()));
+            if index_key && a.path().len() > 1 {
+                return Err(ApiError::new(
+                    "ValidationException",
+                    format!("Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: IndexKey: {first}"),
+                ));
+            }
+        }
+    }
+    let old = table.items.get(&key).cloned();
+    check_condition(cond, old.as_ref(), return_old)?;
+    // Without an item, only actions that add something create one (DynamoDB: "DELETE -
+    // nothing happens; there is no attribute to delete").
+    let creates = actions
+        .iter()
+        .any(|a| matches!(a, Action::Set(..) | Action::Add(..)));
+    if old.is_none() && !creates {
+        return Ok((None, None, None));
+    }
+    let base = old.clone().unwrap_or_else(|| key_item.clone());
+    let new = apply(&base, actions).map_err(|m| ApiError::new("ValidationException", m))?;
+    check_size(&new)?;
+    table.check_index_keys(&new)?;
+    let write = Write::Put {
+        table: table.meta.name.clone(),
+        key,
+        item: new.clone(),
+    };
+    Ok((Some(write), old, Some(new)))
+}
+
+/// A DeleteItem planned: the write (none when there is no item) and the item it removes.
+pub fn plan_delete(
+    table: &Table,
+    key_item: &Item,
+    cond: Option<&Cond>,
+    return_old: bool,
+) -> Result<(Option<Write>, Option<Item>), ApiError> {
+    let key = table.key_of(key_item)?;
+    let old = table.items.get(&key);
+    check_condition(cond, old, return_old)?;
+    let old = old.cloned();
+    let write = old.as_ref().map(|_| Write::Delete {
+        table: table.meta.name.clone(),
+        key,
+        key_item: key_item.clone(),
+    });
+    Ok((write, old))
+}
+
+/// Write units each index spends on a change from `old` to `new`.
+pub fn index_write_units(table: &Table, old: Option<&Item>, new: Option<&Item>) -> Vec<IndexUnits> {
+    let keys = table.key_names();
+    table
+        .meta
+        .indexes
+        .iter()
+        .filter_map(|ix| {
+            let names = ix.key_names();
+            let bytes = [old, new]
+                .into_iter()
+                .flatten()
+                .filter(|i| names.iter().all(|k| i.contains_key(*k)))
+                .map(|i| item_size(&ix.project(i, &keys)))
+                .max()?;
+            Some((ix.name.clone(), ix.global, params::write_units(bytes)))
+        })
+        .collect()
+}
+
+/// ItemCollectionMetrics for a write to a table with local secondary indexes.
+pub fn collection_metrics(table: &Table, key_item: &Item) -> Option<Json> {
+    if !table.meta.indexes.iter().any(|ix| !ix.global) {
+        return None;
+    }
+    let hash = &table.meta.hash.name;
+    let v = key_item.get(hash)?;
+    Some(json!({
+        "ItemCollectionKey": {hash: v.to_json()},
+        "SizeEstimateRangeGB": [0.0, 1.0],
+    }))
+}
+
+/// Adds ConsumedCapacity and ItemCollectionMetrics to a single-item write's answer.
+#[allow(clippy::too_many_arguments)]
+fn write_extras(
+    out: &mut Map<String, Json>,
+    table: &Table,
+    capacity: Option<&str>,
+    metrics: bool,
+    key_item: &Item,
+    old: Option<&Item>,
+    new: Option<&Item>,
+) {
+    let units = params::write_units(new.map_or(0, item_size).max(old.map_or(0, item_size)));
+    let ix = index_write_units(table, old, new);
+    params::consumed_by_index(out, capacity, &table.meta.name, units, &ix);
+    if metrics {
+        if let Some(m) = collection_metrics(table, key_item) {
+            out.insert("ItemCollectionMetrics".into(), m);
+        }
+    }
 }
 
 fn check_size(item: &Item) -> Result<(), ApiError> {
@@ -90,6 +258,8 @@ pub struct PutItemInput {
     expression_attribute_values: Option<Map<String, Json>>,
     return_values: Option<String>,
     return_consumed_capacity: Option<String>,
+    return_item_collection_metrics: Option<String>,
+    return_values_on_condition_check_failure: Option<String>,
 }
 
 /// PutItem.
@@ -97,6 +267,9 @@ pub fn put_item(store: &mut Store, config: &EngineConfig, input: PutItemInput) -
     let name = super::tables::check_table_name(input.table_name.as_deref())?;
     let item = params::required_item(input.item.as_ref(), "item")?;
     let rv = params::return_values(input.return_values.as_deref(), false)?;
+    let on_fail = params::return_on_failure(input.return_values_on_condition_check_failure.as_deref())?;
+    params::return_consumed(input.return_consumed_capacity.as_deref())?;
+    let metrics = params::return_metrics(input.return_item_collection_metrics.as_deref())?;
     let (cond, ph) = write_condition(
         input.condition_expression.as_deref(),
         input.expected.as_ref(),
@@ -109,21 +282,22 @@ pub fn put_item(store: &mut Store, config: &EngineConfig, input: PutItemInput) -
     params::check_unused(&ph)?;
 
     let table = store.active_table(&name, config)?;
-    let key = table.key_of_item(&item)?;
-    check_size(&item)?;
-    let old = table.items.get(&key);
-    if let Some(c) = &cond {
-        if !matches(c, old.unwrap_or(&Item::new())) {
-            return Err(conditional_failed());
-        }
-    }
-    let units = params::write_units(item_size(&item).max(old.map_or(0, item_size)));
-    let old = store.write_put(&name, key, item)?;
+    let (write, old) = plan_put(table, item.clone(), cond.as_ref(), on_fail)?;
     let mut out = Map::new();
+    let key_item = table.key_item(&item);
+    write_extras(
+        &mut out,
+        table,
+        input.return_consumed_capacity.as_deref(),
+        metrics,
+        &key_item,
+        old.as_ref(),
+        Some(&item),
+    );
+    store.apply(vec![write])?;
     if rv == ReturnValues::AllOld {
         with_attributes(&mut out, old);
     }
-    params::consumed(&mut out, input.return_consumed_capacity.as_deref(), &name, units);
     Ok(Json::Object(out))
 }
 
@@ -142,6 +316,8 @@ pub struct UpdateItemInput {
     expression_attribute_values: Option<Map<String, Json>>,
     return_values: Option<String>,
     return_consumed_capacity: Option<String>,
+    return_item_collection_metrics: Option<String>,
+    return_values_on_condition_check_failure: Option<String>,
 }
 
 /// UpdateItem.
@@ -153,6 +329,9 @@ pub fn update_item(
     let name = super::tables::check_table_name(input.table_name.as_deref())?;
     let key_item = params::required_item(input.key.as_ref(), "key")?;
     let rv = params::return_values(input.return_values.as_deref(), true)?;
+    let on_fail = params::return_on_failure(input.return_values_on_condition_check_failure.as_deref())?;
+    params::return_consumed(input.return_consumed_capacity.as_deref())?;
+    let metrics = params::return_metrics(input.return_item_collection_metrics.as_deref())?;
     let (cond, mut ph) = write_condition(
         input.condition_expression.as_deref(),
         input.expected.as_ref(),
@@ -172,46 +351,19 @@ pub fn update_item(
     params::check_unused(&ph)?;
 
     let table = store.active_table(&name, config)?;
-    let key = table.key_of(&key_item)?;
-    for a in &actions {
-        if let Some(super::expr::PathElem::Attr(first)) = a.path().first() {
-            if table.key_names().contains(&first.as_str()) {
-                let msg = if a.path().len() > 1 {
-                    format!("Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: Key: {first}")
-                } else {
-                    format!("One or more parameter values were invalid: Cannot update attribute {first}. This attribute is part of the key")
-                };
-                return Err(ApiError::new("ValidationException", msg));
-            }
-        }
-    }
-    let old = table.items.get(&key).cloned();
-    if let Some(c) = &cond {
-        if !matches(c, old.as_ref().unwrap_or(&Item::new())) {
-            return Err(conditional_failed());
-        }
-    }
-    // Without an item, only actions that add something create one (DynamoDB: "DELETE -
-    // nothing happens; there is no attribute to delete").
-    let creates = actions
-        .iter()
-        .any(|a| matches!(a, Action::Set(..) | Action::Add(..)));
+    let (write, old, new) = plan_update(table, &key_item, &actions, cond.as_ref(), on_fail)?;
     let mut out = Map::new();
-    let new = if old.is_none() && !creates {
-        None
-    } else {
-        let base = old.clone().unwrap_or_else(|| key_item.clone());
-        let new = apply(&base, &actions).map_err(|m| ApiError::new("ValidationException", m))?;
-        check_size(&new)?;
-        Some(new)
-    };
-    let units = params::write_units(
-        new.as_ref()
-            .map_or(0, item_size)
-            .max(old.as_ref().map_or(0, item_size)),
+    write_extras(
+        &mut out,
+        table,
+        input.return_consumed_capacity.as_deref(),
+        metrics,
+        &key_item,
+        old.as_ref(),
+        new.as_ref(),
     );
-    if let Some(new) = &new {
-        store.write_put(&name, key, new.clone())?;
+    if let Some(w) = write {
+        store.apply(vec![w])?;
     }
     let paths: Vec<_> = actions.iter().map(|a| a.path().clone()).collect();
     let attrs = match rv {
@@ -222,7 +374,6 @@ pub fn update_item(
         ReturnValues::UpdatedNew => new.map(|n| project(&n, &paths)),
     };
     with_attributes(&mut out, attrs);
-    params::consumed(&mut out, input.return_consumed_capacity.as_deref(), &name, units);
     Ok(Json::Object(out))
 }
 
@@ -239,6 +390,8 @@ pub struct DeleteItemInput {
     expression_attribute_values: Option<Map<String, Json>>,
     return_values: Option<String>,
     return_consumed_capacity: Option<String>,
+    return_item_collection_metrics: Option<String>,
+    return_values_on_condition_check_failure: Option<String>,
 }
 
 /// DeleteItem.
@@ -250,6 +403,9 @@ pub fn delete_item(
     let name = super::tables::check_table_name(input.table_name.as_deref())?;
     let key_item = params::required_item(input.key.as_ref(), "key")?;
     let rv = params::return_values(input.return_values.as_deref(), false)?;
+    let on_fail = params::return_on_failure(input.return_values_on_condition_check_failure.as_deref())?;
+    params::return_consumed(input.return_consumed_capacity.as_deref())?;
+    let metrics = params::return_metrics(input.return_item_collection_metrics.as_deref())?;
     let (cond, ph) = write_condition(
         input.condition_expression.as_deref(),
         input.expected.as_ref(),
@@ -262,24 +418,23 @@ pub fn delete_item(
     params::check_unused(&ph)?;
 
     let table = store.active_table(&name, config)?;
-    let key = table.key_of(&key_item)?;
-    let old = table.items.get(&key);
-    if let Some(c) = &cond {
-        if !matches(c, old.unwrap_or(&Item::new())) {
-            return Err(conditional_failed());
-        }
-    }
-    let units = params::write_units(old.map_or(0, item_size));
-    let old = if old.is_some() {
-        store.write_delete(&name, &key, &key_item)?
-    } else {
-        None
-    };
+    let (write, old) = plan_delete(table, &key_item, cond.as_ref(), on_fail)?;
     let mut out = Map::new();
+    write_extras(
+        &mut out,
+        table,
+        input.return_consumed_capacity.as_deref(),
+        metrics,
+        &key_item,
+        old.as_ref(),
+        None,
+    );
+    if let Some(w) = write {
+        store.apply(vec![w])?;
+    }
     if rv == ReturnValues::AllOld {
         with_attributes(&mut out, old);
     }
-    params::consumed(&mut out, input.return_consumed_capacity.as_deref(), &name, units);
     Ok(Json::Object(out))
 }
 

@@ -3,10 +3,15 @@
 //!
 //! Submodules, one concern each: `number` and `value` (attribute values), `expr` (expression
 //! language), `legacy` (Expected / AttributeUpdates / KeyConditions), `params` (shared request
-//! rules), `tables` (table schema and table operations), `items` (single-item operations),
+//! rules), `tables` (table schema and table operations), `indexes` (secondary indexes),
+//! `admin` (UpdateTable, tags, time to live, backups), `items` (single-item operations),
+//! `batch` (BatchWriteItem, BatchGetItem), `transact` (TransactWriteItems, TransactGetItems),
 //! `query` (Query and Scan), `persist` (the journal).
 
+pub mod admin;
+pub mod batch;
 pub mod expr;
+pub mod indexes;
 pub mod items;
 pub mod legacy;
 pub mod number;
@@ -14,10 +19,12 @@ pub mod params;
 pub mod persist;
 pub mod query;
 pub mod tables;
+pub mod transact;
 pub mod value;
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -27,8 +34,31 @@ use super::error::ApiError;
 use super::journal::Journal;
 use super::{EngineConfig, EngineError};
 use persist::{Entry, Log};
-use tables::{Key, Table};
+use tables::{Key, Table, TableMeta};
 use value::Item;
+
+/// One item change, planned before anything is written.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Store `item` under `key`.
+    Put {
+        /// Table name.
+        table: String,
+        /// The item's primary key.
+        key: Key,
+        /// The whole new image.
+        item: Item,
+    },
+    /// Delete the item under `key`.
+    Delete {
+        /// Table name.
+        table: String,
+        /// The item's primary key.
+        key: Key,
+        /// The key attributes, as journaled.
+        key_item: Item,
+    },
+}
 
 /// Every table, and the journal their changes go to.
 #[derive(Debug)]
@@ -37,6 +67,9 @@ pub struct Store {
     pub tables: BTreeMap<String, Table>,
     /// Where changes are journaled.
     pub log: Log,
+    /// TransactWriteItems answers by ClientRequestToken, for idempotent retries (in memory
+    /// only: a token outlives a restart on DynamoDB, not here).
+    pub tokens: HashMap<String, transact::Token>,
 }
 
 impl Store {
@@ -57,15 +90,48 @@ impl Store {
         })
     }
 
+    /// Journals `writes` as one entry, then applies them all; returns the images they replaced.
+    /// Callers check every table exists first: nothing is journaled for a write that fails.
+    pub fn apply(&mut self, writes: Vec<Write>) -> Result<Vec<Option<Item>>, ApiError> {
+        if let Some(t) = writes
+            .iter()
+            .map(Write::table)
+            .find(|t| !self.tables.contains_key(*t))
+        {
+            return Err(tables::not_found(t, false));
+        }
+        let mut entries: Vec<Entry> = writes
+            .iter()
+            .map(|w| match w {
+                Write::Put { table, item, .. } => Entry::put(table, item),
+                Write::Delete { table, key_item, .. } => Entry::delete(table, key_item),
+            })
+            .collect();
+        let entry = match entries.len() {
+            0 => return Ok(Vec::new()),
+            1 => entries.remove(0),
+            _ => Entry::Batch(entries),
+        };
+        self.journal(&entry)?;
+        let mut olds = Vec::with_capacity(writes.len());
+        for w in writes {
+            olds.push(match w {
+                Write::Put { table, key, item } => self.tables.get_mut(&table).and_then(|t| t.put(key, item)),
+                Write::Delete { table, key, .. } => self.tables.get_mut(&table).and_then(|t| t.remove(&key)),
+            });
+        }
+        self.log.maybe_compact(&self.tables);
+        Ok(olds)
+    }
+
     /// Journals, then stores, a new image of one item; returns the image it replaced.
     pub fn write_put(&mut self, table: &str, key: Key, item: Item) -> Result<Option<Item>, ApiError> {
-        self.journal(&Entry::put(table, &item))?;
-        let old = match self.tables.get_mut(table) {
-            Some(t) => t.put(key, item),
-            None => return Err(tables::not_found(table, false)),
-        };
-        self.log.maybe_compact(&self.tables);
-        Ok(old)
+        let olds = self.apply(vec![Write::Put {
+            table: table.to_string(),
+            key,
+            item,
+        }])?;
+        Ok(olds.into_iter().next().flatten())
     }
 
     /// Journals, then applies, the deletion of one item; returns the deleted item.
@@ -75,21 +141,52 @@ impl Store {
         key: &Key,
         key_item: &Item,
     ) -> Result<Option<Item>, ApiError> {
-        self.journal(&Entry::delete(table, key_item))?;
-        let old = match self.tables.get_mut(table) {
-            Some(t) => t.remove(key),
-            None => return Err(tables::not_found(table, false)),
-        };
-        self.log.maybe_compact(&self.tables);
-        Ok(old)
+        let olds = self.apply(vec![Write::Delete {
+            table: table.to_string(),
+            key: key.clone(),
+            key_item: key_item.clone(),
+        }])?;
+        Ok(olds.into_iter().next().flatten())
+    }
+
+    /// Journals, then installs, a table's new description (indexes built or dropped).
+    pub fn set_meta(&mut self, meta: TableMeta) -> Result<(), ApiError> {
+        if !self.tables.contains_key(&meta.name) {
+            return Err(tables::not_found(&meta.name, true));
+        }
+        self.journal(&Entry::Meta(meta.clone()))?;
+        if let Some(t) = self.tables.get_mut(&meta.name) {
+            t.set_meta(meta);
+        }
+        Ok(())
+    }
+}
+
+impl Write {
+    /// The table written.
+    pub fn table(&self) -> &str {
+        match self {
+            Write::Put { table, .. } | Write::Delete { table, .. } => table,
+        }
+    }
+
+    /// The item's primary key.
+    pub fn key(&self) -> &Key {
+        match self {
+            Write::Put { key, .. } | Write::Delete { key, .. } => key,
+        }
     }
 }
 
 /// The DynamoDB side of the engine.
 pub struct DynamoDb {
     config: Arc<EngineConfig>,
-    store: Mutex<Store>,
+    /// Shared with the time-to-live sweeper, which holds it weakly and stops once it is gone.
+    store: Arc<Mutex<Store>>,
 }
+
+/// How often expired items are looked for (DynamoDB: "within a few days"; here, seconds).
+const TTL_SWEEP_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -132,16 +229,22 @@ impl DynamoDb {
                 log
             }
         };
-        Ok(Self {
-            config,
-            store: Mutex::new(Store { tables, log }),
-        })
+        let store = Arc::new(Mutex::new(Store {
+            tables,
+            log,
+            tokens: HashMap::new(),
+        }));
+        let weak = Arc::downgrade(&store);
+        let sweeper_config = config.clone();
+        // A plain thread: the store is synchronous, and the engine may be opened outside a runtime.
+        let _ = std::thread::Builder::new()
+            .name("dynamodb-ttl".into())
+            .spawn(move || ttl_sweeper(&weak, &sweeper_config));
+        Ok(Self { config, store })
     }
 
     fn lock(&self) -> MutexGuard<'_, Store> {
-        // A panic while holding the lock cannot leave a half-applied change (changes are
-        // applied after journaling, in one step), so a poisoned lock is still usable.
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.store)
     }
 
     /// Runs one DynamoDB operation.
@@ -205,14 +308,18 @@ impl DynamoDb {
             "GetItem" => items::get_item(&self.lock(), config, req.parse()?)?,
             "Query" => query::read(&self.lock(), config, req.parse()?, true)?,
             "Scan" => query::read(&self.lock(), config, req.parse()?, false)?,
-            "DescribeTimeToLive" => {
-                let input: TableNameInput = req.parse()?;
-                let name = tables::check_table_name(input.table_name.as_deref())?;
-                if !self.lock().tables.contains_key(&name) {
-                    return Err(tables::not_found(&name, true));
-                }
-                json!({ "TimeToLiveDescription": { "TimeToLiveStatus": "DISABLED" } })
-            }
+            "UpdateTable" => admin::update_table(&mut self.lock(), config, req.parse()?)?,
+            "DescribeTimeToLive" => admin::describe_ttl(&self.lock(), req.parse()?)?,
+            "UpdateTimeToLive" => admin::update_ttl(&mut self.lock(), req.parse()?)?,
+            "TagResource" => admin::tag(&mut self.lock(), config, req.parse()?)?,
+            "UntagResource" => admin::untag(&mut self.lock(), config, req.parse()?)?,
+            "ListTagsOfResource" => admin::list_tags(&self.lock(), config, req.parse()?)?,
+            "DescribeContinuousBackups" => admin::describe_backups(&self.lock(), config, req.parse()?)?,
+            "UpdateContinuousBackups" => admin::update_backups(&mut self.lock(), config, req.parse()?)?,
+            "BatchWriteItem" => batch::write(&mut self.lock(), config, req.parse()?)?,
+            "BatchGetItem" => batch::get(&self.lock(), config, req.parse()?)?,
+            "TransactWriteItems" => transact::write(&mut self.lock(), config, req.parse()?)?,
+            "TransactGetItems" => transact::get(&self.lock(), config, req.parse()?)?,
             _ => {
                 return Err(ApiError::new(
                     "UnknownOperationException",
@@ -221,6 +328,25 @@ impl DynamoDb {
             }
         };
         req.reply(&out)
+    }
+}
+
+fn lock(store: &Mutex<Store>) -> MutexGuard<'_, Store> {
+    // A panic while holding the lock cannot leave a half-applied change (changes are
+    // applied after journaling, in one step), so a poisoned lock is still usable.
+    store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Deletes expired items every [`TTL_SWEEP_EVERY`] until the store is dropped.
+fn ttl_sweeper(store: &Weak<Mutex<Store>>, config: &EngineConfig) {
+    loop {
+        std::thread::sleep(TTL_SWEEP_EVERY);
+        let Some(store) = store.upgrade() else {
+            return;
+        };
+        let now_s = config.clock.now_ms() / 1000;
+        // A failed journal write leaves the items in place; the next sweep tries again.
+        let _ = admin::sweep_expired(&mut lock(&store), now_s);
     }
 }
 
@@ -282,9 +408,7 @@ mod tests {
     fn unknown_operations_and_bad_bodies_are_errors() {
         let db = DynamoDb::open(Arc::new(EngineConfig::default())).expect("open");
         assert_eq!(
-            call(&db, "TransactWriteItems", json!({}))
-                .expect_err("unknown")
-                .code,
+            call(&db, "CreateBackup", json!({})).expect_err("unknown").code,
             "UnknownOperationException"
         );
         let req = Request {

@@ -174,11 +174,84 @@ pub fn return_values(raw: Option<&str>, update: bool) -> Result<ReturnValues, Ap
 
 /// ConsumedCapacity when asked for: DynamoDB's units for `bytes` read or written.
 pub fn consumed(out: &mut Map<String, Json>, mode: Option<&str>, table: &str, units: f64) {
-    if matches!(mode, Some("TOTAL" | "INDEXES")) {
-        out.insert(
-            "ConsumedCapacity".into(),
-            json!({"TableName": table, "CapacityUnits": units}),
-        );
+    consumed_by_index(out, mode, table, units, &[]);
+}
+
+/// Units one index consumed: its name, whether it is global, the units.
+pub type IndexUnits = (String, bool, f64);
+
+/// The ConsumedCapacity structure, with the table's and each index's share under `INDEXES`.
+pub fn capacity(mode: Option<&str>, table: &str, table_units: f64, indexes: &[IndexUnits]) -> Option<Json> {
+    let total: f64 = table_units + indexes.iter().map(|i| i.2).sum::<f64>();
+    match mode {
+        Some("TOTAL") => Some(json!({"TableName": table, "CapacityUnits": total})),
+        Some("INDEXES") => {
+            let mut c =
+                json!({"TableName": table, "CapacityUnits": total, "Table": {"CapacityUnits": table_units}});
+            for (field, global) in [("GlobalSecondaryIndexes", true), ("LocalSecondaryIndexes", false)] {
+                let map: Map<String, Json> = indexes
+                    .iter()
+                    .filter(|i| i.1 == global)
+                    .map(|i| (i.0.clone(), json!({"CapacityUnits": i.2})))
+                    .collect();
+                if !map.is_empty() {
+                    c[field] = Json::Object(map);
+                }
+            }
+            Some(c)
+        }
+        _ => None,
+    }
+}
+
+/// Inserts ConsumedCapacity when asked for.
+pub fn consumed_by_index(
+    out: &mut Map<String, Json>,
+    mode: Option<&str>,
+    table: &str,
+    table_units: f64,
+    indexes: &[IndexUnits],
+) {
+    if let Some(c) = capacity(mode, table, table_units, indexes) {
+        out.insert("ConsumedCapacity".into(), c);
+    }
+}
+
+/// Checks ReturnConsumedCapacity.
+pub fn return_consumed(raw: Option<&str>) -> Result<(), ApiError> {
+    match raw {
+        None | Some("INDEXES" | "TOTAL" | "NONE") => Ok(()),
+        Some(other) => Err(ApiError::validation(&[constraint(
+            other,
+            "returnConsumedCapacity",
+            "satisfy enum value set: [INDEXES, TOTAL, NONE]",
+        )])),
+    }
+}
+
+/// Checks ReturnItemCollectionMetrics; true for `SIZE`.
+pub fn return_metrics(raw: Option<&str>) -> Result<bool, ApiError> {
+    match raw {
+        None | Some("NONE") => Ok(false),
+        Some("SIZE") => Ok(true),
+        Some(other) => Err(ApiError::validation(&[constraint(
+            other,
+            "returnItemCollectionMetrics",
+            "satisfy enum value set: [SIZE, NONE]",
+        )])),
+    }
+}
+
+/// Parses ReturnValuesOnConditionCheckFailure; true for `ALL_OLD`.
+pub fn return_on_failure(raw: Option<&str>) -> Result<bool, ApiError> {
+    match raw {
+        None | Some("NONE") => Ok(false),
+        Some("ALL_OLD") => Ok(true),
+        Some(other) => Err(ApiError::validation(&[constraint(
+            other,
+            "returnValuesOnConditionCheckFailure",
+            "satisfy enum value set: [ALL_OLD, NONE]",
+        )])),
     }
 }
 

@@ -31,6 +31,11 @@ pub enum Entry {
         /// The item's key attributes.
         k: Map<String, Json>,
     },
+    /// A table's description changed (UpdateTable, tags, TTL, backups): the whole new one.
+    Meta(TableMeta),
+    /// Several changes acknowledged together (a transaction, a batch, a TTL sweep): replayed
+    /// all together, so a transaction is never half there after a restart.
+    Batch(Vec<Entry>),
 }
 
 impl Entry {
@@ -64,7 +69,21 @@ pub fn replay(tables: &mut BTreeMap<String, Table>, bytes: &[u8]) -> Result<(), 
         return Ok(());
     }
     let entry: Entry = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    apply(tables, entry)
+}
+
+fn apply(tables: &mut BTreeMap<String, Table>, entry: Entry) -> Result<(), String> {
     match entry {
+        Entry::Meta(meta) => {
+            if let Some(table) = tables.get_mut(&meta.name) {
+                table.set_meta(meta);
+            }
+        }
+        Entry::Batch(entries) => {
+            for e in entries {
+                apply(tables, e)?;
+            }
+        }
         Entry::CreateTable(meta) => {
             tables.insert(meta.name.clone(), Table::new(meta));
         }

@@ -1,6 +1,7 @@
 //! Query and Scan: key conditions, filters, projections, Select COUNT, segments and paging
 //! (`Limit`, `ExclusiveStartKey`/`LastEvaluatedKey`, the 1 MB page cap).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
@@ -9,9 +10,10 @@ use serde_json::{json, Map, Value as Json};
 
 use super::expr::eval::{matches, project};
 use super::expr::{CmpOp, Cond, Operand, Path, PathElem};
+use super::indexes;
 use super::legacy::{self, LegacyCondition};
 use super::params;
-use super::tables::{Key, KeyVal, Table};
+use super::tables::{key_val, Key, KeyDef, KeyVal};
 use super::value::{item_from_json, item_size, item_to_json, Item, Value};
 use super::Store;
 use crate::engine::error::{constraint, ApiError};
@@ -154,68 +156,178 @@ pub fn read(
     }
 
     let table = store.active_table(&name, config)?;
-    if let Some(ix) = &input.index_name {
+    let index = match &input.index_name {
+        Some(ix) => {
+            let Some(meta) = table.index(ix) else {
+                return Err(validation(format!(
+                    "The table does not have the specified index: {ix}"
+                )));
+            };
+            if meta.global && input.consistent_read == Some(true) {
+                return Err(validation(
+                    "Consistent reads are not supported on global secondary indexes",
+                ));
+            }
+            if meta.global && table.index_status(meta, config) == "CREATING" {
+                return Err(validation(format!(
+                    "Cannot read from backfilling global secondary index: {ix}"
+                )));
+            }
+            Some(meta)
+        }
+        None => None,
+    };
+    if select == "ALL_PROJECTED_ATTRIBUTES" && index.is_none() {
+        return Err(validation(
+            "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is not supported for a query or scan on a table, use ALL_ATTRIBUTES instead",
+        ));
+    }
+    if select == "SPECIFIC_ATTRIBUTES" && projection.is_none() {
+        return Err(validation(
+            "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires AttributesToGet or ProjectionExpression",
+        ));
+    }
+    if !matches!(select, "" | "SPECIFIC_ATTRIBUTES") && projection.is_some() {
         return Err(validation(format!(
-            "The table does not have the specified index: {ix}"
+            "One or more parameter values were invalid: Select type {select} and ProjectionExpression or AttributesToGet cannot be used together"
         )));
     }
+    // ALL_ATTRIBUTES on an index that does not hold them all: an LSI fetches from the table,
+    // a GSI cannot.
+    let whole_items = match index {
+        Some(ix) if select == "ALL_ATTRIBUTES" && ix.projection != "ALL" => {
+            if ix.global {
+                return Err(validation(format!(
+                    "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {} because its projection type is not ALL",
+                    ix.name
+                )));
+            }
+            true
+        }
+        Some(_) => false,
+        None => true,
+    };
+    let table_keys = table.key_names();
+    // The key schema the read follows: the index's, or the table's.
+    let (hash_def, range_def) = match index {
+        Some(ix) => (&ix.hash, ix.range.as_ref()),
+        None => (&table.meta.hash, table.meta.range.as_ref()),
+    };
     let key_cond = match key_cond {
-        Some(c) => Some(key_condition(c, table)?),
+        Some(c) => Some(key_condition(c, hash_def, range_def)?),
         None => None,
     };
     if let (true, Some(f)) = (is_query, &filter) {
-        if let Some(k) = first_key_attr(f, table) {
+        let mut keys = vec![hash_def.name.as_str()];
+        keys.extend(range_def.map(|r| r.name.as_str()));
+        if let Some(k) = first_key_attr(f, &keys) {
             return Err(validation(format!(
                 "Filter Expression can only contain non-primary key attributes: Primary key attribute: {k}"
             )));
         }
     }
-    let start = match &input.exclusive_start_key {
+    let start: Option<(Key, Item)> = match &input.exclusive_start_key {
         Some(map) => {
             let item = item_from_json(map)?;
+            let mut names: Vec<&str> = table_keys.clone();
+            if let Some(ix) = index {
+                for k in ix.key_names() {
+                    if !names.contains(&k) {
+                        names.push(k);
+                    }
+                }
+            }
+            if item.len() != names.len() || names.iter().any(|n| !item.contains_key(*n)) {
+                return Err(validation("The provided starting key is invalid"));
+            }
+            let table_part: Item = table.key_item(&item);
             let key = table
-                .key_of(&item)
+                .key_of(&table_part)
                 .map_err(|e| validation(format!("The provided starting key is invalid: {}", e.message)))?;
-            Some(key)
+            if let Some(ix) = index {
+                ix.check_item(&item).map_err(|e| {
+                    validation(format!("The provided starting key is invalid: {}", e.message))
+                })?;
+            }
+            if let Some(kc) = &key_cond {
+                check_start(kc, &item, hash_def)?;
+            }
+            Some((key, item))
         }
         None => None,
     };
 
     let forward = input.scan_index_forward.unwrap_or(true);
-    let candidates: Box<dyn Iterator<Item = (&Key, &Item)>> = match &key_cond {
-        Some(kc) => {
-            let lo = (kc.hash.clone(), KeyVal::Min);
-            let hi = (kc.hash.clone(), KeyVal::Max);
-            match (&start, forward) {
-                (None, true) => Box::new(table.items.range(lo..hi)),
-                (None, false) => Box::new(table.items.range(lo..hi).rev()),
-                (Some(s), true) => Box::new(
-                    table
-                        .items
-                        .range((Bound::Excluded(s.clone()), Bound::Excluded(hi))),
-                ),
-                (Some(s), false) => Box::new(
-                    table
-                        .items
-                        .range((Bound::Excluded(lo), Bound::Excluded(s.clone())))
-                        .rev(),
-                ),
-            }
+    let candidates: Box<dyn Iterator<Item = &Item>> = match index {
+        None => {
+            let start = start.as_ref().map(|(k, _)| k.clone());
+            let by_key: Box<dyn Iterator<Item = (&Key, &Item)>> = match &key_cond {
+                Some(kc) => {
+                    let lo = (kc.hash.clone(), KeyVal::Min);
+                    let hi = (kc.hash.clone(), KeyVal::Max);
+                    match (start, forward) {
+                        (None, true) => Box::new(table.items.range(lo..hi)),
+                        (None, false) => Box::new(table.items.range(lo..hi).rev()),
+                        (Some(s), true) => {
+                            Box::new(table.items.range((Bound::Excluded(s), Bound::Excluded(hi))))
+                        }
+                        (Some(s), false) => {
+                            Box::new(table.items.range((Bound::Excluded(lo), Bound::Excluded(s))).rev())
+                        }
+                    }
+                }
+                None => match start {
+                    None => Box::new(table.items.iter()),
+                    Some(s) => Box::new(table.items.range((Bound::Excluded(s), Bound::Unbounded))),
+                },
+            };
+            Box::new(by_key.map(|(_, item)| item))
         }
-        None => match &start {
-            None => Box::new(table.items.iter()),
-            Some(s) => Box::new(table.items.range((Bound::Excluded(s.clone()), Bound::Unbounded))),
-        },
+        Some(ix) => {
+            let entries = table.indexes.get(&ix.name).ok_or_else(|| {
+                validation(format!(
+                    "The table does not have the specified index: {}",
+                    ix.name
+                ))
+            })?;
+            let start = match &start {
+                Some((key, item)) => Some(
+                    ix.entry_of(item, key)
+                        .ok_or_else(|| validation("The provided starting key is invalid"))?,
+                ),
+                None => None,
+            };
+            let by_entry: Box<dyn Iterator<Item = &indexes::Entry>> = match &key_cond {
+                Some(kc) => {
+                    let lo = (kc.hash.clone(), KeyVal::Min, (KeyVal::Min, KeyVal::Min));
+                    let hi = (kc.hash.clone(), KeyVal::Max, (KeyVal::Max, KeyVal::Max));
+                    match (start, forward) {
+                        (None, true) => Box::new(entries.range(lo..hi)),
+                        (None, false) => Box::new(entries.range(lo..hi).rev()),
+                        (Some(s), true) => Box::new(entries.range((Bound::Excluded(s), Bound::Excluded(hi)))),
+                        (Some(s), false) => {
+                            Box::new(entries.range((Bound::Excluded(lo), Bound::Excluded(s))).rev())
+                        }
+                    }
+                }
+                None => match start {
+                    None => Box::new(entries.iter()),
+                    Some(s) => Box::new(entries.range((Bound::Excluded(s), Bound::Unbounded))),
+                },
+            };
+            Box::new(by_entry.filter_map(|(_, _, k)| table.items.get(k)))
+        }
     };
 
-    let mut items = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
     let mut scanned = 0usize;
     let mut bytes = 0usize;
     let mut last: Option<&Item> = None;
     let mut truncated = false;
-    for (key, item) in candidates {
+    for item in candidates {
         if let Some((seg, total)) = segment {
-            if segment_of(&key.0, total) != seg {
+            let hash = item.get(&hash_def.name).and_then(|v| key_val(v, &hash_def.ty));
+            if hash.is_none_or(|h| segment_of(&h, total) != seg) {
                 continue;
             }
         }
@@ -229,10 +341,24 @@ pub fn read(
             break;
         }
         scanned += 1;
-        bytes += item_size(item);
         last = Some(item);
-        if filter.as_ref().is_none_or(|f| matches(f, item)) {
-            items.push(item);
+        // What the index holds of the item is what a read on the index sees.
+        let seen = match index {
+            Some(ix) if ix.projection != "ALL" => Cow::Owned(ix.project(item, &table_keys)),
+            _ => Cow::Borrowed(item),
+        };
+        bytes += item_size(&seen);
+        if filter.as_ref().is_none_or(|f| matches(f, &seen)) {
+            if select == "COUNT" {
+                items.push(Item::new());
+                continue;
+            }
+            let shown = match &projection {
+                Some(p) => project(if whole_items { item } else { &seen }, p),
+                None if whole_items => item.clone(),
+                None => seen.into_owned(),
+            };
+            items.push(shown);
         }
     }
     // DynamoDB also answers a LastEvaluatedKey when the Limit was reached exactly at the end.
@@ -244,33 +370,60 @@ pub fn read(
     out.insert("Count".into(), json!(items.len()));
     out.insert("ScannedCount".into(), json!(scanned));
     if select != "COUNT" {
-        let rendered: Vec<Json> = items
-            .iter()
-            .map(|i| {
-                let i = match &projection {
-                    Some(p) => project(i, p),
-                    None => (*i).clone(),
-                };
-                Json::Object(item_to_json(&i))
-            })
-            .collect();
+        let rendered: Vec<Json> = items.iter().map(|i| Json::Object(item_to_json(i))).collect();
         out.insert("Items".into(), Json::Array(rendered));
     }
     if truncated {
         if let Some(last) = last {
-            out.insert(
-                "LastEvaluatedKey".into(),
-                Json::Object(item_to_json(&table.key_item(last))),
-            );
+            let mut key = table.key_item(last);
+            if let Some(ix) = index {
+                for k in ix.key_names() {
+                    if let Some(v) = last.get(k) {
+                        key.insert(k.to_string(), v.clone());
+                    }
+                }
+            }
+            out.insert("LastEvaluatedKey".into(), Json::Object(item_to_json(&key)));
         }
     }
-    params::consumed(
-        &mut out,
-        input.return_consumed_capacity.as_deref(),
-        &name,
-        params::read_units(bytes, input.consistent_read.unwrap_or(false)),
-    );
+    let units = params::read_units(bytes, input.consistent_read.unwrap_or(false));
+    match index {
+        Some(ix) => params::consumed_by_index(
+            &mut out,
+            input.return_consumed_capacity.as_deref(),
+            &name,
+            0.0,
+            &[(ix.name.clone(), ix.global, units)],
+        ),
+        None => params::consumed(&mut out, input.return_consumed_capacity.as_deref(), &name, units),
+    }
     Ok(Json::Object(out))
+}
+
+/// Refuses an ExclusiveStartKey outside the Query's key condition, as DynamoDB does (a start
+/// key in another partition once made the range scan below panic).
+fn check_start(kc: &KeyCondition, start: &Item, hash_def: &KeyDef) -> Result<(), ApiError> {
+    let start_hash = start.get(&hash_def.name).and_then(|v| key_val(v, &hash_def.ty));
+    let same_partition = start_hash.as_ref() == Some(&kc.hash);
+    match &kc.range {
+        None if !same_partition => Err(validation(
+            "The provided starting key is outside query boundaries based on provided conditions",
+        )),
+        None => Ok(()),
+        Some(rc) => {
+            if !matches(rc, start) {
+                return Err(validation(
+                    "The provided starting key does not match the range key predicate",
+                ));
+            }
+            if !same_partition {
+                return Err(validation(
+                    "The query can return at most one row and cannot be restarted",
+                ));
+            }
+            Ok(())
+        }
+    }
 }
 
 fn segments(segment: Option<i64>, total: Option<i64>) -> Result<Option<(u64, u64)>, ApiError> {
@@ -323,8 +476,7 @@ fn segment_of(hash: &KeyVal, total: u64) -> u64 {
     h % total
 }
 
-fn first_key_attr(cond: &Cond, table: &Table) -> Option<String> {
-    let keys = table.key_names();
+fn first_key_attr(cond: &Cond, keys: &[&str]) -> Option<String> {
     let check = |op: &Operand| match op {
         Operand::Path(p) | Operand::Size(p) => match p.first() {
             Some(PathElem::Attr(a)) if keys.contains(&a.as_str()) => Some(a.clone()),
@@ -334,8 +486,8 @@ fn first_key_attr(cond: &Cond, table: &Table) -> Option<String> {
     };
     let path_op = |p: &Path| check(&Operand::Path(p.clone()));
     match cond {
-        Cond::And(a, b) | Cond::Or(a, b) => first_key_attr(a, table).or_else(|| first_key_attr(b, table)),
-        Cond::Not(a) => first_key_attr(a, table),
+        Cond::And(a, b) | Cond::Or(a, b) => first_key_attr(a, keys).or_else(|| first_key_attr(b, keys)),
+        Cond::Not(a) => first_key_attr(a, keys),
         Cond::Cmp(a, _, b) | Cond::BeginsWith(a, b) | Cond::Contains(a, b) => check(a).or_else(|| check(b)),
         Cond::Between(a, b, c) => check(a).or_else(|| check(b)).or_else(|| check(c)),
         Cond::In(a, list) => check(a).or_else(|| list.iter().find_map(check)),
@@ -345,7 +497,11 @@ fn first_key_attr(cond: &Cond, table: &Table) -> Option<String> {
 }
 
 /// Splits a key condition into the partition key's value and the sort-key condition.
-fn key_condition(cond: Cond, table: &Table) -> Result<KeyCondition, ApiError> {
+fn key_condition(
+    cond: Cond,
+    hash_def: &KeyDef,
+    range_def: Option<&KeyDef>,
+) -> Result<KeyCondition, ApiError> {
     let invalid = |m: String| validation(format!("Invalid KeyConditionExpression: {m}"));
     let mut parts = Vec::new();
     flatten_and(cond, &mut parts).map_err(invalid)?;
@@ -358,7 +514,6 @@ fn key_condition(cond: Cond, table: &Table) -> Result<KeyCondition, ApiError> {
             ));
         }
     }
-    let hash_def = &table.meta.hash;
     let Some(hash_cond) = by_attr.remove(&hash_def.name) else {
         return Err(validation(format!(
             "Query condition missed key schema element: {}",
@@ -383,7 +538,7 @@ fn key_condition(cond: Cond, table: &Table) -> Result<KeyCondition, ApiError> {
         Value::B(b) => KeyVal::B(b),
         _ => return Err(type_mismatch()),
     };
-    let range = match (&table.meta.range, by_attr.len()) {
+    let range = match (range_def, by_attr.len()) {
         (_, 0) => None,
         (Some(r), 1) => {
             let Some(c) = by_attr.remove(&r.name) else {

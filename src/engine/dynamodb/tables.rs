@@ -7,6 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value as Json};
 
+use super::indexes::{self, Entries, IndexInput, IndexMeta};
 use super::number::Number;
 use super::value::{item_size, Item, Value};
 use crate::engine::error::{constraint, not_null, ApiError};
@@ -42,10 +43,31 @@ pub struct TableMeta {
     pub created_ms: u64,
     /// TableId.
     pub table_id: String,
-    /// Secondary indexes as given; described back but not maintained (lease tables need none).
+    /// Secondary indexes as journals before index support recorded them (read, never written:
+    /// [`Table::new`] turns them into `indexes`).
+    #[serde(default, skip_serializing)]
     pub global_secondary_indexes: Option<Json>,
-    /// Local secondary indexes as given; described back only.
+    /// Local secondary indexes in the same old form.
+    #[serde(default, skip_serializing)]
     pub local_secondary_indexes: Option<Json>,
+    /// Secondary indexes, global and local, in creation order.
+    #[serde(default)]
+    pub indexes: Vec<IndexMeta>,
+    /// Tags (TagResource).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// The time-to-live attribute, when TTL is enabled.
+    #[serde(default)]
+    pub ttl_attribute: Option<String>,
+    /// Point-in-time recovery (state only: nothing is backed up).
+    #[serde(default)]
+    pub pitr: bool,
+    /// The stream view type while a stream is enabled (accepted and shown; no records).
+    #[serde(default)]
+    pub stream_view_type: Option<String>,
+    /// When the current stream was enabled, epoch milliseconds (its label and ARN).
+    #[serde(default)]
+    pub stream_enabled_ms: u64,
 }
 
 /// A key value, ordered as DynamoDB orders keys: N numerically, S and B bytewise.
@@ -79,6 +101,18 @@ pub struct Table {
     pub items: BTreeMap<Key, Item>,
     /// Sum of the items' sizes, for TableSizeBytes.
     pub size_bytes: usize,
+    /// The entries of each secondary index, by IndexName.
+    pub indexes: BTreeMap<String, Entries>,
+}
+
+/// The key value of `v` when it is a scalar of type `ty` (`S`, `N`, `B`).
+pub fn key_val(v: &Value, ty: &str) -> Option<KeyVal> {
+    match (v, ty) {
+        (Value::S(s), "S") => Some(KeyVal::S(s.clone())),
+        (Value::N(n), "N") => Some(KeyVal::N(n.clone())),
+        (Value::B(b), "B") => Some(KeyVal::B(b.clone())),
+        _ => None,
+    }
 }
 
 /// Epoch milliseconds now.
@@ -134,11 +168,60 @@ pub fn check_table_name(name: Option<&str>) -> Result<String, ApiError> {
 
 impl Table {
     /// A new, empty table.
-    pub fn new(meta: TableMeta) -> Self {
+    pub fn new(mut meta: TableMeta) -> Self {
+        // Journals written before indexes were maintained kept the request's index lists.
+        if meta.indexes.is_empty() {
+            meta.indexes = legacy_indexes(&meta);
+        }
+        meta.global_secondary_indexes = None;
+        meta.local_secondary_indexes = None;
+        let indexes = meta
+            .indexes
+            .iter()
+            .map(|ix| (ix.name.clone(), Entries::new()))
+            .collect();
         Self {
             meta,
             items: BTreeMap::new(),
             size_bytes: 0,
+            indexes,
+        }
+    }
+
+    /// Replaces the table's description (UpdateTable, tags, TTL, replay of those): indexes
+    /// that are gone are dropped, new ones are built from the items (the backfill).
+    pub fn set_meta(&mut self, meta: TableMeta) {
+        self.indexes
+            .retain(|name, _| meta.indexes.iter().any(|ix| &ix.name == name));
+        for ix in &meta.indexes {
+            if !self.indexes.contains_key(&ix.name) {
+                let entries: Entries = self
+                    .items
+                    .iter()
+                    .filter_map(|(k, item)| ix.entry_of(item, k))
+                    .collect();
+                self.indexes.insert(ix.name.clone(), entries);
+            }
+        }
+        self.meta = meta;
+    }
+
+    /// An index by name.
+    pub fn index(&self, name: &str) -> Option<&IndexMeta> {
+        self.meta.indexes.iter().find(|ix| ix.name == name)
+    }
+
+    /// Refuses an item whose secondary-index key attributes are mistyped or empty.
+    pub fn check_index_keys(&self, item: &Item) -> Result<(), ApiError> {
+        self.meta.indexes.iter().try_for_each(|ix| ix.check_item(item))
+    }
+
+    /// Status of an index now.
+    pub fn index_status(&self, ix: &IndexMeta, config: &EngineConfig) -> &'static str {
+        if ix.is_creating(now_ms(), config.create_table_delay.as_millis() as u64) {
+            "CREATING"
+        } else {
+            "ACTIVE"
         }
     }
 
@@ -219,6 +302,21 @@ impl Table {
     /// Stores `item` under `key`, returning the item it replaced.
     pub fn put(&mut self, key: Key, item: Item) -> Option<Item> {
         self.size_bytes += item_size(&item);
+        for ix in &self.meta.indexes {
+            let Some(entries) = self.indexes.get_mut(&ix.name) else {
+                continue;
+            };
+            let before = self.items.get(&key).and_then(|o| ix.entry_of(o, &key));
+            let after = ix.entry_of(&item, &key);
+            if before != after {
+                if let Some(b) = before {
+                    entries.remove(&b);
+                }
+                if let Some(a) = after {
+                    entries.insert(a);
+                }
+            }
+        }
         let old = self.items.insert(key, item);
         if let Some(o) = &old {
             self.size_bytes = self.size_bytes.saturating_sub(item_size(o));
@@ -231,26 +329,43 @@ impl Table {
         let old = self.items.remove(key);
         if let Some(o) = &old {
             self.size_bytes = self.size_bytes.saturating_sub(item_size(o));
+            for ix in &self.meta.indexes {
+                if let (Some(entries), Some(e)) = (self.indexes.get_mut(&ix.name), ix.entry_of(o, key)) {
+                    entries.remove(&e);
+                }
+            }
         }
         old
+    }
+
+    /// The table's ARN.
+    pub fn arn(&self, config: &EngineConfig) -> String {
+        format!(
+            "arn:aws:dynamodb:{}:{}:table/{}",
+            config.region, config.account_id, self.meta.name
+        )
     }
 
     /// The DescribeTable `Table` structure.
     pub fn describe(&self, config: &EngineConfig, status: Option<&str>) -> Json {
         let m = &self.meta;
-        let status = status.unwrap_or(if self.is_active(config) {
-            "ACTIVE"
-        } else {
+        let status = status.unwrap_or(if !self.is_active(config) {
             "CREATING"
+        } else if m
+            .indexes
+            .iter()
+            .any(|ix| self.index_status(ix, config) == "CREATING")
+        {
+            // An index being added (backfilled) keeps the table UPDATING, as on DynamoDB.
+            "UPDATING"
+        } else {
+            "ACTIVE"
         });
         let mut key_schema = vec![json!({"AttributeName": m.hash.name, "KeyType": "HASH"})];
         if let Some(r) = &m.range {
             key_schema.push(json!({"AttributeName": r.name, "KeyType": "RANGE"}));
         }
-        let arn = format!(
-            "arn:aws:dynamodb:{}:{}:table/{}",
-            config.region, config.account_id, m.name
-        );
+        let arn = self.arn(config);
         let mut out = json!({
             "TableName": m.name,
             "TableStatus": status,
@@ -274,31 +389,43 @@ impl Table {
         if m.billing_mode == "PAY_PER_REQUEST" {
             out["TableThroughputModeSummary"] = json!({"TableThroughputMode": "PAY_PER_REQUEST"});
         }
-        for (field, indexes) in [
-            ("GlobalSecondaryIndexes", &m.global_secondary_indexes),
-            ("LocalSecondaryIndexes", &m.local_secondary_indexes),
-        ] {
-            if let Some(Json::Array(list)) = indexes {
-                let described: Vec<Json> = list
-                    .iter()
-                    .map(|ix| {
-                        let mut ix = ix.clone();
-                        let name = ix
-                            .get("IndexName")
-                            .and_then(Json::as_str)
-                            .unwrap_or("")
-                            .to_string();
-                        ix["IndexArn"] = json!(format!("{arn}/index/{name}"));
-                        ix["IndexSizeBytes"] = json!(0);
-                        ix["ItemCount"] = json!(0);
-                        if field == "GlobalSecondaryIndexes" {
-                            ix["IndexStatus"] = json!("ACTIVE");
-                        }
-                        ix
-                    })
-                    .collect();
+        let table_keys = self.key_names();
+        for (field, global) in [("GlobalSecondaryIndexes", true), ("LocalSecondaryIndexes", false)] {
+            let described: Vec<Json> = m
+                .indexes
+                .iter()
+                .filter(|ix| ix.global == global)
+                .map(|ix| {
+                    let entries = self.indexes.get(&ix.name);
+                    let size: usize = entries
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|(_, _, k)| self.items.get(k))
+                        .map(|item| {
+                            if ix.projection == "ALL" {
+                                item_size(item)
+                            } else {
+                                item_size(&ix.project(item, &table_keys))
+                            }
+                        })
+                        .sum();
+                    ix.describe(
+                        &arn,
+                        self.index_status(ix, config),
+                        entries.map_or(0, |e| e.len()),
+                        size,
+                    )
+                })
+                .collect();
+            if !described.is_empty() {
                 out[field] = Json::Array(described);
             }
+        }
+        if let Some(view) = &m.stream_view_type {
+            out["StreamSpecification"] = json!({"StreamEnabled": true, "StreamViewType": view});
+            let label = stream_label(m.stream_enabled_ms);
+            out["LatestStreamLabel"] = json!(label);
+            out["LatestStreamArn"] = json!(format!("{arn}/stream/{label}"));
         }
         out
     }
@@ -347,8 +474,30 @@ pub struct CreateTableInput {
     attribute_definitions: Option<Vec<AttributeDefinition>>,
     billing_mode: Option<String>,
     provisioned_throughput: Option<Throughput>,
-    global_secondary_indexes: Option<Json>,
-    local_secondary_indexes: Option<Json>,
+    global_secondary_indexes: Option<Vec<IndexInput>>,
+    local_secondary_indexes: Option<Vec<IndexInput>>,
+    stream_specification: Option<StreamSpecification>,
+    tags: Option<Vec<Tag>>,
+}
+
+/// StreamSpecification (CreateTable, UpdateTable).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct StreamSpecification {
+    /// StreamEnabled.
+    pub stream_enabled: Option<bool>,
+    /// StreamViewType.
+    pub stream_view_type: Option<String>,
+}
+
+/// One tag.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    /// Key.
+    pub key: Option<String>,
+    /// Value.
+    pub value: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -435,6 +584,12 @@ pub fn validate_create(input: CreateTableInput) -> Result<TableMeta, ApiError> {
                 "satisfy enum value set: [PROVISIONED, PAY_PER_REQUEST]",
             ));
         }
+    }
+    if let Some(list) = &input.global_secondary_indexes {
+        indexes::constraint_failures(list, "globalSecondaryIndexes", &mut failures);
+    }
+    if let Some(list) = &input.local_secondary_indexes {
+        indexes::constraint_failures(list, "localSecondaryIndexes", &mut failures);
     }
     if let Some(t) = &input.provisioned_throughput {
         for (v, member) in [
@@ -536,9 +691,12 @@ pub fn validate_create(input: CreateTableInput) -> Result<TableMeta, ApiError> {
             "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
         ));
     }
-    let index_attrs = index_key_names(&input.global_secondary_indexes)
-        .into_iter()
-        .chain(index_key_names(&input.local_secondary_indexes))
+    let index_attrs = input
+        .global_secondary_indexes
+        .iter()
+        .chain(&input.local_secondary_indexes)
+        .flatten()
+        .flat_map(IndexInput::key_names)
         .collect::<Vec<_>>();
     for d in &def_names {
         if !keys.contains(d) && !index_attrs.iter().any(|a| a == d) {
@@ -553,6 +711,26 @@ pub fn validate_create(input: CreateTableInput) -> Result<TableMeta, ApiError> {
         Some(k) => Some(def_of(k).ok_or_else(|| validation("Invalid KeySchema"))?),
         None => None,
     };
+    let created_ms = now_ms();
+    let index_list = indexes::validate_create(
+        input.global_secondary_indexes.as_deref(),
+        input.local_secondary_indexes.as_deref(),
+        &indexes::Context {
+            defs: &defs,
+            table_hash: &hash.name,
+            table_has_range: range.is_some(),
+            billing_mode: &billing_mode,
+            created_ms,
+        },
+    )?;
+    let stream_view_type = match input.stream_specification {
+        Some(spec) => stream_view(&spec)?,
+        None => None,
+    };
+    let tags = match input.tags {
+        Some(list) => check_tags(list)?,
+        None => BTreeMap::new(),
+    };
     Ok(TableMeta {
         name,
         hash,
@@ -561,22 +739,111 @@ pub fn validate_create(input: CreateTableInput) -> Result<TableMeta, ApiError> {
         billing_mode,
         read_capacity: read,
         write_capacity: write,
-        created_ms: now_ms(),
+        created_ms,
         table_id: uuid::Uuid::new_v4().to_string(),
-        global_secondary_indexes: input.global_secondary_indexes,
-        local_secondary_indexes: input.local_secondary_indexes,
+        global_secondary_indexes: None,
+        local_secondary_indexes: None,
+        indexes: index_list,
+        tags,
+        ttl_attribute: None,
+        pitr: false,
+        stream_view_type,
+        stream_enabled_ms: created_ms,
     })
 }
 
-fn index_key_names(indexes: &Option<Json>) -> Vec<String> {
-    let Some(Json::Array(list)) = indexes else {
-        return Vec::new();
+/// The stream view type a StreamSpecification enables (`None`: no stream).
+pub fn stream_view(spec: &StreamSpecification) -> Result<Option<String>, ApiError> {
+    match (spec.stream_enabled, spec.stream_view_type.as_deref()) {
+        (None, _) => Err(ApiError::validation(&[not_null(
+            "streamSpecification.streamEnabled",
+        )])),
+        (Some(true), None) => Err(validation(
+            "StreamSpecification: StreamViewType must be specified when StreamEnabled is true",
+        )),
+        (Some(true), Some(v @ ("NEW_IMAGE" | "OLD_IMAGE" | "NEW_AND_OLD_IMAGES" | "KEYS_ONLY"))) => {
+            Ok(Some(v.to_string()))
+        }
+        (Some(true), Some(other)) => Err(ApiError::validation(&[constraint(
+            other,
+            "streamSpecification.streamViewType",
+            "satisfy enum value set: [NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]",
+        )])),
+        (Some(false), Some(_)) => Err(validation(
+            "One or more parameter values were invalid: StreamViewType cannot be specified when StreamEnabled is false",
+        )),
+        (Some(false), None) => Ok(None),
+    }
+}
+
+/// Tags as TagResource and CreateTable take them, checked against DynamoDB's limits.
+pub fn check_tags(list: Vec<Tag>) -> Result<BTreeMap<String, String>, ApiError> {
+    let mut out = BTreeMap::new();
+    for (i, t) in list.into_iter().enumerate() {
+        let (Some(k), Some(v)) = (t.key, t.value) else {
+            return Err(ApiError::validation(&[not_null(&format!(
+                "tags.{}.member.key",
+                i + 1
+            ))]));
+        };
+        if k.is_empty() || k.chars().count() > 128 {
+            return Err(ApiError::validation(&[constraint(
+                &k,
+                &format!("tags.{}.member.key", i + 1),
+                "have length between 1 and 128",
+            )]));
+        }
+        if v.chars().count() > 256 {
+            return Err(ApiError::validation(&[constraint(
+                &v,
+                &format!("tags.{}.member.value", i + 1),
+                "have length less than or equal to 256",
+            )]));
+        }
+        out.insert(k, v);
+    }
+    Ok(out)
+}
+
+/// A stream's label: the ISO 8601 time it was enabled, as DynamoDB labels streams.
+pub fn stream_label(ms: u64) -> String {
+    let secs = (ms / 1000) as i64;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        ms % 1000
+    )
+}
+
+/// Indexes recorded in the request's own shape by journals from before index support.
+fn legacy_indexes(meta: &TableMeta) -> Vec<IndexMeta> {
+    let parse = |j: &Option<Json>| -> Option<Vec<IndexInput>> {
+        j.as_ref().and_then(|j| serde_json::from_value(j.clone()).ok())
     };
-    list.iter()
-        .filter_map(|ix| ix.get("KeySchema").and_then(Json::as_array))
-        .flatten()
-        .filter_map(|k| k.get("AttributeName").and_then(Json::as_str).map(str::to_string))
-        .collect()
+    let cx = indexes::Context {
+        defs: &meta.attribute_definitions,
+        table_hash: &meta.hash.name,
+        table_has_range: meta.range.is_some(),
+        billing_mode: &meta.billing_mode,
+        created_ms: meta.created_ms,
+    };
+    let gsis = parse(&meta.global_secondary_indexes);
+    let lsis = parse(&meta.local_secondary_indexes);
+    indexes::validate_create(gsis.as_deref(), lsis.as_deref(), &cx).unwrap_or_default()
 }
 
 /// ListTables' input.

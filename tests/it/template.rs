@@ -1,0 +1,195 @@
+//! `consume --template`: the same mapping written as a SAM template, a CloudFormation JSON
+//! template, a serverless.yml and a Terraform file resolves to the same settings, each with
+//! where it came from.
+
+use std::path::PathBuf;
+
+use kinlocal::deploy::{self, Format};
+use serde_json::json;
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/templates")
+        .join(name)
+}
+
+fn expected() -> serde_json::Value {
+    json!({
+        "FunctionName": "orders-processor",
+        "Handler": "handler.main",
+        "Runtime": "python3.12",
+        "Timeout": 30,
+        "MemorySize": 256,
+        "Environment": {"LOG_LEVEL": "debug", "TABLE": "orders"},
+        "Stream": "orders",
+        "BatchSize": 250,
+        "MaximumBatchingWindowInSeconds": 2,
+        "StartingPosition": "TRIM_HORIZON",
+        "ParallelizationFactor": 4,
+        "MaximumRetryAttempts": 3,
+        "MaximumRecordAgeInSeconds": 3600,
+        "BisectBatchOnFunctionError": true,
+        "ReportBatchItemFailures": true,
+        "TumblingWindowInSeconds": 60,
+        "FilterCriteria": [
+            r#"{"data":{"type":["buy"]}}"#,
+            r#"{"partitionKey":[{"prefix":"vip-"}]}"#
+        ],
+        "OnFailureDestination": "arn:aws:sqs:us-east-1:000000000000:orders-dlq",
+        "Enabled": true
+    })
+}
+
+#[test]
+fn four_formats_resolve_to_the_same_mapping() {
+    let cases = [
+        ("sam.yaml", "OrdersProcessor", Format::Sam),
+        ("cloudformation.json", "orders-processor", Format::CloudFormation),
+        ("serverless.yml", "processor", Format::Serverless),
+        ("main.tf", "processor", Format::Terraform),
+    ];
+    for (file, function, format) in cases {
+        let m = match deploy::load(&fixture(file), function, None) {
+            Ok(m) => m,
+            Err(e) => panic!("{file}: {e}"),
+        };
+        assert_eq!(m.format, Some(format), "{file}");
+        assert_eq!(m.values(), expected(), "{file}");
+        // The only warning: an SQS destination cannot be written to locally.
+        assert_eq!(m.warnings.len(), 1, "{file}: {:?}", m.warnings);
+        assert!(
+            m.warnings[0].contains("orders-dlq is not reachable locally"),
+            "{file}: {:?}",
+            m.warnings
+        );
+        // Every value says where it came from, in that file.
+        for (name, _, source) in m.lines() {
+            assert!(
+                source.starts_with(file) || source.contains(" + "),
+                "{file}: {name} from {source}"
+            );
+        }
+    }
+}
+
+#[test]
+fn sources_name_the_exact_place_in_each_file() {
+    let find = |file: &str, function: &str, setting: &str| {
+        let m = deploy::load(&fixture(file), function, None).unwrap_or_else(|e| panic!("{e}"));
+        m.lines()
+            .into_iter()
+            .find(|(n, _, _)| n == setting)
+            .map(|(_, _, s)| s)
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        find("sam.yaml", "orders-processor", "BatchSize"),
+        "sam.yaml: Resources.OrdersProcessor.Properties.Events.Orders.Properties.BatchSize"
+    );
+    assert_eq!(
+        find("sam.yaml", "OrdersProcessor", "Runtime"),
+        "sam.yaml: Globals.Function.Runtime"
+    );
+    assert_eq!(
+        find("cloudformation.json", "OrdersProcessor", "Stream"),
+        "cloudformation.json: Resources.OrdersMapping.Properties.EventSourceArn"
+    );
+    assert_eq!(
+        find(
+            "serverless.yml",
+            "orders-processor",
+            "MaximumBatchingWindowInSeconds"
+        ),
+        "serverless.yml: functions.processor.events[0].stream.batchWindow"
+    );
+    assert_eq!(
+        find("serverless.yml", "processor", "MemorySize"),
+        "serverless.yml: provider.memorySize"
+    );
+    assert_eq!(
+        find("main.tf", "orders-processor", "ParallelizationFactor"),
+        "main.tf: aws_lambda_event_source_mapping.orders.parallelization_factor"
+    );
+}
+
+#[test]
+fn a_missing_function_lists_the_ones_there() {
+    for (file, listed) in [
+        ("sam.yaml", "OrdersProcessor"),
+        ("cloudformation.json", "OrdersProcessor"),
+        ("serverless.yml", "processor"),
+        ("main.tf", "aws_lambda_function.processor"),
+    ] {
+        let e = deploy::load(&fixture(file), "nope", None)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            e.contains("no function named nope") && e.contains(listed),
+            "{file}: {e}"
+        );
+    }
+}
+
+#[test]
+fn serverless_defaults_are_named_as_such_and_unknown_settings_warned() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("serverless.yml");
+    std::fs::write(
+        &path,
+        "service: s\nfunctions:\n  f:\n    handler: h.main\n    events:\n      - stream:\n          arn: arn:aws:kinesis:us-east-1:1:stream/clicks\n          kmsKeyArn: k\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let m = deploy::load(&path, "s-dev-f", None).unwrap_or_else(|e| panic!("{e}"));
+    let v = m.values();
+    assert_eq!(v["BatchSize"], 10, "Serverless's default, not Lambda's 100");
+    assert_eq!(v["StartingPosition"], "TRIM_HORIZON");
+    assert_eq!(v["Stream"], "clicks");
+    let batch = m.batch_size.map(|b| b.source).unwrap_or_default();
+    assert!(batch.starts_with("Serverless Framework default"), "{batch}");
+    assert!(
+        m.warnings.iter().any(|w| w.contains("kmsKeyArn is not emulated")),
+        "{:?}",
+        m.warnings
+    );
+}
+
+#[test]
+fn a_consumer_arn_means_enhanced_fan_out() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let path = dir.path().join("template.yaml");
+    std::fs::write(
+        &path,
+        r"
+Resources:
+  S:
+    Type: AWS::Kinesis::Stream
+    Properties: {Name: clicks}
+  C:
+    Type: AWS::Kinesis::StreamConsumer
+    Properties:
+      ConsumerName: fast
+      StreamARN: !GetAtt S.Arn
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: a.b
+      Events:
+        E:
+          Type: Kinesis
+          Properties:
+            Stream: !GetAtt C.ConsumerARN
+            StartingPosition: LATEST
+            KmsKeyArn: arn:aws:kms:us-east-1:1:key/x
+",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let m = deploy::load(&path, "F", None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(m.values()["Stream"], "clicks");
+    assert_eq!(m.values()["Consumer"], "fast");
+    assert!(
+        m.warnings.iter().any(|w| w.contains("KmsKeyArn is not emulated")),
+        "{:?}",
+        m.warnings
+    );
+}
