@@ -123,7 +123,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__consume)
-            opts="-s -e -b -t -h -V --stream --exec --runtime-api --runtime-api-only --handler --runtime --task-root --ric --layer --python --node --env --env-file --starting-position --starting-position-timestamp --batch-size --maximum-batching-window --poll-interval --maximum-retry-attempts --maximum-record-age --maximum-record-age-unchecked --bisect-batch-on-function-error --report-batch-item-failures --on-failure --timeout --memory-size --function-name --role-arn --account-id --app --worker-id --failover-time --reset --until-idle --max-records --json --endpoint-url --aws --profile --region --state-dir --help --version"
+            opts="-s -e -b -t -h -V --stream --exec --runtime-api --runtime-api-only --handler --runtime --task-root --ric --layer --python --node --env --env-file --starting-position --starting-position-timestamp --batch-size --maximum-batching-window --poll-interval --maximum-retry-attempts --maximum-record-age --maximum-record-age-unchecked --bisect-batch-on-function-error --report-batch-item-failures --on-failure --timeout --memory-size --function-name --role-arn --account-id --app --worker-id --failover-time --reset --until-idle --max-records --filter --filter-file --max-filters --json --endpoint-url --aws --profile --region --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -254,6 +254,18 @@ _kinlocal() {
                     return 0
                     ;;
                 --max-records)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-filters)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

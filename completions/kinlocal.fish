@@ -151,6 +151,9 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l worker-id 
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l failover-time -d 'Consumers sharing an --app take over a lease not renewed for this long (KCL\'s failoverTimeMillis); held leases are renewed every third of it' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l until-idle -d 'Exit once every shard this consumer holds is drained, nothing new arrived for DURATION, and no other shard is waiting for a consumer (none unowned or expired)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l max-records -d 'Stop after N records were delivered' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l filter -d 'Deliver only records matching this FilterCriteria pattern (EventBridge syntax on the record\'s JSON `data` and its metadata, e.g. \'{"data": {"type": ["buy"]}}\'); repeatable, patterns are ORed. Records matching none are skipped and checkpointed past' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l filter-file -d 'Read filter patterns from a file in the Lambda API\'s shape: {"Filters": [{"Pattern": "{...}"}]}' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l max-filters -d 'Most filters allowed (AWS\'s quota: 5 by default, raisable to 10 on request)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l region -d 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)' -r

@@ -116,6 +116,18 @@ pub struct ConsumeArgs {
     /// Stop after N records were delivered.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_records: Option<u64>,
+    /// Deliver only records matching this FilterCriteria pattern (EventBridge syntax on the
+    /// record's JSON `data` and its metadata, e.g. '{"data": {"type": ["buy"]}}'); repeatable,
+    /// patterns are ORed. Records matching none are skipped and checkpointed past.
+    #[arg(long, value_name = "PATTERN")]
+    pub filter: Vec<String>,
+    /// Read filter patterns from a file in the Lambda API's shape:
+    /// {"Filters": [{"Pattern": "{...}"}]}.
+    #[arg(long, value_name = "FILE")]
+    pub filter_file: Option<std::path::PathBuf>,
+    /// Most filters allowed (AWS's quota: 5 by default, raisable to 10 on request).
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=10))]
+    pub max_filters: u8,
     /// One JSON object per batch (and a summary) on stdout.
     #[arg(long)]
     pub json: bool,

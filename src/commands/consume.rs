@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::cli::{ConsumeArgs, StartingPositionArg};
 use crate::esm::config::{self, DestinationSpec, StartingPosition};
+use crate::esm::filter::FilterCriteria;
 use crate::esm::invoker::runtime_api::environment::FunctionIdentity;
 use crate::esm::invoker::runtime_api::instance::InstanceSettings;
 use crate::esm::invoker::runtime_api::launch::{self, Bootstrap};
@@ -64,6 +65,13 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             mapping.config.batch_size,
             humantime::format_duration(mapping.config.poll_interval)
         ));
+        let unknown = mapping.filters.unknown_keys();
+        if !unknown.is_empty() {
+            reporter.note(&format!(
+                "warning: --filter names {} which no Kinesis record has (keys: data, partitionKey, sequenceNumber, approximateArrivalTimestamp, ...); such a pattern matches only with exists:false",
+                unknown.join(", ")
+            ));
+        }
         let summary = supervisor::run(mapping, super::serve::shutdown_signal())
             .await
             .map_err(esm_error)?;
@@ -194,7 +202,23 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         json: args.json,
         runtime_api: None,
         env,
+        filters: filters(args)?,
     })
+}
+
+/// `--filter` patterns and those of `--filter-file`, compiled; an invalid one is refused here,
+/// before anything runs.
+fn filters(args: &ConsumeArgs) -> Result<FilterCriteria, ExitError> {
+    let mut patterns = args.filter.clone();
+    if let Some(path) = &args.filter_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ExitError::usage(format!("--filter-file {}: cannot read: {e}", path.display())))?;
+        let from_file = FilterCriteria::patterns_from_file_text(&text)
+            .map_err(|e| ExitError::usage(format!("--filter-file {}: {e}", path.display())))?;
+        patterns.extend(from_file);
+    }
+    FilterCriteria::compile(&patterns, usize::from(args.max_filters))
+        .map_err(|e| ExitError::usage(format!("--filter: {e}")))
 }
 
 /// The closing line (and the JSON summary with `--json`).

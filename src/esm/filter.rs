@@ -247,8 +247,8 @@ enum Data {
     NotJson,
 }
 
-/// The compiled `FilterCriteria` of a mapping.
-#[derive(Debug, Clone, PartialEq)]
+/// The compiled `FilterCriteria` of a mapping (the default has no filter: all records pass).
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct FilterCriteria {
     rules: Vec<ObjectRule>,
     /// The original pattern strings (for `--dry-run` and messages).

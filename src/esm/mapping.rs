@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::config::{self, DestinationSpec, EsmConfig, FunctionConfig, StartingPosition};
 use super::destination::Destination;
+use super::filter::FilterCriteria;
 use super::invoker::exec::ExecSettings;
 use super::invoker::runtime_api::instance::{InstanceSettings, ReporterNotes};
 use super::invoker::runtime_api::RuntimeApiSettings;
@@ -72,6 +73,8 @@ pub struct ConsumeSettings {
     /// The user's variables (`--env`, `--env-file`) for a process per batch (the Runtime API
     /// settings carry their own).
     pub env: Vec<(String, String)>,
+    /// `FilterCriteria` (empty: every record is delivered).
+    pub filters: FilterCriteria,
 }
 
 /// An event source mapping ready to run: its settings and everything its tasks work with.
@@ -92,6 +95,8 @@ pub struct Mapping {
     pub clock: Arc<dyn Clock>,
     /// The stream ARN written into events.
     pub stream_arn: String,
+    /// `FilterCriteria`: records matching none are skipped before batching.
+    pub filters: FilterCriteria,
 }
 
 /// The stream as found by [`preflight`].
@@ -197,6 +202,7 @@ impl Mapping {
             reporter,
             clock: Arc::new(SystemClock),
             stream_arn,
+            filters: s.filters,
         })
     }
 }

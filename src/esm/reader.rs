@@ -25,11 +25,12 @@ use super::config::StartingPosition;
 use super::destination::Discarded;
 use super::event::{self, EventContext, RawRecord};
 use super::events::{EventSender, ShardEvent};
+use super::filter::RecordView;
 use super::invoker::{FunctionLog, InvokerTarget, LogSink};
 use super::lease_table::LeaseTableError;
 use super::leases::HeldLease;
 use super::mapping::Mapping;
-use super::record::PreparedRecord;
+use super::record::{PreparedRecord, SequenceNumber};
 use super::runner::{BatchRunner, Decision, DiscardRange, PendingBatch, RunnerSettings};
 use super::shutdown::Shutdown;
 use super::{DiscardReport, EsmError, Reporter};
@@ -98,6 +99,23 @@ pub struct ShardReader {
     iterator: Option<String>,
     ended: bool,
     children: Vec<String>,
+    /// The last record read, when filters dropped it: once everything before it is
+    /// delivered, the checkpoint moves past it (a restart must not read it again).
+    filtered_tail: Option<SequenceNumber>,
+}
+
+/// A record as the filters see it.
+fn filter_view<'a>(ctx: &'a EventContext, r: &RawRecord<'a>) -> RecordView<'a> {
+    RecordView {
+        data: r.data,
+        partition_key: r.partition_key,
+        sequence_number: r.sequence_number,
+        arrival_ms: r.arrival_ms,
+        shard_id: &ctx.shard_id,
+        role_arn: &ctx.role_arn,
+        region: &ctx.region,
+        stream_arn: &ctx.stream_arn,
+    }
 }
 
 fn kinesis_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
@@ -164,6 +182,7 @@ impl ShardReader {
             iterator: None,
             ended: false,
             children: Vec::new(),
+            filtered_tail: None,
         };
         if let Err(e) = reader.reposition().await {
             reader.runner.shutdown().await;
@@ -208,6 +227,7 @@ impl ShardReader {
     /// was buffered beyond it. Used at start and when an iterator expired.
     async fn reposition(&mut self) -> Result<(), EsmError> {
         self.batcher.clear();
+        self.filtered_tail = None;
         let cp = self.held.lock().await.checkpoint.clone();
         let req = self
             .mapping
@@ -282,25 +302,27 @@ impl ShardReader {
             }
         };
         let n = out.records().len();
-        let prepared: Vec<PreparedRecord> = out
-            .records()
-            .iter()
-            .map(|r| {
-                let arrival_ms = r
-                    .approximate_arrival_timestamp()
-                    .and_then(|t| t.to_millis().ok())
-                    .unwrap_or(0);
-                event::prepare(
-                    &self.event_ctx,
-                    &RawRecord {
-                        partition_key: r.partition_key().unwrap_or_default(),
-                        sequence_number: r.sequence_number(),
-                        data: r.data().as_ref(),
-                        arrival_ms,
-                    },
-                )
-            })
-            .collect();
+        let filters = &self.mapping.filters;
+        let mut prepared: Vec<PreparedRecord> = Vec::with_capacity(n);
+        for r in out.records() {
+            let arrival_ms = r
+                .approximate_arrival_timestamp()
+                .and_then(|t| t.to_millis().ok())
+                .unwrap_or(0);
+            let raw = RawRecord {
+                partition_key: r.partition_key().unwrap_or_default(),
+                sequence_number: r.sequence_number(),
+                data: r.data().as_ref(),
+                arrival_ms,
+            };
+            // FilterCriteria: a record matching no filter is consumed without an invocation.
+            if !filters.is_empty() && !filters.matches(&filter_view(&self.event_ctx, &raw)) {
+                self.filtered_tail = Some(SequenceNumber::new(raw.sequence_number));
+                continue;
+            }
+            self.filtered_tail = None;
+            prepared.push(event::prepare(&self.event_ctx, &raw));
+        }
         self.batcher.extend(prepared);
         let lag = out.millis_behind_latest().unwrap_or(0);
         self.iterator = out.next_shard_iterator().map(str::to_string);
@@ -351,6 +373,12 @@ impl ShardReader {
             let mut backlog = false;
             if !self.ended && self.batcher.len() < self.mapping.config.batch_size {
                 backlog = self.poll().await?;
+            }
+            if self.batcher.is_empty() {
+                if let Some(seq) = self.filtered_tail.take() {
+                    // Nothing before it is pending: a filtered-out tail (or a whole poll) is done.
+                    self.checkpoint(Checkpoint::After(seq)).await?;
+                }
             }
             let now = Instant::now();
             if self.batcher.ready(window_start, now) || (self.ended && !self.batcher.is_empty()) {

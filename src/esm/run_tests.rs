@@ -243,6 +243,7 @@ impl Env {
             json: false,
             runtime_api: None,
             env: Vec::new(),
+            filters: Default::default(),
         }
     }
 

@@ -10,6 +10,7 @@ mod cli_honest_skips;
 mod cli_messages;
 mod consume;
 mod consume_failures;
+mod consume_filter;
 mod consume_reshard;
 mod consume_scaleout;
 mod demo;

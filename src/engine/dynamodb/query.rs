@@ -319,7 +319,7 @@ pub fn read(
         }
     };
 
-    let mut items: Vec<Item> = Vec::new();
+    let mut items: Vec<Cow<'_, Item>> = Vec::new();
     let mut scanned = 0usize;
     let mut bytes = 0usize;
     let mut last: Option<&Item> = None;
@@ -350,13 +350,13 @@ pub fn read(
         bytes += item_size(&seen);
         if filter.as_ref().is_none_or(|f| matches(f, &seen)) {
             if select == "COUNT" {
-                items.push(Item::new());
+                items.push(Cow::Owned(Item::new()));
                 continue;
             }
             let shown = match &projection {
-                Some(p) => project(if whole_items { item } else { &seen }, p),
-                None if whole_items => item.clone(),
-                None => seen.into_owned(),
+                Some(p) => Cow::Owned(project(if whole_items { item } else { &seen }, p)),
+                None if whole_items => Cow::Borrowed(item),
+                None => seen,
             };
             items.push(shown);
         }
