@@ -190,6 +190,38 @@ pub struct Stream {
     pub deleted_until_ms: Option<u64>,
     /// Enhanced fan-out consumers by name.
     pub consumers: BTreeMap<String, Consumer>,
+    /// Settings changed by the newer operations (monitoring, encryption, record size, ...).
+    pub settings: StreamSettings,
+}
+
+/// Default `MaxRecordSizeInKiB` of a stream (1 MiB).
+pub const DEFAULT_MAX_RECORD_KIB: u32 = 1024;
+
+/// A stream's settings beyond shards and retention.
+#[derive(Debug, Clone)]
+pub struct StreamSettings {
+    /// Enabled shard-level metrics (EnableEnhancedMonitoring), in AWS's order.
+    pub shard_level_metrics: Vec<String>,
+    /// The KMS key of server-side encryption, when on.
+    pub kms_key: Option<String>,
+    /// Largest record accepted, KiB (1,024–10,240).
+    pub max_record_kib: u32,
+    /// Warm throughput asked for an on-demand stream, MiB/s.
+    pub warm_throughput_mibps: Option<u32>,
+    /// Resource policy (JSON text).
+    pub policy: Option<String>,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        Self {
+            shard_level_metrics: Vec::new(),
+            kms_key: None,
+            max_record_kib: DEFAULT_MAX_RECORD_KIB,
+            warm_throughput_mibps: None,
+            policy: None,
+        }
+    }
 }
 
 /// An enhanced fan-out consumer registered on a stream.
@@ -203,6 +235,10 @@ pub struct Consumer {
     pub active_at_ms: u64,
     /// Set by DeregisterStreamConsumer: `DELETING` until this time, then gone.
     pub deleting_until_ms: Option<u64>,
+    /// Tags (TagResource on the consumer ARN, or RegisterStreamConsumer's).
+    pub tags: BTreeMap<String, String>,
+    /// Resource policy (JSON text).
+    pub policy: Option<String>,
 }
 
 /// Status of a consumer.
@@ -391,6 +427,12 @@ pub enum Event {
         delay_ms: u64,
         /// Initial tags.
         tags: BTreeMap<String, String>,
+        /// MaxRecordSizeInKiB (absent in journals written before it existed).
+        #[serde(default)]
+        max_record_kib: Option<u32>,
+        /// WarmThroughputMiBps of an on-demand stream.
+        #[serde(default)]
+        warm_throughput_mibps: Option<u32>,
     },
     /// DeleteStream.
     DeleteStream {
@@ -481,6 +523,73 @@ pub enum Event {
         /// When it is gone.
         until_ms: u64,
     },
+    /// UpdateStreamMode.
+    StreamMode {
+        /// Stream.
+        name: String,
+        /// New mode.
+        mode: Mode,
+        /// When.
+        at_ms: u64,
+        /// How long the stream stays UPDATING.
+        delay_ms: u64,
+    },
+    /// Enable/DisableEnhancedMonitoring: the metrics enabled afterwards.
+    Monitoring {
+        /// Stream.
+        name: String,
+        /// Enabled shard-level metrics.
+        metrics: Vec<String>,
+    },
+    /// Start/StopStreamEncryption.
+    Encryption {
+        /// Stream.
+        name: String,
+        /// The KMS key, or `None` when encryption stops.
+        key: Option<String>,
+        /// When.
+        at_ms: u64,
+        /// How long the stream stays UPDATING.
+        delay_ms: u64,
+    },
+    /// UpdateMaxRecordSize.
+    MaxRecordSize {
+        /// Stream.
+        name: String,
+        /// MaxRecordSizeInKiB.
+        kib: u32,
+        /// When.
+        at_ms: u64,
+        /// How long the stream stays UPDATING.
+        delay_ms: u64,
+    },
+    /// UpdateStreamWarmThroughput.
+    WarmThroughput {
+        /// Stream.
+        name: String,
+        /// WarmThroughputMiBps.
+        mibps: u32,
+    },
+    /// Put/DeleteResourcePolicy on a stream or one of its consumers.
+    Policy {
+        /// Stream.
+        name: String,
+        /// The consumer, when the policy is a consumer's.
+        consumer: Option<String>,
+        /// The policy, or `None` when deleted.
+        policy: Option<String>,
+    },
+    /// TagResource / UntagResource on a consumer (a stream's tags use AddTags/RemoveTags).
+    ConsumerTags {
+        /// Stream.
+        name: String,
+        /// ConsumerName.
+        consumer: String,
+        /// Tags to set.
+        set: BTreeMap<String, String>,
+        /// Keys to remove.
+        remove: Vec<String>,
+    },
 }
 
 /// One record to store: `(shard, arrival_ms, partition key, data)`.
@@ -500,6 +609,9 @@ pub struct PutBatch {
 pub struct State {
     /// Streams by name.
     pub streams: BTreeMap<String, Stream>,
+    /// The account's minimum-throughput billing commitment: `(started, ended)` epoch ms.
+    /// Kept in memory only: it changes no behaviour of the engine.
+    pub commitment: Option<(u64, Option<u64>)>,
 }
 
 impl State {
@@ -513,6 +625,8 @@ impl State {
                 at_ms,
                 delay_ms,
                 tags,
+                max_record_kib,
+                warm_throughput_mibps,
             } => {
                 let mut stream = Stream {
                     name: name.clone(),
@@ -525,6 +639,11 @@ impl State {
                     updating_until_ms: 0,
                     deleted_until_ms: None,
                     consumers: BTreeMap::new(),
+                    settings: StreamSettings {
+                        max_record_kib: max_record_kib.unwrap_or(DEFAULT_MAX_RECORD_KIB),
+                        warm_throughput_mibps,
+                        ..StreamSettings::default()
+                    },
                 };
                 for range in hash::uniform_ranges(shards) {
                     stream.add_shard(range, at_ms, (None, None));
@@ -608,6 +727,8 @@ impl State {
                             created_ms: at_ms,
                             active_at_ms: at_ms + delay_ms,
                             deleting_until_ms: None,
+                            tags: BTreeMap::new(),
+                            policy: None,
                         },
                     );
                 }
@@ -623,6 +744,82 @@ impl State {
                     .and_then(|s| s.consumers.get_mut(&consumer))
                 {
                     c.deleting_until_ms = Some(until_ms);
+                }
+            }
+            Event::StreamMode {
+                name,
+                mode,
+                at_ms,
+                delay_ms,
+            } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.mode = mode;
+                    s.updating_until_ms = at_ms + delay_ms;
+                }
+            }
+            Event::Monitoring { name, metrics } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.settings.shard_level_metrics = metrics;
+                }
+            }
+            Event::Encryption {
+                name,
+                key,
+                at_ms,
+                delay_ms,
+            } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.settings.kms_key = key;
+                    s.updating_until_ms = at_ms + delay_ms;
+                }
+            }
+            Event::MaxRecordSize {
+                name,
+                kib,
+                at_ms,
+                delay_ms,
+            } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.settings.max_record_kib = kib;
+                    s.updating_until_ms = at_ms + delay_ms;
+                }
+            }
+            Event::WarmThroughput { name, mibps } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.settings.warm_throughput_mibps = Some(mibps);
+                }
+            }
+            Event::Policy {
+                name,
+                consumer,
+                policy,
+            } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    match consumer {
+                        None => s.settings.policy = policy,
+                        Some(c) => {
+                            if let Some(c) = s.consumers.get_mut(&c) {
+                                c.policy = policy;
+                            }
+                        }
+                    }
+                }
+            }
+            Event::ConsumerTags {
+                name,
+                consumer,
+                set,
+                remove,
+            } => {
+                if let Some(c) = self
+                    .streams
+                    .get_mut(&name)
+                    .and_then(|s| s.consumers.get_mut(&consumer))
+                {
+                    c.tags.extend(set);
+                    for k in remove {
+                        c.tags.remove(&k);
+                    }
                 }
             }
         }
@@ -685,6 +882,8 @@ mod tests {
             at_ms: 1_000_000,
             delay_ms: 0,
             tags: BTreeMap::new(),
+            max_record_kib: None,
+            warm_throughput_mibps: None,
         });
         st
     }
