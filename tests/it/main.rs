@@ -13,6 +13,7 @@ mod cli_tail;
 mod consume;
 mod consume_failures;
 mod consume_filter;
+mod consume_reliability;
 mod consume_reshard;
 mod consume_scaleout;
 mod demo;

@@ -8,6 +8,7 @@
 pub mod bootstrap;
 pub mod exec;
 pub mod output;
+pub mod reaper;
 pub mod runtime_api;
 
 use std::future::Future;

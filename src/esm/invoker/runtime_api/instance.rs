@@ -16,6 +16,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::server::{self, PendingInvocation, RuntimeApiServer, RuntimeReply, RuntimeSignal};
+use crate::esm::invoker::reaper::{self, kill_group as kill_process_group};
 use crate::esm::invoker::{BoxFuture, FunctionLog, InitError, Invocation, InvokeReport, Invoker, Outcome};
 
 /// How an execution environment runs, shared by every lane.
@@ -72,6 +73,8 @@ impl Drop for Running {
     fn drop(&mut self) {
         if let Some(pgid) = self.pgid.take() {
             kill_process_group(pgid);
+            // The bootstrap leads its group: its pid is the group id.
+            reaper::finished(pgid);
         }
     }
 }
@@ -297,6 +300,7 @@ impl WarmInstance {
         if let Some(mut r) = self.running.take() {
             if let Some(pgid) = r.pgid.take() {
                 kill_process_group(pgid);
+                reaper::finished(pgid);
             }
             if let Some(child) = r.child.as_mut() {
                 let _ = child.kill().await;
@@ -377,7 +381,8 @@ impl WarmInstance {
         if let Some(dir) = &self.settings.cwd {
             cmd.current_dir(dir);
         }
-        let mut child = cmd.spawn().map_err(|e| format!("cannot start {program}: {e}"))?;
+        // Recorded as live, so a sweep of leftovers never takes a warm bootstrap for one.
+        let mut child = reaper::spawn(&mut cmd).map_err(|e| format!("cannot start {program}: {e}"))?;
         let pgid = child.id();
         if let Some(out) = child.stdout.take() {
             self.pump(out);
@@ -458,22 +463,5 @@ fn describe_status(status: std::process::ExitStatus) -> String {
         (None, Some(9)) => "signal: killed".into(),
         (None, Some(s)) => format!("signal: {s}"),
         (None, None) => "exited".into(),
-    }
-}
-
-/// Sends SIGKILL to every process of the group `pgid` (the bootstrap and its children).
-#[allow(unsafe_code)]
-fn kill_process_group(pgid: u32) {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
-        return;
-    };
-    // Never signal "every process" (-1) or our own group (0).
-    if pgid <= 1 {
-        return;
-    }
-    // SAFETY: kill(2) takes two integers and touches no memory of ours; the negative pid
-    // addresses the group the bootstrap leads (spawned with process_group(0)).
-    unsafe {
-        libc::kill(-pgid, libc::SIGKILL);
     }
 }
