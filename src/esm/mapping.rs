@@ -229,7 +229,7 @@ fn invoker_kind(function: &FunctionConfig, s: &ConsumeSettings, reporter: &Arc<d
 fn sdk_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
     e: &aws_sdk_kinesis::error::SdkError<E, R>,
 ) -> String {
-    aws_sdk_kinesis::error::DisplayErrorContext(e).to_string()
+    crate::aws_error::detail(e)
 }
 
 fn is_unreachable<E, R>(e: &aws_sdk_kinesis::error::SdkError<E, R>) -> bool {
