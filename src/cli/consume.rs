@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::EndpointArgs;
+use super::{EndpointArgs, FunctionRuntimeArgs};
 use crate::esm::config;
 
 /// Where a shard without a checkpoint starts (`StartingPosition`).
@@ -23,17 +23,22 @@ pub enum StartingPositionArg {
 #[derive(Debug, Args)]
 #[command(
     after_help = "The handler reads the batch (Lambda's exact Kinesis event JSON) on stdin; exit 0 \
-is success. Its return value is stdout (or the last stdout line if it is JSON). \
-Exit codes: 0 all delivered, 2 bad input, 3 some records went to --on-failure, 1 other failures."
+is success. Its return value is stdout (or the last stdout line if it is JSON). With \
+--runtime-api or --handler the function runs warm behind the Lambda Runtime API instead. \
+Exit codes: 0 all delivered, 2 bad input or a function that fails to initialize, 3 some records \
+went to --on-failure, 1 other failures."
 )]
 pub struct ConsumeArgs {
     /// The stream to consume (name or ARN); optional when the endpoint has exactly one.
     #[arg(long, short = 's', value_name = "NAME")]
     pub stream: Option<String>,
     /// The handler command line, split with shell quoting rules but never run through a shell
-    /// (e.g. --exec 'python3 handler.py').
-    #[arg(long, short = 'e', value_name = "COMMAND")]
-    pub exec: String,
+    /// (e.g. --exec 'python3 handler.py'); with --runtime-api, a Lambda bootstrap.
+    #[arg(long, short = 'e', value_name = "COMMAND", required_unless_present_any = ["handler", "runtime_api_only"])]
+    pub exec: Option<String>,
+    /// How the function runs: the Lambda Runtime API, a handler by name, its environment.
+    #[command(flatten)]
+    pub function: FunctionRuntimeArgs,
     /// Arguments appended to the --exec command line.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
