@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::EndpointArgs;
+use super::{EndpointArgs, FunctionRuntimeArgs};
 use crate::esm::config;
 
 /// Where a shard without a checkpoint starts (`StartingPosition`).
@@ -23,22 +23,22 @@ pub enum StartingPositionArg {
 #[derive(Debug, Args)]
 #[command(
     after_help = "The handler reads the batch (Lambda's exact Kinesis event JSON) on stdin; exit 0 \
-is success. Its return value is stdout (or the last stdout line if it is JSON). \
-Exit codes: 0 all delivered, 2 bad input, 3 some records went to --on-failure, 1 other failures."
+is success. Its return value is stdout (or the last stdout line if it is JSON). With \
+--runtime-api or --handler the function runs warm behind the Lambda Runtime API instead. \
+Exit codes: 0 all delivered, 2 bad input or a function that fails to initialize, 3 some records \
+went to --on-failure, 1 other failures."
 )]
 pub struct ConsumeArgs {
     /// The stream to consume (name or ARN); optional when the endpoint has exactly one.
     #[arg(long, short = 's', value_name = "NAME")]
     pub stream: Option<String>,
     /// The handler command line, split with shell quoting rules but never run through a shell
-    /// (e.g. --exec 'python3 handler.py').
-    #[arg(
-        long,
-        short = 'e',
-        value_name = "COMMAND",
-        required_unless_present = "dry_run"
-    )]
+    /// (e.g. --exec 'python3 handler.py'); with --runtime-api, a Lambda bootstrap.
+    #[arg(long, short = 'e', value_name = "COMMAND", required_unless_present_any = ["handler", "runtime_api_only", "dry_run"])]
     pub exec: Option<String>,
+    /// How the function runs: the Lambda Runtime API, a handler by name, its environment.
+    #[command(flatten)]
+    pub function: FunctionRuntimeArgs,
     /// Arguments appended to the --exec command line.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
@@ -131,11 +131,16 @@ pub struct ConsumeArgs {
     /// Read the function and its Kinesis event source mapping from a deployment file: an AWS
     /// SAM or CloudFormation template (YAML or JSON), a serverless.yml, or Terraform (.tf file or
     /// directory). Flags given on the command line override the file.
-    #[arg(long, value_name = "FILE", requires = "function")]
+    #[arg(long, value_name = "FILE", requires = "template_function")]
     pub template: Option<std::path::PathBuf>,
     /// With --template: the function (logical id / config key, or its FunctionName).
-    #[arg(long, value_name = "NAME", requires = "template")]
-    pub function: Option<String>,
+    #[arg(
+        long = "function",
+        id = "template_function",
+        value_name = "NAME",
+        requires = "template"
+    )]
+    pub template_function: Option<String>,
     /// With --template: print the resolved mapping, with where each value came from, and exit.
     #[arg(long, requires = "template")]
     pub dry_run: bool,

@@ -74,7 +74,11 @@ impl EsmError {
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
-            Self::StreamNotFound(_) | Self::DestinationStreamNotFound(_) | Self::WhichStream(_)
+            Self::StreamNotFound(_)
+                | Self::DestinationStreamNotFound(_)
+                | Self::WhichStream(_)
+                // A bad handler name or a bootstrap that will not start: fix the function.
+                | Self::Init(_)
         )
     }
 }
