@@ -22,6 +22,7 @@ mod dynamodb_kcl3;
 mod dynamodb_support;
 mod dynamodb_transact;
 mod file_modes;
+mod fuzz;
 mod journal;
 mod kinesis_diff;
 mod kinesis_fanout;
