@@ -33,6 +33,8 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('list-streams', 'list-streams', [CompletionResultType]::ParameterValue, 'List streams with their status, mode, shards and retention')
             [CompletionResult]::new('produce', 'produce', [CompletionResultType]::ParameterValue, 'Send records to a stream: random events, a template, or a replayed file')
             [CompletionResult]::new('consume', 'consume', [CompletionResultType]::ParameterValue, 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)')
+            [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Print a stream''s records (all shards, from --starting-position); -f keeps following')
+            [CompletionResult]::new('event', 'event', [CompletionResultType]::ParameterValue, 'Print a Kinesis event exactly as `consume` delivers it, for a handler''s unit tests')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for kinlocal')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -206,6 +208,51 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'kinlocal;tail' {
+            [CompletionResult]::new('--starting-position', '--starting-position', [CompletionResultType]::ParameterName, 'Where to start in each shard (the same words as `consume`)')
+            [CompletionResult]::new('--starting-position-timestamp', '--starting-position-timestamp', [CompletionResultType]::ParameterName, 'With --starting-position at-timestamp: Unix seconds or an RFC 3339 time')
+            [CompletionResult]::new('--after-sequence-number', '--after-sequence-number', [CompletionResultType]::ParameterName, 'Start right after this sequence number (needs --shard)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Read only this shard (`shardId-000000000001`, or just `1`)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Print only records with this partition key')
+            [CompletionResult]::new('--partition-key', '--partition-key', [CompletionResultType]::ParameterName, 'Print only records with this partition key')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Print only records matching this pattern, in the syntax of Lambda''s FilterCriteria (e.g. ''{"data":{"type":["order"]}}''); repeatable: a record matching any is printed')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Stop after N records')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after N records')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep reading new records until Ctrl+C instead of stopping when caught up')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep reading new records until Ctrl+C instead of stopping when caught up')
+            [CompletionResult]::new('--base64', '--base64', [CompletionResultType]::ParameterName, 'Print each record''s data base64-encoded (for binary data)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One line per record: its data as compact JSON (what `produce --from` replays)')
+            [CompletionResult]::new('--aws', '--aws', [CompletionResultType]::ParameterName, 'Talk to real AWS (standard credential chain). Never done without this flag')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kinlocal;event' {
+            [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'A record''s data (any text, usually JSON); repeatable, in order')
+            [CompletionResult]::new('--records-from', '--records-from', [CompletionResultType]::ParameterName, 'Records from newline-delimited JSON, one record''s data per line (the form `tail --json` prints and `produce --from` replays); ''-'' reads stdin')
+            [CompletionResult]::new('--random', '--random', [CompletionResultType]::ParameterName, 'N random JSON records (the ones `produce` generates)')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for reproducible --random records')
+            [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'Stream name in `eventSourceARN`')
+            [CompletionResult]::new('--shard-id', '--shard-id', [CompletionResultType]::ParameterName, 'Shard id in `eventID` (and `shardId` with --tumbling-window)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'One partition key for every record [default: pk-0, pk-1, …]')
+            [CompletionResult]::new('--partition-key', '--partition-key', [CompletionResultType]::ParameterName, 'One partition key for every record [default: pk-0, pk-1, …]')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '`awsRegion` and the region in the ARNs')
+            [CompletionResult]::new('--account-id', '--account-id', [CompletionResultType]::ParameterName, 'Account id in the ARNs')
+            [CompletionResult]::new('--role-arn', '--role-arn', [CompletionResultType]::ParameterName, '`invokeIdentityArn` [default: arn:aws:iam::ACCOUNT:role/lambda-role, as consume]')
+            [CompletionResult]::new('--tumbling-window', '--tumbling-window', [CompletionResultType]::ParameterName, 'Wrap the records in the envelope of a tumbling window of this length (the first invocation of the window: empty state)')
+            [CompletionResult]::new('--pretty', '--pretty', [CompletionResultType]::ParameterName, 'Pretty-print the event (the bytes consume sends are compact)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'kinlocal;serve' {
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Address to bind. Loopback unless you ask otherwise: any other address also needs --allow-remote, because the engine checks no signatures')
             [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Port to listen on; 0 takes a free port (printed at start)')
@@ -247,6 +294,8 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('list-streams', 'list-streams', [CompletionResultType]::ParameterValue, 'List streams with their status, mode, shards and retention')
             [CompletionResult]::new('produce', 'produce', [CompletionResultType]::ParameterValue, 'Send records to a stream: random events, a template, or a replayed file')
             [CompletionResult]::new('consume', 'consume', [CompletionResultType]::ParameterValue, 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)')
+            [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Print a stream''s records (all shards, from --starting-position); -f keeps following')
+            [CompletionResult]::new('event', 'event', [CompletionResultType]::ParameterValue, 'Print a Kinesis event exactly as `consume` delivers it, for a handler''s unit tests')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for kinlocal')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -274,6 +323,12 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             break
         }
         'kinlocal;help;consume' {
+            break
+        }
+        'kinlocal;help;tail' {
+            break
+        }
+        'kinlocal;help;event' {
             break
         }
         'kinlocal;help;serve' {

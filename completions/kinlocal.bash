@@ -31,6 +31,9 @@ _kinlocal() {
             kinlocal,down)
                 cmd="kinlocal__subcmd__down"
                 ;;
+            kinlocal,event)
+                cmd="kinlocal__subcmd__event"
+                ;;
             kinlocal,help)
                 cmd="kinlocal__subcmd__help"
                 ;;
@@ -45,6 +48,9 @@ _kinlocal() {
                 ;;
             kinlocal,status)
                 cmd="kinlocal__subcmd__status"
+                ;;
+            kinlocal,tail)
+                cmd="kinlocal__subcmd__tail"
                 ;;
             kinlocal,up)
                 cmd="kinlocal__subcmd__up"
@@ -64,6 +70,9 @@ _kinlocal() {
             kinlocal__subcmd__help,down)
                 cmd="kinlocal__subcmd__help__subcmd__down"
                 ;;
+            kinlocal__subcmd__help,event)
+                cmd="kinlocal__subcmd__help__subcmd__event"
+                ;;
             kinlocal__subcmd__help,help)
                 cmd="kinlocal__subcmd__help__subcmd__help"
                 ;;
@@ -79,6 +88,9 @@ _kinlocal() {
             kinlocal__subcmd__help,status)
                 cmd="kinlocal__subcmd__help__subcmd__status"
                 ;;
+            kinlocal__subcmd__help,tail)
+                cmd="kinlocal__subcmd__help__subcmd__tail"
+                ;;
             kinlocal__subcmd__help,up)
                 cmd="kinlocal__subcmd__help__subcmd__up"
                 ;;
@@ -89,7 +101,7 @@ _kinlocal() {
 
     case "${cmd}" in
         kinlocal)
-            opts="-h -V --help --version up down status create-stream delete-stream list-streams produce consume serve completions help"
+            opts="-h -V --help --version up down status create-stream delete-stream list-streams produce consume tail event serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -340,8 +352,70 @@ _kinlocal() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kinlocal__subcmd__event)
+            opts="-k -h -V --record --records-from --random --seed --stream --shard-id --partition-key --region --account-id --role-arn --tumbling-window --pretty --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --record)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --records-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --random)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --partition-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --role-arn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tumbling-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kinlocal__subcmd__help)
-            opts="up down status create-stream delete-stream list-streams produce consume serve completions help"
+            opts="up down status create-stream delete-stream list-streams produce consume tail event serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -424,6 +498,20 @@ _kinlocal() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kinlocal__subcmd__help__subcmd__event)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kinlocal__subcmd__help__subcmd__help)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -481,6 +569,20 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kinlocal__subcmd__help__subcmd__tail)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -721,6 +823,72 @@ _kinlocal() {
                 return 0
             fi
             case "${prev}" in
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kinlocal__subcmd__tail)
+            opts="-f -k -n -h -V --starting-position --starting-position-timestamp --after-sequence-number --shard --follow --partition-key --filter --count --base64 --json --endpoint-url --aws --profile --region --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --starting-position)
+                    COMPREPLY=($(compgen -W "trim-horizon latest at-timestamp" -- "${cur}"))
+                    return 0
+                    ;;
+                --starting-position-timestamp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --after-sequence-number)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --partition-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --endpoint-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -30,6 +30,8 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand list-streams 'List streams with their status, mode, shards and retention'
             cand produce 'Send records to a stream: random events, a template, or a replayed file'
             cand consume 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
+            cand tail 'Print a stream''s records (all shards, from --starting-position); -f keeps following'
+            cand event 'Print a Kinesis event exactly as `consume` delivers it, for a handler''s unit tests'
             cand serve 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
             cand completions 'Print shell completions for kinlocal'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -194,6 +196,49 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'kinlocal;tail'= {
+            cand --starting-position 'Where to start in each shard (the same words as `consume`)'
+            cand --starting-position-timestamp 'With --starting-position at-timestamp: Unix seconds or an RFC 3339 time'
+            cand --after-sequence-number 'Start right after this sequence number (needs --shard)'
+            cand --shard 'Read only this shard (`shardId-000000000001`, or just `1`)'
+            cand -k 'Print only records with this partition key'
+            cand --partition-key 'Print only records with this partition key'
+            cand --filter 'Print only records matching this pattern, in the syntax of Lambda''s FilterCriteria (e.g. ''{"data":{"type":["order"]}}''); repeatable: a record matching any is printed'
+            cand -n 'Stop after N records'
+            cand --count 'Stop after N records'
+            cand --endpoint-url 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`'
+            cand --profile 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)'
+            cand --region 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)'
+            cand --state-dir 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)'
+            cand -f 'Keep reading new records until Ctrl+C instead of stopping when caught up'
+            cand --follow 'Keep reading new records until Ctrl+C instead of stopping when caught up'
+            cand --base64 'Print each record''s data base64-encoded (for binary data)'
+            cand --json 'One line per record: its data as compact JSON (what `produce --from` replays)'
+            cand --aws 'Talk to real AWS (standard credential chain). Never done without this flag'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kinlocal;event'= {
+            cand --record 'A record''s data (any text, usually JSON); repeatable, in order'
+            cand --records-from 'Records from newline-delimited JSON, one record''s data per line (the form `tail --json` prints and `produce --from` replays); ''-'' reads stdin'
+            cand --random 'N random JSON records (the ones `produce` generates)'
+            cand --seed 'Seed for reproducible --random records'
+            cand --stream 'Stream name in `eventSourceARN`'
+            cand --shard-id 'Shard id in `eventID` (and `shardId` with --tumbling-window)'
+            cand -k 'One partition key for every record [default: pk-0, pk-1, …]'
+            cand --partition-key 'One partition key for every record [default: pk-0, pk-1, …]'
+            cand --region '`awsRegion` and the region in the ARNs'
+            cand --account-id 'Account id in the ARNs'
+            cand --role-arn '`invokeIdentityArn` [default: arn:aws:iam::ACCOUNT:role/lambda-role, as consume]'
+            cand --tumbling-window 'Wrap the records in the envelope of a tumbling window of this length (the first invocation of the window: empty state)'
+            cand --pretty 'Pretty-print the event (the bytes consume sends are compact)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'kinlocal;serve'= {
             cand --host 'Address to bind. Loopback unless you ask otherwise: any other address also needs --allow-remote, because the engine checks no signatures'
             cand -p 'Port to listen on; 0 takes a free port (printed at start)'
@@ -233,6 +278,8 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand list-streams 'List streams with their status, mode, shards and retention'
             cand produce 'Send records to a stream: random events, a template, or a replayed file'
             cand consume 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
+            cand tail 'Print a stream''s records (all shards, from --starting-position); -f keeps following'
+            cand event 'Print a Kinesis event exactly as `consume` delivers it, for a handler''s unit tests'
             cand serve 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
             cand completions 'Print shell completions for kinlocal'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -252,6 +299,10 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
         &'kinlocal;help;produce'= {
         }
         &'kinlocal;help;consume'= {
+        }
+        &'kinlocal;help;tail'= {
+        }
+        &'kinlocal;help;event'= {
         }
         &'kinlocal;help;serve'= {
         }

@@ -34,6 +34,8 @@ complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "delete-stream" -d
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "tail" -d 'Print a stream\'s records (all shards, from --starting-position); -f keeps following'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "event" -d 'Print a Kinesis event exactly as `consume` delivers it, for a handler\'s unit tests'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "completions" -d 'Print shell completions for kinlocal'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -157,6 +159,39 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l json -d 'O
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l starting-position -d 'Where to start in each shard (the same words as `consume`)' -r -f -a "trim-horizon\t'The oldest record still in the stream (TRIM_HORIZON)'
+latest\t'Only records put from now on (LATEST)'
+at-timestamp\t'Records that arrived at or after --starting-position-timestamp (AT_TIMESTAMP)'"
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l starting-position-timestamp -d 'With --starting-position at-timestamp: Unix seconds or an RFC 3339 time' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l after-sequence-number -d 'Start right after this sequence number (needs --shard)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l shard -d 'Read only this shard (`shardId-000000000001`, or just `1`)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s k -l partition-key -d 'Print only records with this partition key' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l filter -d 'Print only records matching this pattern, in the syntax of Lambda\'s FilterCriteria (e.g. \'{"data":{"type":["order"]}}\'); repeatable: a record matching any is printed' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s n -l count -d 'Stop after N records' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l region -d 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s f -l follow -d 'Keep reading new records until Ctrl+C instead of stopping when caught up'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l base64 -d 'Print each record\'s data base64-encoded (for binary data)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l json -d 'One line per record: its data as compact JSON (what `produce --from` replays)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l record -d 'A record\'s data (any text, usually JSON); repeatable, in order' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l records-from -d 'Records from newline-delimited JSON, one record\'s data per line (the form `tail --json` prints and `produce --from` replays); \'-\' reads stdin' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l random -d 'N random JSON records (the ones `produce` generates)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l seed -d 'Seed for reproducible --random records' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l stream -d 'Stream name in `eventSourceARN`' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l shard-id -d 'Shard id in `eventID` (and `shardId` with --tumbling-window)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -s k -l partition-key -d 'One partition key for every record [default: pk-0, pk-1, …]' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l region -d '`awsRegion` and the region in the ARNs' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l account-id -d 'Account id in the ARNs' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l role-arn -d '`invokeIdentityArn` [default: arn:aws:iam::ACCOUNT:role/lambda-role, as consume]' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l tumbling-window -d 'Wrap the records in the envelope of a tumbling window of this length (the first invocation of the window: empty state)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l pretty -d 'Pretty-print the event (the bytes consume sends are compact)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -s h -l help -d 'Print help'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l host -d 'Address to bind. Loopback unless you ask otherwise: any other address also needs --allow-remote, because the engine checks no signatures' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s p -l port -d 'Port to listen on; 0 takes a free port (printed at start)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l region -d 'Region written into ARNs' -r
@@ -180,14 +215,16 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s h -l help -d
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "up" -d 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "down" -d 'Stop and remove what `kinlocal up` started'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "status" -d 'Health, streams and shards, and each consumer\'s checkpoint and lag; exit 0 when healthy'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "create-stream" -d 'Create a stream (default \'kinlocal\') and wait until it is ACTIVE; an existing stream of the same shape is fine'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "delete-stream" -d 'Delete a stream and wait until it is gone'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "completions" -d 'Print shell completions for kinlocal'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume tail event serve completions help" -f -a "up" -d 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume tail event serve completions help" -f -a "down" -d 'Stop and remove what `kinlocal up` started'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume tail event serve completions help" -f -a "status" -d 'Health, streams and shards, and each consumer\'s checkpoint and lag; exit 0 when healthy'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume tail event serve completions help" -f -a "create-stream" -d 'Create a stream (default \'kinlocal\') and wait until it is ACTIVE; an existing stream of the same shape is fine'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume tail event serve completions help" -f -a "delete-stream" -d 'Delete a stream and wait until it is gone'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume tail event serve completions help" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume tail event serve completions help" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume tail event serve completions help" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume tail event serve completions help" -f -a "tail" -d 'Print a stream\'s records (all shards, from --starting-position); -f keeps following'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume tail event serve completions help" -f -a "event" -d 'Print a Kinesis event exactly as `consume` delivers it, for a handler\'s unit tests'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume tail event serve completions help" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume tail event serve completions help" -f -a "completions" -d 'Print shell completions for kinlocal'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume tail event serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -5,10 +5,12 @@ mod consume;
 mod create_stream;
 mod delete_stream;
 mod down;
+mod event;
 mod list_streams;
 mod produce;
 mod serve;
 mod status;
+mod tail;
 mod up;
 
 use crate::cli::{Cli, Command};
@@ -26,6 +28,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::DeleteStream(args) => delete_stream::run(args),
         Command::ListStreams(args) => list_streams::run(args),
         Command::Produce(args) => produce::run(args),
+        Command::Tail(args) => tail::run(args),
+        Command::Event(args) => event::run(args),
     }
 }
 

@@ -220,6 +220,11 @@ impl Running {
         }
     }
 
+    /// Whether it has not exited yet.
+    pub fn child_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Everything it wrote on stderr so far.
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()

@@ -6,11 +6,14 @@ mod support;
 
 mod cli_completions;
 mod cli_errors;
+mod cli_event;
 mod cli_honest_skips;
 mod cli_messages;
+mod cli_tail;
 mod consume;
 mod consume_failures;
 mod consume_filter;
+mod consume_reliability;
 mod consume_reshard;
 mod consume_scaleout;
 mod demo;

@@ -7,6 +7,7 @@
 
 pub mod exec;
 pub mod output;
+pub mod reaper;
 
 use std::future::Future;
 use std::pin::Pin;
