@@ -433,3 +433,32 @@ fn bad_invoke_arguments_are_usage_errors() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn a_plain_exec_handler_gets_the_event_on_stdin_and_the_users_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env_file = dir.path().join(".env");
+    std::fs::write(&env_file, "FROM_FILE='file value'\nOVERRIDDEN=file\n").expect("write");
+    let script = dir.path().join("handler.sh");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nn=$(grep -o '\"eventSource\"' | wc -l)\nprintf '{\"records\":%s,\"file\":\"%s\",\"flag\":\"%s\",\"fn\":\"%s\"}\\n' \"$n\" \"$FROM_FILE\" \"$OVERRIDDEN\" \"$AWS_LAMBDA_FUNCTION_NAME\"\n",
+    )
+    .expect("write");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    let out = kinlocal()
+        .arg("invoke")
+        .arg("--exec")
+        .arg(&script)
+        .arg("--env-file")
+        .arg(&env_file)
+        .args(["--env", "OVERRIDDEN=flag", "--record", "a", "--record", "b"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ret: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(ret["records"], 2);
+    assert_eq!(ret["file"], "file value");
+    assert_eq!(ret["flag"], "flag");
+    assert_eq!(ret["fn"], "handler");
+}

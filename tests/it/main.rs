@@ -8,6 +8,7 @@ mod cli_completions;
 mod cli_errors;
 mod cli_event;
 mod cli_honest_skips;
+mod cli_json;
 mod cli_messages;
 mod cli_tail;
 mod consume;
