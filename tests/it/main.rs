@@ -26,6 +26,7 @@ mod dynamodb_kcl3;
 mod dynamodb_support;
 mod dynamodb_transact;
 mod file_modes;
+mod fuzz;
 mod invoke;
 mod journal;
 mod kinesis_diff;
