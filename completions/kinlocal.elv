@@ -30,6 +30,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand list-streams 'List streams with their status, mode, shards and retention'
             cand produce 'Send records to a stream: random events, a template, or a replayed file'
             cand consume 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
+            cand invoke 'Run the function once with a Kinesis event and print its return value (like `sam local invoke`, without Docker)'
             cand tail 'Print a stream''s records (all shards, from --starting-position); -f keeps following'
             cand event 'Print a Kinesis event exactly as `consume` delivers it, for a handler''s unit tests'
             cand serve 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
@@ -156,8 +157,16 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
         &'kinlocal;consume'= {
             cand -s 'The stream to consume (name or ARN); optional when the endpoint has exactly one'
             cand --stream 'The stream to consume (name or ARN); optional when the endpoint has exactly one'
-            cand -e 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec ''python3 handler.py'')'
-            cand --exec 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec ''python3 handler.py'')'
+            cand -e 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec ''python3 handler.py''); with --runtime-api, a Lambda bootstrap'
+            cand --exec 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec ''python3 handler.py''); with --runtime-api, a Lambda bootstrap'
+            cand --handler 'The handler by name, as in the Lambda console: `[dir/]file.function` (e.g. src/app.handler); run with a bundled runtime client for --runtime'
+            cand --runtime 'The Lambda runtime for --handler: python3.9 … python3.14, nodejs18.x … nodejs24.x'
+            cand --task-root 'LAMBDA_TASK_ROOT for --handler, the directory the handler path is relative to (default: the handler''s own directory)'
+            cand --layer 'A Lambda layer directory, laid out like /opt (python/, nodejs/node_modules, bin, lib); repeatable, in order'
+            cand --python 'The Python interpreter for a python --runtime (default: python3.X if on PATH, else python3)'
+            cand --node 'The Node.js binary for a nodejs --runtime (default: node)'
+            cand --env 'An environment variable for the function (KEY=VALUE); repeatable; wins over --env-file and kinlocal''s own Lambda variables'
+            cand --env-file 'A dotenv file of variables for the function (KEY=VALUE lines, # comments); repeatable'
             cand --starting-position 'Where a shard with no checkpoint starts (StartingPosition)'
             cand --starting-position-timestamp 'With --starting-position at-timestamp: Unix seconds or an RFC 3339 time'
             cand -b 'Most records per invocation (BatchSize, 1-10000)'
@@ -185,6 +194,9 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --profile 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)'
             cand --region 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)'
             cand --state-dir 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)'
+            cand --runtime-api 'Run --exec as a Lambda bootstrap speaking the Runtime API (a lambda_runtime binary, `python3 -m awslambdaric app.handler`, aws-lambda-ric…), kept warm between invocations'
+            cand --runtime-api-only 'Serve the Runtime API without starting any process: print AWS_LAMBDA_RUNTIME_API and the environment to start your function with (under a debugger or an IDE), and wait. No timeout kill in this mode'
+            cand --ric 'With --handler: run the official runtime interface client (awslambdaric for Python, node_modules/aws-lambda-ric for Node) instead of kinlocal''s bundled one'
             cand --maximum-record-age-unchecked 'Test only: lift the 60 s minimum of --maximum-record-age (AWS rejects such values)'
             cand --bisect-batch-on-function-error 'Split a failing batch in two and retry each half (BisectBatchOnFunctionError)'
             cand --report-batch-item-failures 'Read the return value as a partial batch response (FunctionResponseTypes: ReportBatchItemFailures)'
@@ -193,6 +205,36 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --aws 'Talk to real AWS (standard credential chain). Never done without this flag'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'kinlocal;invoke'= {
+            cand -e 'The handler command line (split with shell quoting rules, never run through a shell): a process reading the event on stdin, or a bootstrap with --runtime-api'
+            cand --exec 'The handler command line (split with shell quoting rules, never run through a shell): a process reading the event on stdin, or a bootstrap with --runtime-api'
+            cand --handler 'The handler by name, as in the Lambda console: `[dir/]file.function` (e.g. src/app.handler); run with a bundled runtime client for --runtime'
+            cand --runtime 'The Lambda runtime for --handler: python3.9 … python3.14, nodejs18.x … nodejs24.x'
+            cand --task-root 'LAMBDA_TASK_ROOT for --handler, the directory the handler path is relative to (default: the handler''s own directory)'
+            cand --layer 'A Lambda layer directory, laid out like /opt (python/, nodejs/node_modules, bin, lib); repeatable, in order'
+            cand --python 'The Python interpreter for a python --runtime (default: python3.X if on PATH, else python3)'
+            cand --node 'The Node.js binary for a nodejs --runtime (default: node)'
+            cand --env 'An environment variable for the function (KEY=VALUE); repeatable; wins over --env-file and kinlocal''s own Lambda variables'
+            cand --env-file 'A dotenv file of variables for the function (KEY=VALUE lines, # comments); repeatable'
+            cand --event 'A complete event document (JSON file, or - for stdin), sent as is'
+            cand --record 'One record''s data (e.g. a JSON document); repeatable; the event is built as consume builds it'
+            cand --records-from 'A file with one record''s data per line (NDJSON); the event is built as consume builds it'
+            cand --partition-key 'Partition key of the built records'
+            cand --stream 'Stream name in the built records'' eventSourceARN'
+            cand -t 'Function timeout; the process group is killed after it'
+            cand --timeout 'Function timeout; the process group is killed after it'
+            cand --memory-size 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE (MB, 128-10240)'
+            cand --function-name 'Function name in its ARN and AWS_LAMBDA_FUNCTION_NAME (default: the handler''s file name)'
+            cand --region 'Region in ARNs and AWS_REGION'
+            cand --account-id 'Account id in ARNs'
+            cand --runtime-api 'Run --exec as a Lambda bootstrap speaking the Runtime API (a lambda_runtime binary, `python3 -m awslambdaric app.handler`, aws-lambda-ric…), kept warm between invocations'
+            cand --runtime-api-only 'Serve the Runtime API without starting any process: print AWS_LAMBDA_RUNTIME_API and the environment to start your function with (under a debugger or an IDE), and wait. No timeout kill in this mode'
+            cand --ric 'With --handler: run the official runtime interface client (awslambdaric for Python, node_modules/aws-lambda-ric for Node) instead of kinlocal''s bundled one'
+            cand -h 'Print help'
+            cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
@@ -278,6 +320,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand list-streams 'List streams with their status, mode, shards and retention'
             cand produce 'Send records to a stream: random events, a template, or a replayed file'
             cand consume 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
+            cand invoke 'Run the function once with a Kinesis event and print its return value (like `sam local invoke`, without Docker)'
             cand tail 'Print a stream''s records (all shards, from --starting-position); -f keeps following'
             cand event 'Print a Kinesis event exactly as `consume` delivers it, for a handler''s unit tests'
             cand serve 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
@@ -299,6 +342,8 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
         &'kinlocal;help;produce'= {
         }
         &'kinlocal;help;consume'= {
+        }
+        &'kinlocal;help;invoke'= {
         }
         &'kinlocal;help;tail'= {
         }

@@ -5,6 +5,7 @@ mod consume;
 mod down;
 mod endpoint;
 mod event;
+mod invoke;
 mod produce;
 mod serve;
 mod status;
@@ -17,6 +18,7 @@ pub use consume::{ConsumeArgs, StartingPositionArg};
 pub use down::DownArgs;
 pub use endpoint::EndpointArgs;
 pub use event::EventArgs;
+pub use invoke::{FunctionRuntimeArgs, InvokeArgs};
 pub use produce::ProduceArgs;
 pub use serve::ServeArgs;
 pub use status::StatusArgs;
@@ -64,6 +66,9 @@ pub enum Command {
     /// Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping).
     #[command(args_override_self = true)]
     Consume(Box<ConsumeArgs>),
+    /// Run the function once with a Kinesis event and print its return value (like `sam local
+    /// invoke`, without Docker).
+    Invoke(Box<InvokeArgs>),
     /// Print a stream's records (all shards, from --starting-position); -f keeps following.
     Tail(TailArgs),
     /// Print a Kinesis event exactly as `consume` delivers it, for a handler's unit tests.

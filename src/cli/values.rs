@@ -36,6 +36,20 @@ pub fn positive_count(s: &str) -> Result<u64, String> {
     }
 }
 
+/// A DynamoDB table name (what `--app` becomes): 3 to 255 of `A-Z a-z 0-9 _ . -`.
+pub fn table_name(s: &str) -> Result<String, String> {
+    let ok_chars = s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if (3..=255).contains(&s.len()) && ok_chars {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "'{s}' cannot name a DynamoDB table: use 3 to 255 letters, digits, '_', '.' or '-'"
+        ))
+    }
+}
+
 /// An RFC 3339 time or Unix seconds (fractions allowed), as Unix milliseconds.
 pub fn timestamp_ms(s: &str) -> Result<i64, String> {
     let t = s.trim();
@@ -80,6 +94,14 @@ mod tests {
         );
         assert!(positive_duration("0s").is_err());
         assert!(positive_duration("1s").is_ok());
+    }
+
+    #[test]
+    fn table_names_follow_dynamodb() {
+        assert!(table_name("orders-app_1.v2").is_ok());
+        assert!(table_name("vs").is_err());
+        assert!(table_name("a b c").is_err());
+        assert!(table_name(&"x".repeat(256)).is_err());
     }
 
     #[test]

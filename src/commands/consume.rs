@@ -9,6 +9,9 @@ use crate::cli::{ConsumeArgs, StartingPositionArg};
 use crate::esm::config::{self, DestinationSpec, StartingPosition};
 use crate::esm::filter::FilterCriteria;
 use crate::esm::invoker::reaper;
+use crate::esm::invoker::runtime_api::environment::FunctionIdentity;
+use crate::esm::invoker::runtime_api::instance::InstanceSettings;
+use crate::esm::invoker::runtime_api::launch::{self, Bootstrap};
 use crate::esm::invoker::LogSink;
 use crate::esm::mapping::{ConsumeSettings, Mapping};
 use crate::esm::supervisor::{self, Summary};
@@ -27,8 +30,14 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         })?;
     }
     let endpoint = crate::endpoint::resolve(&args.endpoint).map_err(|e| ExitError::usage(e.to_string()))?;
+    let runtime_api = runtime_api_settings(&args, &settings, &endpoint.region)?;
+    let function_text = match &runtime_api {
+        Some((_, text)) => text.clone(),
+        None => settings.command.join(" "),
+    };
     let settings = ConsumeSettings {
         region: endpoint.region.clone(),
+        runtime_api: runtime_api.map(|(s, _)| Arc::new(s)),
         ..settings
     };
 
@@ -51,7 +60,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         reporter.note(&format!(
             "consuming {} with {} (lease table {} as worker {}, batch size {}, poll every {})",
             mapping.config.stream_name,
-            mapping.config.function.command.join(" "),
+            function_text,
             mapping.leases.name(),
             mapping.leases.owner(),
             mapping.config.batch_size,
@@ -108,6 +117,39 @@ fn esm_error(e: EsmError) -> anyhow::Error {
     }
 }
 
+/// With `--runtime-api`, `--handler` or `--runtime-api-only`: the warm instances' settings,
+/// and how to name the function in the opening line.
+fn runtime_api_settings(
+    args: &ConsumeArgs,
+    settings: &ConsumeSettings,
+    region: &str,
+) -> Result<Option<(InstanceSettings, String)>, ExitError> {
+    let f = &args.function;
+    if !(f.runtime_api || f.runtime_api_only || f.handler.is_some()) {
+        return Ok(None);
+    }
+    let command = (!settings.command.is_empty()).then(|| settings.command.clone());
+    let options = super::invoke::runtime_api_options(f, command)?;
+    let identity = FunctionIdentity {
+        name: settings
+            .function_name
+            .clone()
+            .unwrap_or_else(|| config::function_name_from(config::script_of(&settings.command))),
+        memory_size: settings.memory_size,
+        region: region.to_string(),
+        timeout: settings.timeout,
+    };
+    let cwd = std::env::current_dir().map_err(|e| ExitError::usage(format!("no current directory: {e}")))?;
+    let instance =
+        launch::instance_settings(&options, &identity, &cwd).map_err(|e| ExitError::usage(e.to_string()))?;
+    let text = match &options.bootstrap {
+        Bootstrap::Command(c) => format!("{} (Runtime API)", c.join(" ")),
+        Bootstrap::Handler(h) => format!("{} ({})", h.handler, h.runtime.id()),
+        Bootstrap::None => "the Runtime API only (start the function yourself)".into(),
+    };
+    Ok(Some((instance, text)))
+}
+
 /// The flags as plain settings, checked as far as they can be without the network.
 fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
     let usage = |e: &dyn std::fmt::Display| ExitError::usage(e.to_string());
@@ -135,9 +177,21 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         (StartingPositionArg::TrimHorizon, None) => StartingPosition::TrimHorizon,
         (StartingPositionArg::Latest, None) => StartingPosition::Latest,
     };
-    let command = config::command_line(&args.exec, &args.args).map_err(|e| usage(&e))?;
-    let program = command.first().cloned().unwrap_or_default();
-    config::check_executable(&program).map_err(|e| usage(&e))?;
+    let exec_command = match &args.exec {
+        Some(exec) => Some(config::command_line(exec, &args.args).map_err(|e| usage(&e))?),
+        None => None,
+    };
+    if let Some(program) = exec_command.as_ref().and_then(|c| c.first()) {
+        config::check_executable(program).map_err(|e| usage(&e))?;
+    }
+    let env = launch::user_environment(&args.function.env_file, &args.function.env).map_err(|e| usage(&e))?;
+    let command = exec_command.unwrap_or_default();
+    let function_name = args.function_name.clone().or_else(|| {
+        args.function
+            .handler
+            .as_deref()
+            .map(launch::function_name_of_handler)
+    });
     if let Some(id) = &args.account_id {
         if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ExitError::usage(format!(
@@ -157,7 +211,7 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         bisect_batch_on_function_error: args.bisect_batch_on_function_error,
         report_batch_item_failures: args.report_batch_item_failures,
         on_failure: args.on_failure.clone(),
-        function_name: args.function_name.clone(),
+        function_name,
         role_arn: args.role_arn.clone(),
         account_id: args.account_id.clone(),
         region: String::new(),
@@ -170,6 +224,8 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         failover_time: args.failover_time,
         max_records: args.max_records,
         json: args.json,
+        runtime_api: None,
+        env,
         filters: filters(args)?,
     })
 }

@@ -6,6 +6,7 @@ mod create_stream;
 mod delete_stream;
 mod down;
 mod event;
+mod invoke;
 mod list_streams;
 mod produce;
 mod serve;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Consume(args) => consume::run(*args),
+        Command::Invoke(args) => invoke::run(*args),
         Command::Up(args) => up::run(args),
         Command::Down(args) => down::run(args),
         Command::Status(args) => status::run(args),

@@ -147,7 +147,7 @@ impl Destination {
                     .await
                     .map_err(|e| DestinationError::Stream {
                         stream: name.clone(),
-                        detail: aws_sdk_kinesis::error::DisplayErrorContext(&e).to_string(),
+                        detail: crate::aws_error::detail(&e),
                     })?;
                 Ok(format!("stream:{name}"))
             }

@@ -536,12 +536,12 @@ fn consume_rejects_bad_input_with_exit_2_before_consuming() {
             "{extra:?}: expected {message:?} in {stderr}"
         );
     }
-    // An endpoint nobody listens on.
+    // An endpoint nobody listens on: a run-time failure (exit 1), as in every subcommand.
     let out = rig
         .consume("bad", &fixture("capture.sh"))
         .env("AWS_ENDPOINT_URL_KINESIS", "http://127.0.0.1:9")
         .assert()
-        .code(2)
+        .code(1)
         .get_output()
         .clone();
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"));
@@ -549,7 +549,7 @@ fn consume_rejects_bad_input_with_exit_2_before_consuming() {
         .consume("bad", &fixture("capture.sh"))
         .env("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
         .assert()
-        .code(2)
+        .code(1)
         .get_output()
         .clone();
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the DynamoDB endpoint"));
