@@ -339,9 +339,14 @@ impl LogSink for ConsoleReporter {
 impl Reporter for ConsoleReporter {
     fn batch(&self, r: &BatchReport) {
         let ms = r.duration.as_millis();
+        // Sequence numbers are 56 digits: abbreviated here, whole in --json.
         let mut text = format!(
             "{} {} record(s) {}..{} {ms}ms {}",
-            r.shard_id, r.records, r.first_sequence_number, r.last_sequence_number, r.outcome
+            r.shard_id,
+            r.records,
+            crate::human::sequence(&r.first_sequence_number),
+            crate::human::sequence(&r.last_sequence_number),
+            r.outcome
         );
         if !r.detail.is_empty() {
             text.push_str(&format!(" ({})", r.detail));
@@ -353,15 +358,15 @@ impl Reporter for ConsoleReporter {
         if self.json {
             self.json_line(&serde_json::json!({
                 "type": "batch",
-                "shardId": r.shard_id,
+                "shard_id": r.shard_id,
                 "records": r.records,
-                "firstSequenceNumber": r.first_sequence_number,
-                "lastSequenceNumber": r.last_sequence_number,
-                "durationMs": u64::try_from(ms).unwrap_or(u64::MAX),
+                "first_sequence_number": r.first_sequence_number,
+                "last_sequence_number": r.last_sequence_number,
+                "duration_ms": u64::try_from(ms).unwrap_or(u64::MAX),
                 "outcome": r.outcome,
                 "detail": r.detail,
                 "attempt": r.attempt,
-                "requestId": r.request_id,
+                "request_id": r.request_id,
             }));
         }
     }
@@ -374,7 +379,7 @@ impl Reporter for ConsoleReporter {
         if self.json {
             self.json_line(&serde_json::json!({
                 "type": "discard",
-                "shardId": r.shard_id,
+                "shard_id": r.shard_id,
                 "records": r.records,
                 "condition": r.condition,
                 "destination": r.destination,
@@ -388,18 +393,7 @@ impl Reporter for ConsoleReporter {
 
     fn progress(&self, shards: &[ShardProgress]) {
         if let Some(b) = &self.bar {
-            let parts: Vec<String> = shards
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{} lag {}ms ({} done)",
-                        s.shard_id.trim_start_matches("shardId-"),
-                        s.lag_ms,
-                        s.delivered
-                    )
-                })
-                .collect();
-            b.set_message(parts.join(" | "));
+            b.set_message(live_line(shards, super::terminal_width().saturating_sub(4)));
         }
     }
 
@@ -407,5 +401,55 @@ impl Reporter for ConsoleReporter {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
+    }
+}
+
+/// The live status line: every shard when they fit the width, else a summary (total delivered,
+/// the slowest shard and its lag).
+fn live_line(shards: &[ShardProgress], width: usize) -> String {
+    let lag = |ms: i64| crate::human::age(std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
+    let each: Vec<String> = shards
+        .iter()
+        .map(|s| format!("{} lag {} ({} done)", s.shard_id, lag(s.lag_ms), s.delivered))
+        .collect();
+    let all = each.join(" | ");
+    if all.chars().count() <= width {
+        return all;
+    }
+    let delivered: u64 = shards.iter().map(|s| s.delivered).sum();
+    match shards.iter().max_by_key(|s| s.lag_ms) {
+        Some(slowest) => format!(
+            "{} shards, {delivered} done; slowest {} lag {}",
+            shards.len(),
+            slowest.shard_id,
+            lag(slowest.lag_ms)
+        ),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shard(n: u32, lag_ms: i64) -> ShardProgress {
+        ShardProgress {
+            shard_id: format!("shardId-{n:012}"),
+            lag_ms,
+            delivered: 10,
+        }
+    }
+
+    #[test]
+    fn the_live_line_fits_or_summarises() {
+        let two = [shard(0, 0), shard(1, 782_000)];
+        assert_eq!(
+            live_line(&two, 200),
+            "shardId-000000000000 lag 0ms (10 done) | shardId-000000000001 lag 13m 2s (10 done)"
+        );
+        let eight: Vec<_> = (0..8).map(|n| shard(n, i64::from(n) * 1000)).collect();
+        let line = live_line(&eight, 76);
+        assert_eq!(line, "8 shards, 80 done; slowest shardId-000000000007 lag 7s");
+        assert!(line.chars().count() <= 76);
     }
 }

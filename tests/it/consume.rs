@@ -644,8 +644,8 @@ fn consume_json_lines_max_records_and_latest() {
         5
     );
     assert_eq!(batches[0]["outcome"], "ok");
-    assert_eq!(batches[0]["shardId"], "shardId-000000000000");
-    assert!(batches[0]["firstSequenceNumber"].is_string());
+    assert_eq!(batches[0]["shard_id"], "shardId-000000000000");
+    assert!(batches[0]["first_sequence_number"].is_string());
     let summary = lines.last().expect("summary");
     assert_eq!(summary["type"], "summary");
     assert_eq!(summary["delivered"], 5);
