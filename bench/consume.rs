@@ -185,6 +185,102 @@ fn main() {
         );
     }
 
+    // The same minimal handler (parse every record) per batch via --exec, and warm behind the
+    // Runtime API: the bundled clients by name, and the official awslambdaric.
+    let rapi = fixtures.join("rapi");
+    let python = Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|p| !p.is_empty());
+    let ric = std::env::var("KINLOCAL_AWSLAMBDARIC_PYTHON").ok().or_else(|| {
+        std::env::var("HOME")
+            .ok()
+            .map(|h| format!("{h}/.cache/kinlocal-ric/venv/bin/python"))
+            .filter(|p| Path::new(p).is_file())
+    });
+    let mut modes: Vec<(String, Vec<String>)> = Vec::new();
+    if let Some(py) = &python {
+        modes.push((
+            format!("Python --exec (a process per batch, {py})"),
+            vec![
+                "--exec".into(),
+                format!("{py} {}", rapi.join("exec_minimal.py").display()),
+            ],
+        ));
+        modes.push((
+            "Python --handler handler.minimal --runtime python3.11 (bundled client, warm)".into(),
+            vec![
+                "--handler".into(),
+                format!("{}/handler.minimal", rapi.display()),
+                "--runtime".into(),
+                "python3.11".into(),
+                "--python".into(),
+                py.clone(),
+            ],
+        ));
+    }
+    if let Some(py) = &ric {
+        modes.push((
+            "Python --runtime-api with awslambdaric (official client, warm)".into(),
+            vec![
+                "--exec".into(),
+                format!("{py} -m awslambdaric handler.minimal"),
+                "--runtime-api".into(),
+            ],
+        ));
+    }
+    modes.push((
+        "Node --exec (a process per batch)".into(),
+        vec![
+            "--exec".into(),
+            format!("node {}", rapi.join("exec_minimal.mjs").display()),
+        ],
+    ));
+    modes.push((
+        "Node --handler handler.minimal --runtime nodejs20.x (bundled client, warm)".into(),
+        vec![
+            "--handler".into(),
+            format!("{}/handler.minimal", rapi.display()),
+            "--runtime".into(),
+            "nodejs20.x".into(),
+        ],
+    ));
+    for (i, (label, args)) in modes.iter().enumerate() {
+        let idle = Duration::from_millis(500);
+        let app = format!("bench-rapi-{i}");
+        let mut c = Command::new(env!("CARGO_BIN_EXE_kinlocal"));
+        c.args(["consume", "--stream", "bench"])
+            .args(args)
+            .args([
+                "--batch-size",
+                "100",
+                "--until-idle",
+                "500ms",
+                "--app",
+                &app,
+                "--timeout",
+                "60s",
+            ])
+            .current_dir(&rapi)
+            .env_remove("AWS_ENDPOINT_URL")
+            .env("AWS_ENDPOINT_URL_KINESIS", &endpoint)
+            .env("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb)
+            .env("AWS_REGION", "us-east-1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let started = Instant::now();
+        let status = c.status().unwrap();
+        let busy = started.elapsed().saturating_sub(idle);
+        assert!(status.success(), "consume failed: {status}");
+        eprintln!(
+            "consume throughput, minimal handler parsing every record, {label}: {n} records, 4 shards, batch size 100: {:.2} s, {:.0} records/s",
+            busy.as_secs_f64(),
+            n as f64 / busy.as_secs_f64()
+        );
+    }
+
     // Latency: PutRecord acknowledged → handler started, one record per batch.
     for (i, poll) in ["200ms", "5ms"].iter().enumerate() {
         let stream = format!("lat{i}");

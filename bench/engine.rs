@@ -8,7 +8,9 @@
 //! figures go to BENCHMARKS.md. Knobs: `BENCH_RECORDS` (default 200,000 for our engine),
 //! `BENCH_PEER_RECORDS` (default 20,000 for kinesalite), `BENCH_SLOW_PEER_RECORDS` (default
 //! 2,000 for kinesis-mock), `BENCH_HOLD` (default 1,000,000),
-//! `BENCH_INFLIGHT` (requests in flight from the one client, default 4).
+//! `BENCH_INFLIGHT` (requests in flight from the one client, default 4). Also SubscribeToShard
+//! push latency (put acknowledged → record decoded by an HTTP/2 subscriber), `BENCH_SUBSCRIBE_SAMPLES`
+//! records one at a time (default 1,000).
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -370,6 +372,103 @@ fn measure(name: &str, endpoint: &str, ready: Duration, n: usize, inflight: usiz
     }
 }
 
+/// SubscribeToShard push latency over HTTP/2: from a PutRecord's acknowledgement (read by the
+/// producer) to the subscriber decoding the event that carries the record. Returns p50, p99.
+fn subscribe_latency(endpoint: &str, samples: usize) -> (Duration, Duration) {
+    use base64::Engine as _;
+    use http_body_util::BodyExt;
+    let mut c = Conn::open(endpoint);
+    c.json(
+        "CreateStream",
+        serde_json::json!({ "StreamName": "fanout", "ShardCount": 1 }),
+    );
+    wait_active(endpoint, "fanout");
+    let summary = c.json(
+        "DescribeStreamSummary",
+        serde_json::json!({ "StreamName": "fanout" }),
+    );
+    let stream_arn = summary["StreamDescriptionSummary"]["StreamARN"].clone();
+    let consumer = c.json(
+        "RegisterStreamConsumer",
+        serde_json::json!({ "StreamARN": stream_arn, "ConsumerName": "bench" }),
+    )["Consumer"]["ConsumerARN"]
+        .clone();
+    let authority = endpoint.trim_start_matches("http://").to_string();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut latencies = rt.block_on(async move {
+        let tcp = tokio::net::TcpStream::connect(&authority).await.expect("connect");
+        let (mut sender, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(tcp),
+        )
+        .await
+        .expect("h2 handshake");
+        tokio::spawn(conn);
+        let body = serde_json::json!({
+            "ConsumerARN": consumer,
+            "ShardId": "shardId-000000000000",
+            "StartingPosition": { "Type": "LATEST" },
+        });
+        let req = hyper::Request::post(format!("http://{authority}/"))
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", "Kinesis_20131202.SubscribeToShard")
+            .header("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=0")
+            .header("x-amz-date", "20260101T000000Z")
+            .body(http_body_util::Full::new(bytes::Bytes::from(body.to_string())))
+            .expect("request");
+        let resp = sender.send_request(req).await.expect("subscribe");
+        assert_eq!(resp.status(), 200, "SubscribeToShard");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, usize)>();
+        tokio::spawn(async move {
+            let mut body = resp.into_body();
+            let mut decoder = aws_smithy_eventstream::frame::MessageFrameDecoder::new();
+            let mut buf = bytes::BytesMut::new();
+            while let Some(Ok(frame)) = body.frame().await {
+                let Ok(data) = frame.into_data() else { continue };
+                buf.extend_from_slice(&data);
+                while let Ok(aws_smithy_eventstream::frame::DecodedFrame::Complete(msg)) =
+                    decoder.decode_frame(&mut buf)
+                {
+                    let at = Instant::now();
+                    let v: serde_json::Value =
+                        serde_json::from_slice(msg.payload()).unwrap_or(serde_json::Value::Null);
+                    let n = v["Records"].as_array().map_or(0, Vec::len);
+                    if n > 0 && tx.send((at, n)).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        let mut out = Vec::with_capacity(samples);
+        let mut producer = Conn::open(endpoint_of(&authority).as_str());
+        for i in 0..samples {
+            let put = serde_json::json!({
+                "StreamName": "fanout",
+                "PartitionKey": format!("pk-{i}"),
+                "Data": base64::engine::general_purpose::STANDARD.encode(payload(i)),
+            })
+            .to_string();
+            let (status, _) = tokio::task::block_in_place(|| producer.call("PutRecord", put.as_bytes()));
+            let acked = Instant::now();
+            assert_eq!(status, 200, "PutRecord");
+            let (arrived, _) = rx.recv().await.expect("event");
+            out.push(arrived.saturating_duration_since(acked));
+        }
+        out
+    });
+    latencies.sort_unstable();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    (at(0.5), at(0.99))
+}
+
+fn endpoint_of(authority: &str) -> String {
+    format!("http://{authority}")
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` would pass nothing: only run for real.
     if !std::env::args().any(|a| a == "--bench") {
@@ -386,6 +485,8 @@ fn main() {
     std::thread::sleep(Duration::from_millis(300));
     let idle = rss_kib(child.id());
     rows.push(measure("kinlocal", &endpoint, ready, n, inflight));
+    let fanout_samples = env_usize("BENCH_SUBSCRIBE_SAMPLES", 1000);
+    let (fanout_p50, fanout_p99) = subscribe_latency(&endpoint, fanout_samples);
     // Fill up to `hold` records of ~200 bytes and read the RSS.
     Conn::open(&endpoint).json(
         "CreateStream",
@@ -441,6 +542,11 @@ fn main() {
             ours.get / base.get
         );
     }
+    println!(
+        "\nSubscribeToShard (HTTP/2), put acknowledged → record decoded by the subscriber, {fanout_samples} records one at a time: p50 {:.2} ms, p99 {:.2} ms",
+        fanout_p50.as_secs_f64() * 1000.0,
+        fanout_p99.as_secs_f64() * 1000.0
+    );
     println!(
         "\nkinlocal RSS: idle {:.1} MiB; holding {stored} records ({:.0} MiB of payload incl. partition keys): {:.0} MiB ({:.2}× payload)",
         idle as f64 / 1024.0,

@@ -33,6 +33,9 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('list-streams', 'list-streams', [CompletionResultType]::ParameterValue, 'List streams with their status, mode, shards and retention')
             [CompletionResult]::new('produce', 'produce', [CompletionResultType]::ParameterValue, 'Send records to a stream: random events, a template, or a replayed file')
             [CompletionResult]::new('consume', 'consume', [CompletionResultType]::ParameterValue, 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)')
+            [CompletionResult]::new('invoke', 'invoke', [CompletionResultType]::ParameterValue, 'Run the function once with a Kinesis event and print its return value (like `sam local invoke`, without Docker)')
+            [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Print a stream''s records (all shards, from --starting-position); -f keeps following')
+            [CompletionResult]::new('event', 'event', [CompletionResultType]::ParameterValue, 'Print a Kinesis event exactly as `consume` delivers it, for a handler''s unit tests')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for kinlocal')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -165,8 +168,16 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
         'kinlocal;consume' {
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The stream to consume (name or ARN); optional when the endpoint has exactly one')
             [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'The stream to consume (name or ARN); optional when the endpoint has exactly one')
-            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec ''python3 handler.py'')')
-            [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec ''python3 handler.py'')')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec ''python3 handler.py''); with --runtime-api, a Lambda bootstrap')
+            [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec ''python3 handler.py''); with --runtime-api, a Lambda bootstrap')
+            [CompletionResult]::new('--handler', '--handler', [CompletionResultType]::ParameterName, 'The handler by name, as in the Lambda console: `[dir/]file.function` (e.g. src/app.handler); run with a bundled runtime client for --runtime')
+            [CompletionResult]::new('--runtime', '--runtime', [CompletionResultType]::ParameterName, 'The Lambda runtime for --handler: python3.9 … python3.14, nodejs18.x … nodejs24.x')
+            [CompletionResult]::new('--task-root', '--task-root', [CompletionResultType]::ParameterName, 'LAMBDA_TASK_ROOT for --handler, the directory the handler path is relative to (default: the handler''s own directory)')
+            [CompletionResult]::new('--layer', '--layer', [CompletionResultType]::ParameterName, 'A Lambda layer directory, laid out like /opt (python/, nodejs/node_modules, bin, lib); repeatable, in order')
+            [CompletionResult]::new('--python', '--python', [CompletionResultType]::ParameterName, 'The Python interpreter for a python --runtime (default: python3.X if on PATH, else python3)')
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'The Node.js binary for a nodejs --runtime (default: node)')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'An environment variable for the function (KEY=VALUE); repeatable; wins over --env-file and kinlocal''s own Lambda variables')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'A dotenv file of variables for the function (KEY=VALUE lines, # comments); repeatable')
             [CompletionResult]::new('--starting-position', '--starting-position', [CompletionResultType]::ParameterName, 'Where a shard with no checkpoint starts (StartingPosition)')
             [CompletionResult]::new('--starting-position-timestamp', '--starting-position-timestamp', [CompletionResultType]::ParameterName, 'With --starting-position at-timestamp: Unix seconds or an RFC 3339 time')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'Most records per invocation (BatchSize, 1-10000)')
@@ -194,6 +205,9 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)')
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)')
+            [CompletionResult]::new('--runtime-api', '--runtime-api', [CompletionResultType]::ParameterName, 'Run --exec as a Lambda bootstrap speaking the Runtime API (a lambda_runtime binary, `python3 -m awslambdaric app.handler`, aws-lambda-ric…), kept warm between invocations')
+            [CompletionResult]::new('--runtime-api-only', '--runtime-api-only', [CompletionResultType]::ParameterName, 'Serve the Runtime API without starting any process: print AWS_LAMBDA_RUNTIME_API and the environment to start your function with (under a debugger or an IDE), and wait. No timeout kill in this mode')
+            [CompletionResult]::new('--ric', '--ric', [CompletionResultType]::ParameterName, 'With --handler: run the official runtime interface client (awslambdaric for Python, node_modules/aws-lambda-ric for Node) instead of kinlocal''s bundled one')
             [CompletionResult]::new('--maximum-record-age-unchecked', '--maximum-record-age-unchecked', [CompletionResultType]::ParameterName, 'Test only: lift the 60 s minimum of --maximum-record-age (AWS rejects such values)')
             [CompletionResult]::new('--bisect-batch-on-function-error', '--bisect-batch-on-function-error', [CompletionResultType]::ParameterName, 'Split a failing batch in two and retry each half (BisectBatchOnFunctionError)')
             [CompletionResult]::new('--report-batch-item-failures', '--report-batch-item-failures', [CompletionResultType]::ParameterName, 'Read the return value as a partial batch response (FunctionResponseTypes: ReportBatchItemFailures)')
@@ -202,6 +216,82 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('--aws', '--aws', [CompletionResultType]::ParameterName, 'Talk to real AWS (standard credential chain). Never done without this flag')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kinlocal;invoke' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'The handler command line (split with shell quoting rules, never run through a shell): a process reading the event on stdin, or a bootstrap with --runtime-api')
+            [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'The handler command line (split with shell quoting rules, never run through a shell): a process reading the event on stdin, or a bootstrap with --runtime-api')
+            [CompletionResult]::new('--handler', '--handler', [CompletionResultType]::ParameterName, 'The handler by name, as in the Lambda console: `[dir/]file.function` (e.g. src/app.handler); run with a bundled runtime client for --runtime')
+            [CompletionResult]::new('--runtime', '--runtime', [CompletionResultType]::ParameterName, 'The Lambda runtime for --handler: python3.9 … python3.14, nodejs18.x … nodejs24.x')
+            [CompletionResult]::new('--task-root', '--task-root', [CompletionResultType]::ParameterName, 'LAMBDA_TASK_ROOT for --handler, the directory the handler path is relative to (default: the handler''s own directory)')
+            [CompletionResult]::new('--layer', '--layer', [CompletionResultType]::ParameterName, 'A Lambda layer directory, laid out like /opt (python/, nodejs/node_modules, bin, lib); repeatable, in order')
+            [CompletionResult]::new('--python', '--python', [CompletionResultType]::ParameterName, 'The Python interpreter for a python --runtime (default: python3.X if on PATH, else python3)')
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'The Node.js binary for a nodejs --runtime (default: node)')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'An environment variable for the function (KEY=VALUE); repeatable; wins over --env-file and kinlocal''s own Lambda variables')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'A dotenv file of variables for the function (KEY=VALUE lines, # comments); repeatable')
+            [CompletionResult]::new('--event', '--event', [CompletionResultType]::ParameterName, 'A complete event document (JSON file, or - for stdin), sent as is')
+            [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'One record''s data (e.g. a JSON document); repeatable; the event is built as consume builds it')
+            [CompletionResult]::new('--records-from', '--records-from', [CompletionResultType]::ParameterName, 'A file with one record''s data per line (NDJSON); the event is built as consume builds it')
+            [CompletionResult]::new('--partition-key', '--partition-key', [CompletionResultType]::ParameterName, 'Partition key of the built records')
+            [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'Stream name in the built records'' eventSourceARN')
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'Function timeout; the process group is killed after it')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Function timeout; the process group is killed after it')
+            [CompletionResult]::new('--memory-size', '--memory-size', [CompletionResultType]::ParameterName, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE (MB, 128-10240)')
+            [CompletionResult]::new('--function-name', '--function-name', [CompletionResultType]::ParameterName, 'Function name in its ARN and AWS_LAMBDA_FUNCTION_NAME (default: the handler''s file name)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region in ARNs and AWS_REGION')
+            [CompletionResult]::new('--account-id', '--account-id', [CompletionResultType]::ParameterName, 'Account id in ARNs')
+            [CompletionResult]::new('--runtime-api', '--runtime-api', [CompletionResultType]::ParameterName, 'Run --exec as a Lambda bootstrap speaking the Runtime API (a lambda_runtime binary, `python3 -m awslambdaric app.handler`, aws-lambda-ric…), kept warm between invocations')
+            [CompletionResult]::new('--runtime-api-only', '--runtime-api-only', [CompletionResultType]::ParameterName, 'Serve the Runtime API without starting any process: print AWS_LAMBDA_RUNTIME_API and the environment to start your function with (under a debugger or an IDE), and wait. No timeout kill in this mode')
+            [CompletionResult]::new('--ric', '--ric', [CompletionResultType]::ParameterName, 'With --handler: run the official runtime interface client (awslambdaric for Python, node_modules/aws-lambda-ric for Node) instead of kinlocal''s bundled one')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kinlocal;tail' {
+            [CompletionResult]::new('--starting-position', '--starting-position', [CompletionResultType]::ParameterName, 'Where to start in each shard (the same words as `consume`)')
+            [CompletionResult]::new('--starting-position-timestamp', '--starting-position-timestamp', [CompletionResultType]::ParameterName, 'With --starting-position at-timestamp: Unix seconds or an RFC 3339 time')
+            [CompletionResult]::new('--after-sequence-number', '--after-sequence-number', [CompletionResultType]::ParameterName, 'Start right after this sequence number (needs --shard)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Read only this shard (`shardId-000000000001`, or just `1`)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Print only records with this partition key')
+            [CompletionResult]::new('--partition-key', '--partition-key', [CompletionResultType]::ParameterName, 'Print only records with this partition key')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Print only records matching this pattern, in the syntax of Lambda''s FilterCriteria (e.g. ''{"data":{"type":["order"]}}''); repeatable: a record matching any is printed')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Stop after N records')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Stop after N records')
+            [CompletionResult]::new('--endpoint-url', '--endpoint-url', [CompletionResultType]::ParameterName, 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep reading new records until Ctrl+C instead of stopping when caught up')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep reading new records until Ctrl+C instead of stopping when caught up')
+            [CompletionResult]::new('--base64', '--base64', [CompletionResultType]::ParameterName, 'Print each record''s data base64-encoded (for binary data)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One line per record: its data as compact JSON (what `produce --from` replays)')
+            [CompletionResult]::new('--aws', '--aws', [CompletionResultType]::ParameterName, 'Talk to real AWS (standard credential chain). Never done without this flag')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'kinlocal;event' {
+            [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'A record''s data (any text, usually JSON); repeatable, in order')
+            [CompletionResult]::new('--records-from', '--records-from', [CompletionResultType]::ParameterName, 'Records from newline-delimited JSON, one record''s data per line (the form `tail --json` prints and `produce --from` replays); ''-'' reads stdin')
+            [CompletionResult]::new('--random', '--random', [CompletionResultType]::ParameterName, 'N random JSON records (the ones `produce` generates)')
+            [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for reproducible --random records')
+            [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'Stream name in `eventSourceARN`')
+            [CompletionResult]::new('--shard-id', '--shard-id', [CompletionResultType]::ParameterName, 'Shard id in `eventID` (and `shardId` with --tumbling-window)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'One partition key for every record [default: pk-0, pk-1, …]')
+            [CompletionResult]::new('--partition-key', '--partition-key', [CompletionResultType]::ParameterName, 'One partition key for every record [default: pk-0, pk-1, …]')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, '`awsRegion` and the region in the ARNs')
+            [CompletionResult]::new('--account-id', '--account-id', [CompletionResultType]::ParameterName, 'Account id in the ARNs')
+            [CompletionResult]::new('--role-arn', '--role-arn', [CompletionResultType]::ParameterName, '`invokeIdentityArn` [default: arn:aws:iam::ACCOUNT:role/lambda-role, as consume]')
+            [CompletionResult]::new('--tumbling-window', '--tumbling-window', [CompletionResultType]::ParameterName, 'Wrap the records in the envelope of a tumbling window of this length (the first invocation of the window: empty state)')
+            [CompletionResult]::new('--pretty', '--pretty', [CompletionResultType]::ParameterName, 'Pretty-print the event (the bytes consume sends are compact)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
@@ -247,6 +337,9 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('list-streams', 'list-streams', [CompletionResultType]::ParameterValue, 'List streams with their status, mode, shards and retention')
             [CompletionResult]::new('produce', 'produce', [CompletionResultType]::ParameterValue, 'Send records to a stream: random events, a template, or a replayed file')
             [CompletionResult]::new('consume', 'consume', [CompletionResultType]::ParameterValue, 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)')
+            [CompletionResult]::new('invoke', 'invoke', [CompletionResultType]::ParameterValue, 'Run the function once with a Kinesis event and print its return value (like `sam local invoke`, without Docker)')
+            [CompletionResult]::new('tail', 'tail', [CompletionResultType]::ParameterValue, 'Print a stream''s records (all shards, from --starting-position); -f keeps following')
+            [CompletionResult]::new('event', 'event', [CompletionResultType]::ParameterValue, 'Print a Kinesis event exactly as `consume` delivers it, for a handler''s unit tests')
             [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions for kinlocal')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -274,6 +367,15 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             break
         }
         'kinlocal;help;consume' {
+            break
+        }
+        'kinlocal;help;invoke' {
+            break
+        }
+        'kinlocal;help;tail' {
+            break
+        }
+        'kinlocal;help;event' {
             break
         }
         'kinlocal;help;serve' {

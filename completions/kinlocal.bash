@@ -31,8 +31,14 @@ _kinlocal() {
             kinlocal,down)
                 cmd="kinlocal__subcmd__down"
                 ;;
+            kinlocal,event)
+                cmd="kinlocal__subcmd__event"
+                ;;
             kinlocal,help)
                 cmd="kinlocal__subcmd__help"
+                ;;
+            kinlocal,invoke)
+                cmd="kinlocal__subcmd__invoke"
                 ;;
             kinlocal,list-streams)
                 cmd="kinlocal__subcmd__list__subcmd__streams"
@@ -45,6 +51,9 @@ _kinlocal() {
                 ;;
             kinlocal,status)
                 cmd="kinlocal__subcmd__status"
+                ;;
+            kinlocal,tail)
+                cmd="kinlocal__subcmd__tail"
                 ;;
             kinlocal,up)
                 cmd="kinlocal__subcmd__up"
@@ -64,8 +73,14 @@ _kinlocal() {
             kinlocal__subcmd__help,down)
                 cmd="kinlocal__subcmd__help__subcmd__down"
                 ;;
+            kinlocal__subcmd__help,event)
+                cmd="kinlocal__subcmd__help__subcmd__event"
+                ;;
             kinlocal__subcmd__help,help)
                 cmd="kinlocal__subcmd__help__subcmd__help"
+                ;;
+            kinlocal__subcmd__help,invoke)
+                cmd="kinlocal__subcmd__help__subcmd__invoke"
                 ;;
             kinlocal__subcmd__help,list-streams)
                 cmd="kinlocal__subcmd__help__subcmd__list__subcmd__streams"
@@ -79,6 +94,9 @@ _kinlocal() {
             kinlocal__subcmd__help,status)
                 cmd="kinlocal__subcmd__help__subcmd__status"
                 ;;
+            kinlocal__subcmd__help,tail)
+                cmd="kinlocal__subcmd__help__subcmd__tail"
+                ;;
             kinlocal__subcmd__help,up)
                 cmd="kinlocal__subcmd__help__subcmd__up"
                 ;;
@@ -89,7 +107,7 @@ _kinlocal() {
 
     case "${cmd}" in
         kinlocal)
-            opts="-h -V --help --version up down status create-stream delete-stream list-streams produce consume serve completions help"
+            opts="-h -V --help --version up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -117,7 +135,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__consume)
-            opts="-s -e -b -t -h -V --stream --exec --starting-position --starting-position-timestamp --batch-size --maximum-batching-window --poll-interval --maximum-retry-attempts --maximum-record-age --maximum-record-age-unchecked --bisect-batch-on-function-error --report-batch-item-failures --on-failure --timeout --memory-size --function-name --role-arn --account-id --app --worker-id --failover-time --reset --until-idle --max-records --filter --filter-file --max-filters --json --endpoint-url --aws --profile --region --state-dir --help --version"
+            opts="-s -e -b -t -h -V --stream --exec --runtime-api --runtime-api-only --handler --runtime --task-root --ric --layer --python --node --env --env-file --starting-position --starting-position-timestamp --batch-size --maximum-batching-window --poll-interval --maximum-retry-attempts --maximum-record-age --maximum-record-age-unchecked --bisect-batch-on-function-error --report-batch-item-failures --on-failure --timeout --memory-size --function-name --role-arn --account-id --app --worker-id --failover-time --reset --until-idle --max-records --filter --filter-file --max-filters --json --endpoint-url --aws --profile --region --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -136,6 +154,38 @@ _kinlocal() {
                     return 0
                     ;;
                 -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --handler)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runtime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --task-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --python)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -340,8 +390,70 @@ _kinlocal() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kinlocal__subcmd__event)
+            opts="-k -h -V --record --records-from --random --seed --stream --shard-id --partition-key --region --account-id --role-arn --tumbling-window --pretty --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --record)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --records-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --random)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --seed)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --partition-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --role-arn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tumbling-window)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kinlocal__subcmd__help)
-            opts="up down status create-stream delete-stream list-streams produce consume serve completions help"
+            opts="up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -424,7 +536,35 @@ _kinlocal() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kinlocal__subcmd__help__subcmd__event)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kinlocal__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kinlocal__subcmd__help__subcmd__invoke)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -494,6 +634,20 @@ _kinlocal() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kinlocal__subcmd__help__subcmd__tail)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kinlocal__subcmd__help__subcmd__up)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -501,6 +655,104 @@ _kinlocal() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kinlocal__subcmd__invoke)
+            opts="-e -t -h -V --exec --runtime-api --runtime-api-only --handler --runtime --task-root --ric --layer --python --node --env --env-file --event --record --records-from --partition-key --stream --timeout --memory-size --function-name --region --account-id --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --exec)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --handler)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runtime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --task-root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layer)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --python)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --event)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --records-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --partition-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --memory-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --function-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -721,6 +973,72 @@ _kinlocal() {
                 return 0
             fi
             case "${prev}" in
+                --endpoint-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        kinlocal__subcmd__tail)
+            opts="-f -k -n -h -V --starting-position --starting-position-timestamp --after-sequence-number --shard --follow --partition-key --filter --count --base64 --json --endpoint-url --aws --profile --region --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --starting-position)
+                    COMPREPLY=($(compgen -W "trim-horizon latest at-timestamp" -- "${cur}"))
+                    return 0
+                    ;;
+                --starting-position-timestamp)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --after-sequence-number)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --partition-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --endpoint-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -34,6 +34,9 @@ complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "delete-stream" -d
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "invoke" -d 'Run the function once with a Kinesis event and print its return value (like `sam local invoke`, without Docker)'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "tail" -d 'Print a stream\'s records (all shards, from --starting-position); -f keeps following'
+complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "event" -d 'Print a Kinesis event exactly as `consume` delivers it, for a handler\'s unit tests'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "completions" -d 'Print shell completions for kinlocal'
 complete -c kinlocal -n "__fish_kinlocal_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -121,7 +124,15 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -l aws -d 'Ta
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand produce" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s s -l stream -d 'The stream to consume (name or ARN); optional when the endpoint has exactly one' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s e -l exec -d 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec \'python3 handler.py\')' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s e -l exec -d 'The handler command line, split with shell quoting rules but never run through a shell (e.g. --exec \'python3 handler.py\'); with --runtime-api, a Lambda bootstrap' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l handler -d 'The handler by name, as in the Lambda console: `[dir/]file.function` (e.g. src/app.handler); run with a bundled runtime client for --runtime' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l runtime -d 'The Lambda runtime for --handler: python3.9 … python3.14, nodejs18.x … nodejs24.x' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l task-root -d 'LAMBDA_TASK_ROOT for --handler, the directory the handler path is relative to (default: the handler\'s own directory)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l layer -d 'A Lambda layer directory, laid out like /opt (python/, nodejs/node_modules, bin, lib); repeatable, in order' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l python -d 'The Python interpreter for a python --runtime (default: python3.X if on PATH, else python3)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l node -d 'The Node.js binary for a nodejs --runtime (default: node)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l env -d 'An environment variable for the function (KEY=VALUE); repeatable; wins over --env-file and kinlocal\'s own Lambda variables' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l env-file -d 'A dotenv file of variables for the function (KEY=VALUE lines, # comments); repeatable' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l starting-position -d 'Where a shard with no checkpoint starts (StartingPosition)' -r -f -a "trim-horizon\t'The oldest record still in the stream (TRIM_HORIZON)'
 latest\t'Only records put after the consumer started (LATEST)'
 at-timestamp\t'Records that arrived at or after --starting-position-timestamp (AT_TIMESTAMP)'"
@@ -149,6 +160,9 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l endpoint-u
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l region -d 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l runtime-api -d 'Run --exec as a Lambda bootstrap speaking the Runtime API (a lambda_runtime binary, `python3 -m awslambdaric app.handler`, aws-lambda-ric…), kept warm between invocations'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l runtime-api-only -d 'Serve the Runtime API without starting any process: print AWS_LAMBDA_RUNTIME_API and the environment to start your function with (under a debugger or an IDE), and wait. No timeout kill in this mode'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l ric -d 'With --handler: run the official runtime interface client (awslambdaric for Python, node_modules/aws-lambda-ric for Node) instead of kinlocal\'s bundled one'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-record-age-unchecked -d 'Test only: lift the 60 s minimum of --maximum-record-age (AWS rejects such values)'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l bisect-batch-on-function-error -d 'Split a failing batch in two and retry each half (BisectBatchOnFunctionError)'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l report-batch-item-failures -d 'Read the return value as a partial batch response (FunctionResponseTypes: ReportBatchItemFailures)'
@@ -157,6 +171,63 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l json -d 'O
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -s e -l exec -d 'The handler command line (split with shell quoting rules, never run through a shell): a process reading the event on stdin, or a bootstrap with --runtime-api' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l handler -d 'The handler by name, as in the Lambda console: `[dir/]file.function` (e.g. src/app.handler); run with a bundled runtime client for --runtime' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l runtime -d 'The Lambda runtime for --handler: python3.9 … python3.14, nodejs18.x … nodejs24.x' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l task-root -d 'LAMBDA_TASK_ROOT for --handler, the directory the handler path is relative to (default: the handler\'s own directory)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l layer -d 'A Lambda layer directory, laid out like /opt (python/, nodejs/node_modules, bin, lib); repeatable, in order' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l python -d 'The Python interpreter for a python --runtime (default: python3.X if on PATH, else python3)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l node -d 'The Node.js binary for a nodejs --runtime (default: node)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l env -d 'An environment variable for the function (KEY=VALUE); repeatable; wins over --env-file and kinlocal\'s own Lambda variables' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l env-file -d 'A dotenv file of variables for the function (KEY=VALUE lines, # comments); repeatable' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l event -d 'A complete event document (JSON file, or - for stdin), sent as is' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l record -d 'One record\'s data (e.g. a JSON document); repeatable; the event is built as consume builds it' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l records-from -d 'A file with one record\'s data per line (NDJSON); the event is built as consume builds it' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l partition-key -d 'Partition key of the built records' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l stream -d 'Stream name in the built records\' eventSourceARN' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -s t -l timeout -d 'Function timeout; the process group is killed after it' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l memory-size -d 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE (MB, 128-10240)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l function-name -d 'Function name in its ARN and AWS_LAMBDA_FUNCTION_NAME (default: the handler\'s file name)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l region -d 'Region in ARNs and AWS_REGION' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l account-id -d 'Account id in ARNs' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l runtime-api -d 'Run --exec as a Lambda bootstrap speaking the Runtime API (a lambda_runtime binary, `python3 -m awslambdaric app.handler`, aws-lambda-ric…), kept warm between invocations'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l runtime-api-only -d 'Serve the Runtime API without starting any process: print AWS_LAMBDA_RUNTIME_API and the environment to start your function with (under a debugger or an IDE), and wait. No timeout kill in this mode'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -l ric -d 'With --handler: run the official runtime interface client (awslambdaric for Python, node_modules/aws-lambda-ric for Node) instead of kinlocal\'s bundled one'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -s h -l help -d 'Print help'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand invoke" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l starting-position -d 'Where to start in each shard (the same words as `consume`)' -r -f -a "trim-horizon\t'The oldest record still in the stream (TRIM_HORIZON)'
+latest\t'Only records put from now on (LATEST)'
+at-timestamp\t'Records that arrived at or after --starting-position-timestamp (AT_TIMESTAMP)'"
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l starting-position-timestamp -d 'With --starting-position at-timestamp: Unix seconds or an RFC 3339 time' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l after-sequence-number -d 'Start right after this sequence number (needs --shard)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l shard -d 'Read only this shard (`shardId-000000000001`, or just `1`)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s k -l partition-key -d 'Print only records with this partition key' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l filter -d 'Print only records matching this pattern, in the syntax of Lambda\'s FilterCriteria (e.g. \'{"data":{"type":["order"]}}\'); repeatable: a record matching any is printed' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s n -l count -d 'Stop after N records' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l endpoint-url -d 'Kinesis + DynamoDB endpoint URL (e.g. http://127.0.0.1:4566). Overrides the environment and the state of `kinlocal up`' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l profile -d 'AWS profile to use (with --aws, or for a profile that sets endpoint_url)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l region -d 'AWS region (default: the state of `kinlocal up`, AWS_REGION, or us-east-1)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s f -l follow -d 'Keep reading new records until Ctrl+C instead of stopping when caught up'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l base64 -d 'Print each record\'s data base64-encoded (for binary data)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l json -d 'One line per record: its data as compact JSON (what `produce --from` replays)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s V -l version -d 'Print version'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l record -d 'A record\'s data (any text, usually JSON); repeatable, in order' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l records-from -d 'Records from newline-delimited JSON, one record\'s data per line (the form `tail --json` prints and `produce --from` replays); \'-\' reads stdin' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l random -d 'N random JSON records (the ones `produce` generates)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l seed -d 'Seed for reproducible --random records' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l stream -d 'Stream name in `eventSourceARN`' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l shard-id -d 'Shard id in `eventID` (and `shardId` with --tumbling-window)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -s k -l partition-key -d 'One partition key for every record [default: pk-0, pk-1, …]' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l region -d '`awsRegion` and the region in the ARNs' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l account-id -d 'Account id in the ARNs' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l role-arn -d '`invokeIdentityArn` [default: arn:aws:iam::ACCOUNT:role/lambda-role, as consume]' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l tumbling-window -d 'Wrap the records in the envelope of a tumbling window of this length (the first invocation of the window: empty state)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l pretty -d 'Pretty-print the event (the bytes consume sends are compact)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -s h -l help -d 'Print help'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l host -d 'Address to bind. Loopback unless you ask otherwise: any other address also needs --allow-remote, because the engine checks no signatures' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s p -l port -d 'Port to listen on; 0 takes a free port (printed at start)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l region -d 'Region written into ARNs' -r
@@ -180,14 +251,17 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s h -l help -d
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "up" -d 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "down" -d 'Stop and remove what `kinlocal up` started'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "status" -d 'Health, streams and shards, and each consumer\'s checkpoint and lag; exit 0 when healthy'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "create-stream" -d 'Create a stream (default \'kinlocal\') and wait until it is ACTIVE; an existing stream of the same shape is fine'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "delete-stream" -d 'Delete a stream and wait until it is gone'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "completions" -d 'Print shell completions for kinlocal'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "up" -d 'Start a local Kinesis + DynamoDB endpoint (Docker containers or the embedded engine in the background), create the default stream and lease table, and record where it is'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "down" -d 'Stop and remove what `kinlocal up` started'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "status" -d 'Health, streams and shards, and each consumer\'s checkpoint and lag; exit 0 when healthy'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "create-stream" -d 'Create a stream (default \'kinlocal\') and wait until it is ACTIVE; an existing stream of the same shape is fine'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "delete-stream" -d 'Delete a stream and wait until it is gone'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "list-streams" -d 'List streams with their status, mode, shards and retention'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "produce" -d 'Send records to a stream: random events, a template, or a replayed file'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "consume" -d 'Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "invoke" -d 'Run the function once with a Kinesis event and print its return value (like `sam local invoke`, without Docker)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "tail" -d 'Print a stream\'s records (all shards, from --starting-position); -f keeps following'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "event" -d 'Print a Kinesis event exactly as `consume` delivers it, for a handler\'s unit tests'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "serve" -d 'Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "completions" -d 'Print shell completions for kinlocal'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand help; and not __fish_seen_subcommand_from up down status create-stream delete-stream list-streams produce consume invoke tail event serve completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -69,6 +69,16 @@ where
     }
 }
 
+/// The error as one line without naming the operation (for messages that already say what
+/// was being done): the service's `Code: message`, or the transport's innermost reason.
+pub fn detail<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    one_line(&root_cause(err))
+}
+
 /// The service's error code, when the service answered.
 pub fn code<E, R>(err: &SdkError<E, R>) -> Option<&str>
 where

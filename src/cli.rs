@@ -4,20 +4,26 @@
 mod consume;
 mod down;
 mod endpoint;
+mod event;
+mod invoke;
 mod produce;
 mod serve;
 mod status;
 mod streams;
+mod tail;
 mod up;
 pub(crate) mod values;
 
 pub use consume::{ConsumeArgs, StartingPositionArg};
 pub use down::DownArgs;
 pub use endpoint::EndpointArgs;
+pub use event::EventArgs;
+pub use invoke::{FunctionRuntimeArgs, InvokeArgs};
 pub use produce::ProduceArgs;
 pub use serve::ServeArgs;
 pub use status::StatusArgs;
 pub use streams::{CreateStreamArgs, DeleteStreamArgs, ListStreamsArgs};
+pub use tail::{TailArgs, TailStart};
 pub use up::UpArgs;
 
 use clap::{Parser, Subcommand};
@@ -60,6 +66,13 @@ pub enum Command {
     /// Run an executable as a Lambda function mapped to a Kinesis stream (event source mapping).
     #[command(args_override_self = true)]
     Consume(Box<ConsumeArgs>),
+    /// Run the function once with a Kinesis event and print its return value (like `sam local
+    /// invoke`, without Docker).
+    Invoke(Box<InvokeArgs>),
+    /// Print a stream's records (all shards, from --starting-position); -f keeps following.
+    Tail(TailArgs),
+    /// Print a Kinesis event exactly as `consume` delivers it, for a handler's unit tests.
+    Event(EventArgs),
     /// Run the embedded Kinesis + DynamoDB engine in the foreground until SIGINT/SIGTERM.
     Serve(ServeArgs),
     /// Print shell completions for kinlocal.

@@ -15,7 +15,9 @@
 //! - [`docker`]: the docker CLI behind a small trait, with errors classified from its stderr.
 //! - [`local`]: `up` / `down` / `status`: backends, the state file, the AWS profile.
 //! - [`producer`]: `produce`: record generation (random, template, replay) and the PutRecords sender.
+//! - [`sample`]: `event`: a Kinesis event built by consume's own code, for handlers' tests.
 //! - [`streams`]: `create-stream`, `delete-stream`, `list-streams`: idempotent create, waits.
+//! - [`tail`]: `tail`: read every shard from a position, until caught up or following.
 
 pub mod aws_error;
 pub mod cli;
@@ -29,4 +31,6 @@ pub mod exit;
 pub mod human;
 pub mod local;
 pub mod producer;
+pub mod sample;
 pub mod streams;
+pub mod tail;

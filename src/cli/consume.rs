@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
-use super::EndpointArgs;
+use super::{EndpointArgs, FunctionRuntimeArgs};
 use crate::esm::config;
 
 /// Where a shard without a checkpoint starts (`StartingPosition`).
@@ -23,17 +23,22 @@ pub enum StartingPositionArg {
 #[derive(Debug, Args)]
 #[command(
     after_help = "The handler reads the batch (Lambda's exact Kinesis event JSON) on stdin; exit 0 \
-is success. Its return value is stdout (or the last stdout line if it is JSON). \
-Exit codes: 0 all delivered, 2 bad input, 3 some records went to --on-failure, 1 other failures."
+is success. Its return value is stdout (or the last stdout line if it is JSON). With \
+--runtime-api or --handler the function runs warm behind the Lambda Runtime API instead. \
+Exit codes: 0 all delivered, 2 bad input or a function that fails to initialize, 3 some records \
+went to --on-failure, 1 other failures."
 )]
 pub struct ConsumeArgs {
     /// The stream to consume (name or ARN); optional when the endpoint has exactly one.
     #[arg(long, short = 's', value_name = "NAME")]
     pub stream: Option<String>,
     /// The handler command line, split with shell quoting rules but never run through a shell
-    /// (e.g. --exec 'python3 handler.py').
-    #[arg(long, short = 'e', value_name = "COMMAND")]
-    pub exec: String,
+    /// (e.g. --exec 'python3 handler.py'); with --runtime-api, a Lambda bootstrap.
+    #[arg(long, short = 'e', value_name = "COMMAND", required_unless_present_any = ["handler", "runtime_api_only"])]
+    pub exec: Option<String>,
+    /// How the function runs: the Lambda Runtime API, a handler by name, its environment.
+    #[command(flatten)]
+    pub function: FunctionRuntimeArgs,
     /// Arguments appended to the --exec command line.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
@@ -47,11 +52,11 @@ pub struct ConsumeArgs {
     #[arg(long, short = 'b', default_value_t = 100, value_name = "N")]
     pub batch_size: usize,
     /// How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s).
-    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = config::parse_duration)]
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = super::values::duration)]
     pub maximum_batching_window: Duration,
     /// How often each shard is polled when it has no backlog (200ms keeps a real stream under
     /// its 5 GetRecords/s per shard).
-    #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = config::parse_duration)]
+    #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = super::values::duration)]
     pub poll_interval: Duration,
     /// Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000.
     #[arg(long, default_value = "-1", value_name = "N", allow_hyphen_values = true, value_parser = config::parse_retry_attempts)]
@@ -75,7 +80,7 @@ pub struct ConsumeArgs {
     pub on_failure: Option<config::DestinationSpec>,
     /// Function timeout; the handler's process group is killed after it (1s-900s like Lambda;
     /// shorter values are accepted locally).
-    #[arg(long, short = 't', default_value = "3s", value_name = "DURATION", value_parser = config::parse_duration)]
+    #[arg(long, short = 't', default_value = "3s", value_name = "DURATION", value_parser = super::values::duration)]
     pub timeout: Duration,
     /// AWS_LAMBDA_FUNCTION_MEMORY_SIZE for the handler (MB, 128-10240).
     #[arg(long, default_value_t = 128, value_name = "MB")]
@@ -91,7 +96,7 @@ pub struct ConsumeArgs {
     pub account_id: Option<String>,
     /// Lease table (KCL application) name holding the checkpoints (default:
     /// kinlocal-STREAM-FUNCTION).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = super::values::table_name)]
     pub app: Option<String>,
     /// This consumer's name in the lease table (leaseOwner); unique among the consumers of
     /// one --app (default: HOST:PID).
@@ -106,7 +111,7 @@ pub struct ConsumeArgs {
     pub reset: bool,
     /// Exit once every shard this consumer holds is drained, nothing new arrived for DURATION,
     /// and no other shard is waiting for a consumer (none unowned or expired).
-    #[arg(long, value_name = "DURATION", value_parser = config::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = super::values::duration)]
     pub until_idle: Option<Duration>,
     /// Stop after N records were delivered.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]

@@ -36,6 +36,48 @@ pub fn positive_count(s: &str) -> Result<u64, String> {
     }
 }
 
+/// A DynamoDB table name (what `--app` becomes): 3 to 255 of `A-Z a-z 0-9 _ . -`.
+pub fn table_name(s: &str) -> Result<String, String> {
+    let ok_chars = s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if (3..=255).contains(&s.len()) && ok_chars {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "'{s}' cannot name a DynamoDB table: use 3 to 255 letters, digits, '_', '.' or '-'"
+        ))
+    }
+}
+
+/// An RFC 3339 time or Unix seconds (fractions allowed), as Unix milliseconds.
+pub fn timestamp_ms(s: &str) -> Result<i64, String> {
+    let t = s.trim();
+    if let Ok(secs) = t.parse::<f64>() {
+        if secs.is_finite() && secs >= 0.0 {
+            #[allow(clippy::cast_possible_truncation)]
+            return Ok((secs * 1000.0).round() as i64);
+        }
+    }
+    humantime::parse_rfc3339_weak(t)
+        .ok()
+        .and_then(|st| st.duration_since(std::time::UNIX_EPOCH).ok())
+        .and_then(|d| i64::try_from(d.as_millis()).ok())
+        .ok_or_else(|| {
+            format!("'{s}' is neither Unix seconds nor an RFC 3339 time like 2024-05-01T12:00:00Z")
+        })
+}
+
+/// A Kinesis sequence number: decimal digits only (kept as text: wider than u128).
+pub fn sequence_number(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    if !t.is_empty() && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(t.to_string())
+    } else {
+        Err(format!("'{s}' is not a sequence number: expected decimal digits"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +94,23 @@ mod tests {
         );
         assert!(positive_duration("0s").is_err());
         assert!(positive_duration("1s").is_ok());
+    }
+
+    #[test]
+    fn table_names_follow_dynamodb() {
+        assert!(table_name("orders-app_1.v2").is_ok());
+        assert!(table_name("vs").is_err());
+        assert!(table_name("a b c").is_err());
+        assert!(table_name(&"x".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn timestamps_and_sequence_numbers() {
+        assert_eq!(timestamp_ms("1700000000.5"), Ok(1_700_000_000_500));
+        assert_eq!(timestamp_ms("2024-05-01T12:00:00Z"), Ok(1_714_564_800_000));
+        assert!(timestamp_ms("yesterday").is_err());
+        assert!(sequence_number("4959").is_ok());
+        assert!(sequence_number("49x").is_err());
     }
 
     #[test]

@@ -8,6 +8,9 @@ use std::sync::{Arc, Mutex};
 use crate::cli::{ConsumeArgs, StartingPositionArg};
 use crate::esm::config::{self, DestinationSpec, StartingPosition};
 use crate::esm::filter::FilterCriteria;
+use crate::esm::invoker::runtime_api::environment::FunctionIdentity;
+use crate::esm::invoker::runtime_api::instance::InstanceSettings;
+use crate::esm::invoker::runtime_api::launch::{self, Bootstrap};
 use crate::esm::invoker::LogSink;
 use crate::esm::mapping::{ConsumeSettings, Mapping};
 use crate::esm::supervisor::{self, Summary};
@@ -26,8 +29,14 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         })?;
     }
     let endpoint = crate::endpoint::resolve(&args.endpoint).map_err(|e| ExitError::usage(e.to_string()))?;
+    let runtime_api = runtime_api_settings(&args, &settings, &endpoint.region)?;
+    let function_text = match &runtime_api {
+        Some((_, text)) => text.clone(),
+        None => settings.command.join(" "),
+    };
     let settings = ConsumeSettings {
         region: endpoint.region.clone(),
+        runtime_api: runtime_api.map(|(s, _)| Arc::new(s)),
         ..settings
     };
 
@@ -50,7 +59,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         reporter.note(&format!(
             "consuming {} with {} (lease table {} as worker {}, batch size {}, poll every {})",
             mapping.config.stream_name,
-            mapping.config.function.command.join(" "),
+            function_text,
             mapping.leases.name(),
             mapping.leases.owner(),
             mapping.config.batch_size,
@@ -84,6 +93,39 @@ fn esm_error(e: EsmError) -> anyhow::Error {
     }
 }
 
+/// With `--runtime-api`, `--handler` or `--runtime-api-only`: the warm instances' settings,
+/// and how to name the function in the opening line.
+fn runtime_api_settings(
+    args: &ConsumeArgs,
+    settings: &ConsumeSettings,
+    region: &str,
+) -> Result<Option<(InstanceSettings, String)>, ExitError> {
+    let f = &args.function;
+    if !(f.runtime_api || f.runtime_api_only || f.handler.is_some()) {
+        return Ok(None);
+    }
+    let command = (!settings.command.is_empty()).then(|| settings.command.clone());
+    let options = super::invoke::runtime_api_options(f, command)?;
+    let identity = FunctionIdentity {
+        name: settings
+            .function_name
+            .clone()
+            .unwrap_or_else(|| config::function_name_from(config::script_of(&settings.command))),
+        memory_size: settings.memory_size,
+        region: region.to_string(),
+        timeout: settings.timeout,
+    };
+    let cwd = std::env::current_dir().map_err(|e| ExitError::usage(format!("no current directory: {e}")))?;
+    let instance =
+        launch::instance_settings(&options, &identity, &cwd).map_err(|e| ExitError::usage(e.to_string()))?;
+    let text = match &options.bootstrap {
+        Bootstrap::Command(c) => format!("{} (Runtime API)", c.join(" ")),
+        Bootstrap::Handler(h) => format!("{} ({})", h.handler, h.runtime.id()),
+        Bootstrap::None => "the Runtime API only (start the function yourself)".into(),
+    };
+    Ok(Some((instance, text)))
+}
+
 /// The flags as plain settings, checked as far as they can be without the network.
 fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
     let usage = |e: &dyn std::fmt::Display| ExitError::usage(e.to_string());
@@ -111,9 +153,21 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         (StartingPositionArg::TrimHorizon, None) => StartingPosition::TrimHorizon,
         (StartingPositionArg::Latest, None) => StartingPosition::Latest,
     };
-    let command = config::command_line(&args.exec, &args.args).map_err(|e| usage(&e))?;
-    let program = command.first().cloned().unwrap_or_default();
-    config::check_executable(&program).map_err(|e| usage(&e))?;
+    let exec_command = match &args.exec {
+        Some(exec) => Some(config::command_line(exec, &args.args).map_err(|e| usage(&e))?),
+        None => None,
+    };
+    if let Some(program) = exec_command.as_ref().and_then(|c| c.first()) {
+        config::check_executable(program).map_err(|e| usage(&e))?;
+    }
+    let env = launch::user_environment(&args.function.env_file, &args.function.env).map_err(|e| usage(&e))?;
+    let command = exec_command.unwrap_or_default();
+    let function_name = args.function_name.clone().or_else(|| {
+        args.function
+            .handler
+            .as_deref()
+            .map(launch::function_name_of_handler)
+    });
     if let Some(id) = &args.account_id {
         if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ExitError::usage(format!(
@@ -133,7 +187,7 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         bisect_batch_on_function_error: args.bisect_batch_on_function_error,
         report_batch_item_failures: args.report_batch_item_failures,
         on_failure: args.on_failure.clone(),
-        function_name: args.function_name.clone(),
+        function_name,
         role_arn: args.role_arn.clone(),
         account_id: args.account_id.clone(),
         region: String::new(),
@@ -146,6 +200,8 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         failover_time: args.failover_time,
         max_records: args.max_records,
         json: args.json,
+        runtime_api: None,
+        env,
         filters: filters(args)?,
     })
 }
@@ -227,9 +283,14 @@ impl LogSink for ConsoleReporter {
 impl Reporter for ConsoleReporter {
     fn batch(&self, r: &BatchReport) {
         let ms = r.duration.as_millis();
+        // Sequence numbers are 56 digits: abbreviated here, whole in --json.
         let mut text = format!(
             "{} {} record(s) {}..{} {ms}ms {}",
-            r.shard_id, r.records, r.first_sequence_number, r.last_sequence_number, r.outcome
+            r.shard_id,
+            r.records,
+            crate::human::sequence(&r.first_sequence_number),
+            crate::human::sequence(&r.last_sequence_number),
+            r.outcome
         );
         if !r.detail.is_empty() {
             text.push_str(&format!(" ({})", r.detail));
@@ -241,15 +302,15 @@ impl Reporter for ConsoleReporter {
         if self.json {
             self.json_line(&serde_json::json!({
                 "type": "batch",
-                "shardId": r.shard_id,
+                "shard_id": r.shard_id,
                 "records": r.records,
-                "firstSequenceNumber": r.first_sequence_number,
-                "lastSequenceNumber": r.last_sequence_number,
-                "durationMs": u64::try_from(ms).unwrap_or(u64::MAX),
+                "first_sequence_number": r.first_sequence_number,
+                "last_sequence_number": r.last_sequence_number,
+                "duration_ms": u64::try_from(ms).unwrap_or(u64::MAX),
                 "outcome": r.outcome,
                 "detail": r.detail,
                 "attempt": r.attempt,
-                "requestId": r.request_id,
+                "request_id": r.request_id,
             }));
         }
     }
@@ -262,7 +323,7 @@ impl Reporter for ConsoleReporter {
         if self.json {
             self.json_line(&serde_json::json!({
                 "type": "discard",
-                "shardId": r.shard_id,
+                "shard_id": r.shard_id,
                 "records": r.records,
                 "condition": r.condition,
                 "destination": r.destination,
@@ -276,18 +337,7 @@ impl Reporter for ConsoleReporter {
 
     fn progress(&self, shards: &[ShardProgress]) {
         if let Some(b) = &self.bar {
-            let parts: Vec<String> = shards
-                .iter()
-                .map(|s| {
-                    format!(
-                        "{} lag {}ms ({} done)",
-                        s.shard_id.trim_start_matches("shardId-"),
-                        s.lag_ms,
-                        s.delivered
-                    )
-                })
-                .collect();
-            b.set_message(parts.join(" | "));
+            b.set_message(live_line(shards, super::terminal_width().saturating_sub(4)));
         }
     }
 
@@ -295,5 +345,55 @@ impl Reporter for ConsoleReporter {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
+    }
+}
+
+/// The live status line: every shard when they fit the width, else a summary (total delivered,
+/// the slowest shard and its lag).
+fn live_line(shards: &[ShardProgress], width: usize) -> String {
+    let lag = |ms: i64| crate::human::age(std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
+    let each: Vec<String> = shards
+        .iter()
+        .map(|s| format!("{} lag {} ({} done)", s.shard_id, lag(s.lag_ms), s.delivered))
+        .collect();
+    let all = each.join(" | ");
+    if all.chars().count() <= width {
+        return all;
+    }
+    let delivered: u64 = shards.iter().map(|s| s.delivered).sum();
+    match shards.iter().max_by_key(|s| s.lag_ms) {
+        Some(slowest) => format!(
+            "{} shards, {delivered} done; slowest {} lag {}",
+            shards.len(),
+            slowest.shard_id,
+            lag(slowest.lag_ms)
+        ),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shard(n: u32, lag_ms: i64) -> ShardProgress {
+        ShardProgress {
+            shard_id: format!("shardId-{n:012}"),
+            lag_ms,
+            delivered: 10,
+        }
+    }
+
+    #[test]
+    fn the_live_line_fits_or_summarises() {
+        let two = [shard(0, 0), shard(1, 782_000)];
+        assert_eq!(
+            live_line(&two, 200),
+            "shardId-000000000000 lag 0ms (10 done) | shardId-000000000001 lag 13m 2s (10 done)"
+        );
+        let eight: Vec<_> = (0..8).map(|n| shard(n, i64::from(n) * 1000)).collect();
+        let line = live_line(&eight, 76);
+        assert_eq!(line, "8 shards, 80 done; slowest shardId-000000000007 lag 7s");
+        assert!(line.chars().count() <= 76);
     }
 }

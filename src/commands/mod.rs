@@ -5,10 +5,13 @@ mod consume;
 mod create_stream;
 mod delete_stream;
 mod down;
+mod event;
+mod invoke;
 mod list_streams;
 mod produce;
 mod serve;
 mod status;
+mod tail;
 mod up;
 
 use crate::cli::{Cli, Command};
@@ -18,6 +21,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
         Command::Consume(args) => consume::run(*args),
+        Command::Invoke(args) => invoke::run(*args),
         Command::Up(args) => up::run(args),
         Command::Down(args) => down::run(args),
         Command::Status(args) => status::run(args),
@@ -26,6 +30,8 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::DeleteStream(args) => delete_stream::run(args),
         Command::ListStreams(args) => list_streams::run(args),
         Command::Produce(args) => produce::run(args),
+        Command::Tail(args) => tail::run(args),
+        Command::Event(args) => event::run(args),
     }
 }
 

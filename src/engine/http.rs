@@ -58,8 +58,73 @@ impl Service {
     }
 }
 
-/// Answers one HTTP request.
+/// Answers one HTTP request: a CORS preflight, or an API call; every answer carries AWS's
+/// `x-amz-id-2` and, for a request from a browser page (`Origin`), the CORS headers.
 pub async fn handle(engine: Arc<Engine>, req: HttpRequest<Incoming>) -> Result<Response<Body>, Infallible> {
+    let origin = req.headers().contains_key("origin");
+    let mut resp = if req.method() == Method::OPTIONS && origin {
+        preflight(req.headers())
+    } else {
+        answer(engine, req).await?
+    };
+    let headers = resp.headers_mut();
+    headers.insert("x-amz-id-2", id2());
+    if origin {
+        headers.insert("access-control-allow-origin", HeaderValue::from_static("*"));
+        headers.insert(
+            "access-control-expose-headers",
+            HeaderValue::from_static(EXPOSED_HEADERS),
+        );
+    }
+    Ok(resp)
+}
+
+/// What a browser page may read from an answer (AWS's list).
+const EXPOSED_HEADERS: &str =
+    "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date";
+
+/// AWS's answer to a CORS preflight: any origin, the asked-for method and headers, two days.
+fn preflight(headers: &HeaderMap) -> Response<Body> {
+    let mut resp = Response::new(Either::Left(Full::new(Bytes::new())));
+    let h = resp.headers_mut();
+    h.insert("x-amzn-requestid", request_id_value());
+    h.insert("access-control-max-age", HeaderValue::from_static("172800"));
+    for (asked, allowed) in [
+        ("access-control-request-headers", "access-control-allow-headers"),
+        ("access-control-request-method", "access-control-allow-methods"),
+    ] {
+        if let Some(v) = headers.get(asked) {
+            h.insert(allowed, v.clone());
+        }
+    }
+    resp
+}
+
+fn request_id_value() -> HeaderValue {
+    HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).unwrap_or(HeaderValue::from_static("0"))
+}
+
+/// An `x-amz-id-2` value: 64 random bytes in base64, the shape AWS sends.
+fn id2() -> HeaderValue {
+    use base64::Engine as _;
+    let bytes: [u8; 48] = rand::random();
+    let text = base64::engine::general_purpose::STANDARD.encode(bytes);
+    HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static("0"))
+}
+
+/// AWS's answer to anything but a POST: 403 with an XML `AccessDeniedException`.
+fn access_denied(request_id: &str) -> Response<Body> {
+    let body = "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n";
+    let mut resp = Response::new(Either::Left(Full::new(Bytes::from_static(body.as_bytes()))));
+    *resp.status_mut() = StatusCode::FORBIDDEN;
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    resp
+}
+
+/// Answers one API call.
+async fn answer(engine: Arc<Engine>, req: HttpRequest<Incoming>) -> Result<Response<Body>, Infallible> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let headers = req.headers().clone();
     let format = Format::from_content_type(header(&headers, "content-type"));
@@ -71,12 +136,15 @@ pub async fn handle(engine: Arc<Engine>, req: HttpRequest<Incoming>) -> Result<R
     };
 
     if req.method() != Method::POST {
-        return Ok(error_response(
-            service,
-            format,
-            &request_id,
-            &ApiError::new("UnknownOperationException", "Only POST / is served"),
-        ));
+        return Ok(match service {
+            Service::Kinesis => access_denied(&request_id),
+            Service::DynamoDb => error_response(
+                service,
+                format,
+                &request_id,
+                &ApiError::new("UnknownOperationException", "Only POST / is served"),
+            ),
+        });
     }
     let body = match Limited::new(req.into_body(), MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -213,10 +281,11 @@ fn set_common_headers(headers: &mut HeaderMap, format: Format, request_id: &str)
 }
 
 fn error_response(service: Service, format: Format, request_id: &str, err: &ApiError) -> Response<Body> {
-    let mut body = serde_json::json!({
-        "__type": service.error_type(err.code),
-        "message": err.message,
-    });
+    let mut body = serde_json::json!({ "__type": service.error_type(err.code) });
+    // AWS sends no `message` member where it has nothing to say (UnknownOperationException).
+    if !err.message.is_empty() {
+        body["message"] = serde_json::json!(err.message);
+    }
     if let (Some(extra), Some(obj)) = (&err.extra, body.as_object_mut()) {
         obj.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
     }

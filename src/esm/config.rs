@@ -145,7 +145,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     if let Ok(secs) = t.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
-    humantime::parse_duration(t).map_err(|e| format!("'{s}' is not a duration like 500ms, 2s or 1m ({e})"))
+    humantime::parse_duration(t)
+        .map_err(|_| format!("'{s}' is not a duration: expected a duration like 500ms, 2s or 1m"))
 }
 
 /// A setting where `-1` means infinite (`None`); a distinct type so clap keeps the `Option`.
@@ -242,6 +243,38 @@ pub fn check_ranges(
     Ok(())
 }
 
+/// What to do about a handler file without the execute bit: its interpreter when the file
+/// says which (a `#!` line or a known extension), `chmod +x` always.
+fn not_executable_hint(path: &std::path::Path, program: &str) -> String {
+    let shebang = std::fs::read(path)
+        .ok()
+        .filter(|b| b.starts_with(b"#!"))
+        .and_then(|b| {
+            let first = b.split(|&c| c == b'\n').next().unwrap_or_default().to_vec();
+            String::from_utf8(first).ok()
+        });
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let interpreter = match ext {
+        "py" => Some("python3"),
+        "js" | "mjs" | "cjs" => Some("node"),
+        "sh" => Some("sh"),
+        "bash" => Some("bash"),
+        "rb" => Some("ruby"),
+        "pl" => Some("perl"),
+        "php" => Some("php"),
+        _ => None,
+    };
+    match (shebang, interpreter) {
+        (Some(_), _) => format!("it starts with #!, so `chmod +x {program}` is all it needs"),
+        (None, Some(i)) => {
+            format!("`chmod +x {program}` (and start it with a #! line), or --exec '{i} {program}'")
+        }
+        (None, None) => format!(
+            "`chmod +x {program}` if it is a program; a script needs a #! line or its interpreter in --exec"
+        ),
+    }
+}
+
 /// Checks that `program` can be executed: a path must be an executable file, a bare name
 /// must be found on `PATH`.
 pub fn check_executable(program: &str) -> Result<PathBuf, ConfigError> {
@@ -260,7 +293,8 @@ pub fn check_executable(program: &str) -> Result<PathBuf, ConfigError> {
         }
         if !is_exec(&p) {
             return Err(ConfigError::Handler(format!(
-                "handler {program} is not an executable file (chmod +x it, or run it through its interpreter: --exec 'python3 {program}')"
+                "handler {program} is not an executable file: {}",
+                not_executable_hint(&p, program)
             )));
         }
         return Ok(p);

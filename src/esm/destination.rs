@@ -147,7 +147,7 @@ impl Destination {
                     .await
                     .map_err(|e| DestinationError::Stream {
                         stream: name.clone(),
-                        detail: aws_sdk_kinesis::error::DisplayErrorContext(&e).to_string(),
+                        detail: crate::aws_error::detail(&e),
                     })?;
                 Ok(format!("stream:{name}"))
             }
@@ -165,7 +165,7 @@ async fn write_file(dir: &Path, d: &Discarded<'_>, mut record: Value) -> Result<
     }
     let stamp = humantime::format_rfc3339_seconds(d.at).to_string();
     let (date, time) = stamp.split_once('T').unwrap_or((stamp.as_str(), "00:00:00Z"));
-    let folder = dir.join(d.shard_id).join(date.replace('-', "/"));
+    let folder = dir.join(path_component(d.shard_id)).join(date.replace('-', "/"));
     let name = format!(
         "{date}T{}-{}.json",
         time.trim_end_matches('Z').replace(':', "."),
@@ -183,6 +183,27 @@ async fn write_file(dir: &Path, d: &Discarded<'_>, mut record: Value) -> Result<
     tokio::fs::write(&tmp, bytes).await.map_err(io)?;
     tokio::fs::rename(&tmp, &path).await.map_err(io)?;
     Ok(path.display().to_string())
+}
+
+/// A name from the endpoint (a shard id) made safe as one path component below `DIR`: only
+/// `[A-Za-z0-9._-]` are kept (others become `_`), never `.`/`..`, never hidden, never empty,
+/// at most 200 bytes. A real shard id (`shardId-000000000001`) is unchanged.
+fn path_component(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(200)
+        .collect();
+    if out.is_empty() || out.starts_with('.') {
+        out.insert(0, '_');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -251,5 +272,44 @@ mod tests {
         let v: Value = serde_json::from_slice(&std::fs::read(&where_).expect("read")).expect("json");
         assert_eq!(v["payload"]["Records"][1]["a"], 2);
         assert_eq!(v["KinesisBatchInfo"]["batchSize"], 2);
+    }
+
+    #[test]
+    fn names_from_the_endpoint_never_leave_the_directory() {
+        assert_eq!(path_component("shardId-000000000001"), "shardId-000000000001");
+        for hostile in [
+            "../../etc",
+            "..",
+            ".",
+            "",
+            "/abs/path",
+            "a/../../b",
+            "C:\\x",
+            "\u{0}",
+        ] {
+            let c = path_component(hostile);
+            assert!(!c.is_empty() && !c.starts_with('.'), "{hostile:?} -> {c:?}");
+            assert!(!c.contains('/') && !c.contains('\\'), "{hostile:?} -> {c:?}");
+            let p = Path::new("/dir").join(&c);
+            assert_eq!(p.parent(), Some(Path::new("/dir")), "{hostile:?} -> {c:?}");
+        }
+        assert_eq!(path_component(&"x".repeat(500)).len(), 200);
+    }
+
+    #[tokio::test]
+    async fn a_hostile_shard_id_is_written_inside_the_directory() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("failures");
+        let r = recs();
+        let mut d = discarded(&r, Condition::RetryAttemptsExhausted);
+        d.shard_id = "../../escaped";
+        let written = Destination::Directory(dir.clone())
+            .send(&d)
+            .await
+            .expect("written");
+        let written = PathBuf::from(written);
+        assert!(written.starts_with(&dir), "{}", written.display());
+        assert!(written.exists());
+        assert!(!root.path().join("escaped").exists());
     }
 }

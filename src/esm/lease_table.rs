@@ -156,10 +156,10 @@ impl LeaseTable {
             ) => {
                 return Err(LeaseTableError::Unreachable {
                     table: self.table.clone(),
-                    detail: aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string(),
+                    detail: crate::aws_error::detail(&e),
                 })
             }
-            Err(e) => return Err(self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e))),
+            Err(e) => return Err(self.err(crate::aws_error::detail(&e))),
         };
         if !exists {
             let created = self
@@ -195,7 +195,7 @@ impl LeaseTable {
                     .as_service_error()
                     .is_some_and(|s| s.is_resource_in_use_exception())
                 {
-                    return Err(self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e)));
+                    return Err(self.err(crate::aws_error::detail(&e)));
                 }
             }
         }
@@ -206,7 +206,7 @@ impl LeaseTable {
                 .table_name(&self.table)
                 .send()
                 .await
-                .map_err(|e| self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+                .map_err(|e| self.err(crate::aws_error::detail(&e)))?;
             if d.table().and_then(|t| t.table_status()) == Some(&TableStatus::Active) {
                 return Ok(());
             }
@@ -234,7 +234,7 @@ impl LeaseTable {
                 .key("leaseKey", s(key))
                 .send()
                 .await
-                .map_err(|e| self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+                .map_err(|e| self.err(crate::aws_error::detail(&e)))?;
         }
         Ok(leases.len())
     }
@@ -292,7 +292,7 @@ impl LeaseTable {
                     .await?
                     .ok_or_else(|| LeaseTableError::LeaseLost(shard_id.into()))
             }
-            Err(e) => Err(self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e))),
+            Err(e) => Err(self.err(crate::aws_error::detail(&e))),
         }
     }
 
@@ -306,7 +306,7 @@ impl LeaseTable {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e)))?;
+            .map_err(|e| self.err(crate::aws_error::detail(&e)))?;
         out.item()
             .map(|item| decode(item, &self.table))
             .transpose()
@@ -346,7 +346,7 @@ impl LeaseTable {
             {
                 Err(LeaseTableError::LeaseLost(lease.lease_key.clone()))
             }
-            Err(e) => Err(self.err(aws_sdk_dynamodb::error::DisplayErrorContext(&e))),
+            Err(e) => Err(self.err(crate::aws_error::detail(&e))),
         }
     }
 
@@ -455,7 +455,7 @@ pub async fn scan(client: &Client, table: &str) -> Result<Vec<Lease>, LeaseTable
             .await
             .map_err(|e| LeaseTableError::Dynamo {
                 table: table.to_string(),
-                detail: aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string(),
+                detail: crate::aws_error::detail(&e),
             })?;
         for item in page.items() {
             if let Some(l) = decode(item, table)? {

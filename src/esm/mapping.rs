@@ -10,6 +10,8 @@ use super::config::{self, DestinationSpec, EsmConfig, FunctionConfig, StartingPo
 use super::destination::Destination;
 use super::filter::FilterCriteria;
 use super::invoker::exec::ExecSettings;
+use super::invoker::runtime_api::instance::{InstanceSettings, ReporterNotes};
+use super::invoker::runtime_api::RuntimeApiSettings;
 use super::invoker::{self, InvokerFactory, InvokerKind};
 use super::lease_table::LeaseTable;
 use super::policy::{Clock, RetryPolicy, SystemClock};
@@ -66,6 +68,11 @@ pub struct ConsumeSettings {
     pub max_records: Option<u64>,
     /// JSON output.
     pub json: bool,
+    /// The function behind the Lambda Runtime API, warm per lane (`None`: a process per batch).
+    pub runtime_api: Option<Arc<InstanceSettings>>,
+    /// The user's variables (`--env`, `--env-file`) for a process per batch (the Runtime API
+    /// settings carry their own).
+    pub env: Vec<(String, String)>,
     /// `FilterCriteria` (empty: every record is delivered).
     pub filters: FilterCriteria,
 }
@@ -185,7 +192,7 @@ impl Mapping {
             .clone()
             .unwrap_or_else(|| config::default_worker_id(&host_name(), std::process::id()));
         let leases = LeaseTable::new(dynamodb, app_name, worker).with_stream(config.stream_name.clone());
-        let invokers = Arc::new(invoker_kind(&config.function));
+        let invokers = Arc::new(invoker_kind(&config.function, &s, &reporter));
         Ok(Self {
             config,
             kinesis,
@@ -201,17 +208,28 @@ impl Mapping {
 }
 
 /// The invoker the settings ask for.
-fn invoker_kind(function: &FunctionConfig) -> InvokerKind {
+fn invoker_kind(function: &FunctionConfig, s: &ConsumeSettings, reporter: &Arc<dyn Reporter>) -> InvokerKind {
+    if let Some(instance) = &s.runtime_api {
+        return InvokerKind::RuntimeApi(RuntimeApiSettings {
+            instance: Arc::clone(instance),
+            notes: Arc::new(ReporterNotes(Arc::clone(reporter))),
+        });
+    }
+    let mut env = invoker::lambda_environment(function);
+    for (k, v) in &s.env {
+        env.retain(|(name, _)| name != k);
+        env.push((k.clone(), v.clone()));
+    }
     InvokerKind::Exec(ExecSettings {
         command: function.command.clone(),
-        env: invoker::lambda_environment(function),
+        env,
     })
 }
 
 fn sdk_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
     e: &aws_sdk_kinesis::error::SdkError<E, R>,
 ) -> String {
-    aws_sdk_kinesis::error::DisplayErrorContext(e).to_string()
+    crate::aws_error::detail(e)
 }
 
 fn is_unreachable<E, R>(e: &aws_sdk_kinesis::error::SdkError<E, R>) -> bool {

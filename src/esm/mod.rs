@@ -69,15 +69,16 @@ pub enum EsmError {
 }
 
 impl EsmError {
-    /// Whether this is the user's to fix before anything runs (exit 2).
+    /// Whether this is the user's to fix before anything runs (exit 2). An unreachable
+    /// endpoint is a run-time failure (exit 1), as in every other subcommand.
     pub fn is_usage(&self) -> bool {
         matches!(
             self,
             Self::StreamNotFound(_)
                 | Self::DestinationStreamNotFound(_)
                 | Self::WhichStream(_)
-                | Self::Unreachable(_)
-                | Self::LeaseTable(lease_table::LeaseTableError::Unreachable { .. })
+                // A bad handler name or a bootstrap that will not start: fix the function.
+                | Self::Init(_)
         )
     }
 }

@@ -121,7 +121,7 @@ fn filter_view<'a>(ctx: &'a EventContext, r: &RawRecord<'a>) -> RecordView<'a> {
 fn kinesis_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
     e: &aws_sdk_kinesis::error::SdkError<E, R>,
 ) -> String {
-    aws_sdk_kinesis::error::DisplayErrorContext(e).to_string()
+    crate::aws_error::detail(e)
 }
 
 impl ShardReader {

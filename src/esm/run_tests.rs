@@ -241,6 +241,8 @@ impl Env {
             failover_time: Duration::from_secs(10),
             max_records: None,
             json: false,
+            runtime_api: None,
+            env: Vec::new(),
             filters: Default::default(),
         }
     }

@@ -123,7 +123,7 @@ pub struct Summary {
 fn sdk_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
     e: &aws_sdk_kinesis::error::SdkError<E, R>,
 ) -> String {
-    aws_sdk_kinesis::error::DisplayErrorContext(e).to_string()
+    crate::aws_error::detail(e)
 }
 
 /// A shard as listed.

@@ -44,9 +44,9 @@ pub fn spawn(
         path: path.to_path_buf(),
         detail: e.to_string(),
     };
-    std::fs::create_dir_all(state_dir).map_err(|e| state_err(state_dir, e))?;
-    // Truncated on each start so the first JSON line in it is this engine's.
-    let out = std::fs::File::create(&log).map_err(|e| state_err(&log, e))?;
+    super::private::create_dir(state_dir).map_err(|e| state_err(state_dir, e))?;
+    // Truncated on each start so the first JSON line in it is this engine's; owner-only.
+    let out = super::private::create_file(&log).map_err(|e| state_err(&log, e))?;
     let err = out.try_clone().map_err(|e| state_err(&log, e))?;
     let mut cmd = Command::new(&program);
     cmd.args(["serve", "--host", "127.0.0.1", "--json"])

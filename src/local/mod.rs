@@ -10,6 +10,7 @@
 pub mod containers;
 pub mod down;
 pub mod embedded;
+pub mod private;
 pub mod profile;
 pub mod ready;
 pub mod status;
@@ -197,7 +198,7 @@ pub fn write_state(dir: &Path, state: &UpState) -> Result<(), LocalError> {
         path: path.to_path_buf(),
         detail: e.to_string(),
     };
-    std::fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+    private::create_dir(dir).map_err(|e| err(dir, e))?;
     let path = state_file(dir);
     let tmp = path.with_extension("json.tmp");
     let mut bytes = serde_json::to_vec_pretty(state).map_err(|e| LocalError::StateDir {
@@ -205,7 +206,10 @@ pub fn write_state(dir: &Path, state: &UpState) -> Result<(), LocalError> {
         detail: e.to_string(),
     })?;
     bytes.push(b'\n');
-    std::fs::write(&tmp, bytes).map_err(|e| err(&tmp, e))?;
+    // The state names endpoints and pids: private, whatever an earlier version left.
+    private::create_file(&tmp)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &bytes))
+        .map_err(|e| err(&tmp, e))?;
     std::fs::rename(&tmp, &path).map_err(|e| err(&path, e))
 }
 

@@ -92,11 +92,11 @@ fn write(path: &Path, text: &str) -> Result<(), LocalError> {
         detail: e.to_string(),
     };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(err)?;
+        super::private::create_dir(parent).map_err(err)?;
     }
     let tmp = path.with_extension("kinlocal.tmp");
-    std::fs::write(&tmp, text).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    // The credentials file keeps its 0600 (a new one is created 0600, as the AWS CLI does).
+    super::private::replace_file(path, &tmp, text.as_bytes()).map_err(err)
 }
 
 /// `[profile  x ]` and `[profile x]` name the same section.

@@ -38,6 +38,7 @@ fn an_unreachable_endpoint_is_exit_1_and_one_line_with_a_hint_everywhere() {
         &["delete-stream"],
         &["list-streams"],
         &["produce", "--count", "1"],
+        &["tail"],
     ];
     for args in cases {
         let mut all = args.to_vec();
@@ -55,6 +56,28 @@ fn an_unreachable_endpoint_is_exit_1_and_one_line_with_a_hint_everywhere() {
     }
 }
 
+/// consume says it in its own words, but with the same exit code and no dump.
+#[test]
+fn consume_with_an_unreachable_endpoint_is_exit_1_without_a_dump() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let h = handler(dir.path());
+    let url = format!("http://127.0.0.1:{}", free_port());
+    let out = run(&[
+        "consume",
+        "--exec",
+        &h,
+        "--until-idle",
+        "1s",
+        "--endpoint-url",
+        &url,
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot reach"), "{err}");
+    assert!(err.contains("Connection refused"), "the reason is kept: {err}");
+    assert_for_people("consume", &err);
+}
+
 #[test]
 fn a_missing_stream_is_exit_2_in_every_command() {
     let engine = TestEngine::start();
@@ -64,6 +87,7 @@ fn a_missing_stream_is_exit_2_in_every_command() {
     let cases: &[&[&str]] = &[
         &["produce", "--stream", "nope", "--count", "1"],
         &["delete-stream", "nope"],
+        &["tail", "nope"],
         &["consume", "--stream", "nope", "--exec", &h, "--until-idle", "1s"],
     ];
     for args in cases {

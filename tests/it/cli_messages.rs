@@ -28,6 +28,8 @@ fn every_duration_flag_has_the_same_message() {
         ],
         &["up", "--timeout", "soon"],
         &["serve", "--iterator-ttl", "soon"],
+        &["consume", "--exec", "./h", "--maximum-batching-window", "soon"],
+        &["consume", "--exec", "./h", "--maximum-record-age", "soon"],
     ];
     for args in cases {
         let out = run(args);
@@ -42,6 +44,54 @@ fn every_duration_flag_has_the_same_message() {
             "humantime's internals leak: {err}"
         );
     }
+}
+
+/// Finding 9: the hint for a handler without the execute bit suggested `python3` for any file.
+#[test]
+fn the_non_executable_hint_fits_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cases = [
+        ("h.js", "console.log('{}')\n", "--exec 'node "),
+        ("h.py", "print('{}')\n", "--exec 'python3 "),
+        ("h.sh", "#!/bin/sh\necho '{}'\n", "starts with #!, so `chmod +x"),
+        ("h", "\x7fELF", "`chmod +x"),
+    ];
+    for (name, text, hint) in cases {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        let path = p.to_str().expect("utf-8");
+        let out = run(&["consume", "--endpoint-url", "http://127.0.0.1:9", "--exec", path]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("is not an executable file") && err.contains(hint),
+            "{name}: {err}"
+        );
+        if !name.ends_with(".py") {
+            assert!(!err.contains("python3"), "{name}: {err}");
+        }
+    }
+}
+
+/// Finding 5: `--app vs` (under DynamoDB's 3-character minimum) was a 1.5 KB dump, exit 1.
+#[test]
+fn an_app_name_dynamodb_refuses_is_a_usage_error() {
+    let out = run(&[
+        "consume",
+        "--endpoint-url",
+        "http://127.0.0.1:9",
+        "--exec",
+        "./h",
+        "--app",
+        "vs",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("'vs' cannot name a DynamoDB table: use 3 to 255"),
+        "{err}"
+    );
+    assert!(err.len() < 400, "one short message: {err}");
 }
 
 #[test]

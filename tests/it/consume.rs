@@ -220,6 +220,11 @@ impl Running {
         }
     }
 
+    /// Whether it has not exited yet.
+    pub fn child_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Everything it wrote on stderr so far.
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr).unwrap_or_default()
@@ -531,12 +536,12 @@ fn consume_rejects_bad_input_with_exit_2_before_consuming() {
             "{extra:?}: expected {message:?} in {stderr}"
         );
     }
-    // An endpoint nobody listens on.
+    // An endpoint nobody listens on: a run-time failure (exit 1), as in every subcommand.
     let out = rig
         .consume("bad", &fixture("capture.sh"))
         .env("AWS_ENDPOINT_URL_KINESIS", "http://127.0.0.1:9")
         .assert()
-        .code(2)
+        .code(1)
         .get_output()
         .clone();
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach"));
@@ -544,7 +549,7 @@ fn consume_rejects_bad_input_with_exit_2_before_consuming() {
         .consume("bad", &fixture("capture.sh"))
         .env("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")
         .assert()
-        .code(2)
+        .code(1)
         .get_output()
         .clone();
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot reach the DynamoDB endpoint"));
@@ -639,8 +644,8 @@ fn consume_json_lines_max_records_and_latest() {
         5
     );
     assert_eq!(batches[0]["outcome"], "ok");
-    assert_eq!(batches[0]["shardId"], "shardId-000000000000");
-    assert!(batches[0]["firstSequenceNumber"].is_string());
+    assert_eq!(batches[0]["shard_id"], "shardId-000000000000");
+    assert!(batches[0]["first_sequence_number"].is_string());
     let summary = lines.last().expect("summary");
     assert_eq!(summary["type"], "summary");
     assert_eq!(summary["delivered"], 5);

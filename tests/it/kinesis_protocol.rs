@@ -211,3 +211,190 @@ fn cbor_like_the_java_sdks() {
     let v: ciborium::Value = ciborium::de::from_reader(&bytes[..]).expect("cbor error body");
     assert_eq!(get(&v, "__type"), &C::Text("SerializationException".into()));
 }
+
+fn raw(engine: &TestEngine, request: &str) -> (u16, String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let addr = engine.endpoint.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    s.write_all(request.replace("{addr}", addr).as_bytes())
+        .expect("write");
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).expect("read");
+    let split = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
+    let head = String::from_utf8_lossy(&resp[..split]).to_ascii_lowercase();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    (status, head, resp[split + 4..].to_vec())
+}
+
+#[test]
+fn every_reply_carries_x_amzn_request_id_and_x_amz_id_2() {
+    let engine = TestEngine::start();
+    for body in [&b"{}"[..], b"{bad"] {
+        let (_, head, _) = post(&engine, "ListStreams", body);
+        let head = head.to_ascii_lowercase();
+        assert!(head.contains("x-amzn-requestid: "), "{head}");
+        assert!(head.contains("x-amz-id-2: "), "{head}");
+    }
+}
+
+#[test]
+fn non_post_requests_get_403_access_denied_xml() {
+    let engine = TestEngine::start();
+    let (status, head, body) = raw(
+        &engine,
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 403);
+    assert!(head.contains("x-amzn-requestid"));
+    let body = String::from_utf8_lossy(&body);
+    assert!(body.starts_with("<AccessDeniedException>"), "{body}");
+    assert!(body.contains("<Message>Unable to determine service/operation name to be authorized</Message>"));
+}
+
+#[test]
+fn cors_preflight_and_allow_origin_on_replies_from_a_page() {
+    let engine = TestEngine::start();
+    let (status, head, body) = raw(
+        &engine,
+        "OPTIONS / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nOrigin: http://localhost:3000\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: content-type,x-amz-target,authorization\r\n\r\n",
+    );
+    assert_eq!(status, 200);
+    assert!(body.is_empty());
+    assert!(head.contains("access-control-allow-origin: *"), "{head}");
+    assert!(head.contains("access-control-allow-methods: post"), "{head}");
+    assert!(
+        head.contains("access-control-allow-headers: content-type,x-amz-target,authorization"),
+        "{head}"
+    );
+    assert!(head.contains("access-control-max-age: 172800"), "{head}");
+    // A POST from the page gets the origin header and the readable headers.
+    let mut headers = kinesis_headers("ListStreams");
+    headers.push(("Origin", "http://localhost:3000".to_string()));
+    let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (status, head, _) = raw_post(&engine.endpoint, &refs, b"{}");
+    assert_eq!(status, 200);
+    let head = head.to_ascii_lowercase();
+    assert!(head.contains("access-control-allow-origin: *"), "{head}");
+    assert!(
+        head.contains("access-control-expose-headers: x-amzn-requestid"),
+        "{head}"
+    );
+    // Without Origin, no CORS headers.
+    let (_, head, _) = post(&engine, "ListStreams", b"{}");
+    assert!(!head.to_ascii_lowercase().contains("access-control-allow-origin"));
+}
+
+#[test]
+fn unknown_operation_error_has_no_message_member() {
+    let engine = TestEngine::start();
+    let (status, _, json) = post(&engine, "MakeCoffee", b"{}");
+    assert_eq!(status, 400);
+    assert_eq!(json, serde_json::json!({"__type": "UnknownOperationException"}));
+}
+
+fn created(engine: &TestEngine, name: &str, shards: u32) {
+    let (status, _, json) = post(
+        engine,
+        "CreateStream",
+        serde_json::json!({"StreamName": name, "ShardCount": shards})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(status, 200, "{json}");
+}
+
+#[test]
+fn shard_ids_resolve_by_the_number_after_the_first_dash_and_errors_name_the_canonical_id() {
+    let engine = TestEngine::start();
+    created(&engine, "ids", 2);
+    for id in ["shardId-000000000001", "shardId-1", "anything-1", "1"] {
+        let (status, _, json) = post(
+            &engine,
+            "GetShardIterator",
+            serde_json::json!({"StreamName": "ids", "ShardId": id, "ShardIteratorType": "LATEST"})
+                .to_string()
+                .as_bytes(),
+        );
+        assert_eq!(status, 200, "{id}: {json}");
+    }
+    let (status, _, json) = post(
+        &engine,
+        "GetShardIterator",
+        br#"{"StreamName":"ids","ShardId":"shardId-7","ShardIteratorType":"LATEST"}"#,
+    );
+    assert_eq!(status, 400);
+    assert_eq!(json["__type"], "ResourceNotFoundException");
+    let msg = json["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("shardId-000000000007"), "{msg}");
+}
+
+#[test]
+fn merge_shards_refuses_a_pair_in_the_wrong_order() {
+    let engine = TestEngine::start();
+    created(&engine, "merge", 2);
+    let (status, _, json) = post(
+        &engine,
+        "MergeShards",
+        br#"{"StreamName":"merge","ShardToMerge":"shardId-000000000001","AdjacentShardToMerge":"shardId-000000000000"}"#,
+    );
+    assert_eq!(status, 400);
+    assert_eq!(json["__type"], "InvalidArgumentException");
+    let (status, _, json) = post(
+        &engine,
+        "MergeShards",
+        br#"{"StreamName":"merge","ShardToMerge":"shardId-000000000000","AdjacentShardToMerge":"shardId-000000000001"}"#,
+    );
+    assert_eq!(status, 200, "{json}");
+}
+
+#[test]
+fn list_shards_without_stream_name_or_next_token_is_invalid_argument() {
+    let engine = TestEngine::start();
+    let (status, _, json) = post(&engine, "ListShards", b"{}");
+    assert_eq!(status, 400);
+    assert_eq!(json["__type"], "InvalidArgumentException");
+}
+
+#[test]
+fn at_timestamp_in_the_future_is_invalid_argument() {
+    let engine = TestEngine::start();
+    created(&engine, "future", 1);
+    let (status, _, json) = post(
+        &engine,
+        "GetShardIterator",
+        br#"{"StreamName":"future","ShardId":"shardId-000000000000","ShardIteratorType":"AT_TIMESTAMP","Timestamp":4000000000}"#,
+    );
+    assert_eq!(status, 400);
+    assert_eq!(json["__type"], "InvalidArgumentException");
+    assert!(json["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("cannot be greater than the currentTimestampInMillis")));
+}
+
+#[test]
+fn unencrypted_put_answers_have_no_encryption_type() {
+    let engine = TestEngine::start();
+    created(&engine, "plain", 1);
+    let (status, _, json) = post(
+        &engine,
+        "PutRecord",
+        br#"{"StreamName":"plain","PartitionKey":"p","Data":"aGk="}"#,
+    );
+    assert_eq!(status, 200);
+    assert!(json.get("EncryptionType").is_none(), "{json}");
+    let (_, _, json) = post(
+        &engine,
+        "PutRecords",
+        br#"{"StreamName":"plain","Records":[{"PartitionKey":"p","Data":"aGk="}]}"#,
+    );
+    assert!(json.get("EncryptionType").is_none(), "{json}");
+}

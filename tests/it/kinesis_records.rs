@@ -143,6 +143,7 @@ async fn put_records_limits() {
         .await
         .expect_err("501");
     assert_eq!(error_code(&err), "ValidationException");
+    // Over the stream's MaxRecordSizeInKiB (1 MiB by default).
     let big = vec![b'x'; 1024 * 1024 + 1];
     let err = k
         .put_record()
@@ -152,18 +153,28 @@ async fn put_records_limits() {
         .send()
         .await
         .expect_err("oversized record");
-    assert_eq!(error_code(&err), "ValidationException");
-    // Six records of 1 MiB - 10 bytes: over the 5 MiB request limit.
+    assert_eq!(error_code(&err), "InvalidArgumentException");
+    // Eleven records of 1 MiB - 10 bytes: over the 10 MiB request limit.
     let chunk = vec![b'y'; 1024 * 1024 - 10];
-    let heavy: Vec<_> = (0..6).map(|i| entry(&i.to_string(), &chunk)).collect();
+    let heavy: Vec<_> = (0..11).map(|i| entry(&i.to_string(), &chunk)).collect();
     let err = k
         .put_records()
         .stream_name("s")
         .set_records(Some(heavy))
         .send()
         .await
-        .expect_err("> 5 MiB");
+        .expect_err("> 10 MiB");
     assert_eq!(error_code(&err), "InvalidArgumentException");
+    // Nine of them (9 MiB) are one request now.
+    let nine: Vec<_> = (0..9).map(|i| entry(&i.to_string(), &chunk)).collect();
+    let ok = k
+        .put_records()
+        .stream_name("s")
+        .set_records(Some(nine))
+        .send()
+        .await
+        .expect("9 MiB PutRecords");
+    assert_eq!(ok.failed_record_count(), Some(0));
     // A record of exactly 1 MiB including its key is fine.
     let exact = vec![b'z'; 1024 * 1024 - 1];
     k.put_record()
@@ -261,10 +272,11 @@ async fn all_five_iterator_types() {
         .expect("at ts");
     assert_eq!(data_from(&k, &at_ts).await, ["r2", "r3"]);
     let future = aws_sdk_kinesis::primitives::DateTime::from_secs(4_000_000_000);
-    let fut = iterator(&k, ShardIteratorType::AtTimestamp, None, Some(future))
-        .await
-        .expect("future");
-    assert!(data_from(&k, &fut).await.is_empty());
+    // A time in the future is refused, as AWS does.
+    assert_eq!(
+        iterator(&k, ShardIteratorType::AtTimestamp, None, Some(future)).await,
+        Err("InvalidArgumentException".to_string())
+    );
 
     // Error paths.
     assert_eq!(

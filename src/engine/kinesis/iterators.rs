@@ -91,7 +91,7 @@ pub fn find_shard<'s>(ctx: &Ctx<'_>, stream: &'s Stream, id: &str) -> Result<&'s
     parse_shard_id(id)
         .and_then(|i| stream.shards.get(i as usize))
         .filter(|s| !s.is_expired(horizon))
-        .ok_or_else(|| shard_missing(ctx, id, &stream.name))
+        .ok_or_else(|| shard_missing(ctx, &super::state::canonical_shard_id(id), &stream.name))
 }
 
 fn parse_timestamp(v: &serde_json::Value) -> Option<u64> {
@@ -187,7 +187,10 @@ pub fn start_position(
             let ms = parse_timestamp(ts)
                 .ok_or_else(|| ApiError::invalid_argument("The timestamp parameter is not a valid time."))?;
             if ms > ctx.now {
-                shard.next_index()
+                return Err(ApiError::invalid_argument(format!(
+                    "The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. timestampInMillis: {ms}, currentTimestampInMillis: {}",
+                    ctx.now
+                )));
             } else {
                 shard.index_at_time(ms).max(trimmed_first)
             }

@@ -12,7 +12,9 @@ pub mod limits;
 pub mod model;
 pub mod persist;
 pub mod records;
+pub mod resources;
 pub mod sequence;
+pub mod settings;
 pub mod shards;
 pub mod state;
 pub mod streams;
@@ -151,6 +153,21 @@ impl Kinesis {
             "DescribeStreamConsumer" => fanout::describe(&mut ctx, req),
             "ListStreamConsumers" => fanout::list(&mut ctx, req),
             "DeregisterStreamConsumer" => fanout::deregister(&mut ctx, req),
+            "UpdateStreamMode" => settings::update_stream_mode(&mut ctx, req),
+            "EnableEnhancedMonitoring" => settings::monitoring(&mut ctx, req, true),
+            "DisableEnhancedMonitoring" => settings::monitoring(&mut ctx, req, false),
+            "StartStreamEncryption" => settings::encryption(&mut ctx, req, true),
+            "StopStreamEncryption" => settings::encryption(&mut ctx, req, false),
+            "UpdateMaxRecordSize" => settings::update_max_record_size(&mut ctx, req),
+            "UpdateStreamWarmThroughput" => settings::update_warm_throughput(&mut ctx, req),
+            "DescribeAccountSettings" => settings::describe_account_settings(&mut ctx, req),
+            "UpdateAccountSettings" => settings::update_account_settings(&mut ctx, req),
+            "TagResource" => resources::tag(&mut ctx, req),
+            "UntagResource" => resources::untag(&mut ctx, req),
+            "ListTagsForResource" => resources::list_tags(&mut ctx, req),
+            "PutResourcePolicy" => resources::put_policy(&mut ctx, req),
+            "GetResourcePolicy" => resources::get_policy(&mut ctx, req),
+            "DeleteResourcePolicy" => resources::delete_policy(&mut ctx, req),
             _ => Err(ApiError::new("UnknownOperationException", "")),
         }
     }

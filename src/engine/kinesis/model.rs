@@ -26,6 +26,10 @@ pub struct CreateStreamInput {
     pub shard_count: Option<i64>,
     pub stream_mode_details: Option<StreamModeDetails>,
     pub tags: Option<BTreeMap<String, String>>,
+    #[serde(rename = "MaxRecordSizeInKiB")]
+    pub max_record_size_in_kib: Option<i64>,
+    #[serde(rename = "WarmThroughputMiBps")]
+    pub warm_throughput_mibps: Option<i64>,
 }
 
 /// Inputs that only name a stream (DeleteStream, DescribeStreamSummary, ...).
@@ -267,7 +271,9 @@ pub struct RecordOut<'a> {
     pub approximate_arrival_timestamp: f64,
     pub data: String,
     pub partition_key: &'a str,
-    pub encryption_type: &'static str,
+    /// `KMS` for a record of an encrypted stream; absent otherwise, as AWS answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption_type: Option<&'static str>,
 }
 
 /// Output of GetRecords.
@@ -359,4 +365,82 @@ pub struct SubscribeToShardEvent<'a> {
     pub millis_behind_latest: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub child_shards: Option<Vec<ChildShardOut>>,
+}
+
+/// Input of UpdateStreamMode.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdateStreamModeInput {
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub stream_mode_details: Option<StreamModeDetails>,
+    #[serde(rename = "WarmThroughputMiBps")]
+    pub warm_throughput_mibps: Option<i64>,
+}
+
+/// Input of Enable/DisableEnhancedMonitoring.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MonitoringInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub shard_level_metrics: Option<Vec<String>>,
+}
+
+/// Input of Start/StopStreamEncryption.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EncryptionInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    pub encryption_type: Option<String>,
+    pub key_id: Option<String>,
+}
+
+/// Input of UpdateMaxRecordSize.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MaxRecordSizeInput {
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    #[serde(rename = "MaxRecordSizeInKiB")]
+    pub max_record_size_in_kib: Option<i64>,
+}
+
+/// Input of UpdateStreamWarmThroughput.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WarmThroughputInput {
+    pub stream_name: Option<String>,
+    #[serde(rename = "StreamARN")]
+    pub stream_arn: Option<String>,
+    #[serde(rename = "WarmThroughputMiBps")]
+    pub warm_throughput_mibps: Option<i64>,
+}
+
+/// `MinimumThroughputBillingCommitment` of UpdateAccountSettings.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CommitmentInput {
+    pub status: Option<String>,
+}
+
+/// Input of UpdateAccountSettings.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AccountSettingsInput {
+    pub minimum_throughput_billing_commitment: Option<CommitmentInput>,
+}
+
+/// Input of TagResource, UntagResource, ListTagsForResource and the resource policy operations.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ResourceInput {
+    #[serde(rename = "ResourceARN")]
+    pub resource_arn: Option<String>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub tag_keys: Option<Vec<String>>,
+    pub policy: Option<String>,
 }

@@ -58,7 +58,14 @@ fn stream_of(event: &Event) -> &str {
         | Event::AddTags { name, .. }
         | Event::RemoveTags { name, .. }
         | Event::RegisterConsumer { name, .. }
-        | Event::DeregisterConsumer { name, .. } => name,
+        | Event::DeregisterConsumer { name, .. }
+        | Event::StreamMode { name, .. }
+        | Event::Monitoring { name, .. }
+        | Event::Encryption { name, .. }
+        | Event::MaxRecordSize { name, .. }
+        | Event::WarmThroughput { name, .. }
+        | Event::Policy { name, .. }
+        | Event::ConsumerTags { name, .. } => name,
     }
 }
 
@@ -311,6 +318,8 @@ mod tests {
                 at_ms,
                 delay_ms: 0,
                 tags: BTreeMap::new(),
+                max_record_kib: None,
+                warm_throughput_mibps: None,
             },
         )
         .expect("create");

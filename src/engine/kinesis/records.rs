@@ -15,10 +15,10 @@ use super::{hash, Ctx};
 use crate::engine::codec::{Reply, Request};
 use crate::engine::error::{constraint, ApiError};
 
-/// Largest record (data + partition key).
-pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// Largest `Data` blob the API model accepts (a stream's own limit may be lower).
+pub const MAX_DATA_BYTES: usize = 10 * 1024 * 1024;
 /// Largest PutRecords request (data + partition keys).
-pub const MAX_PUT_RECORDS_BYTES: usize = 5 * 1024 * 1024;
+pub const MAX_PUT_RECORDS_BYTES: usize = 10 * 1024 * 1024;
 /// Most records in one PutRecords.
 pub const MAX_PUT_RECORDS: usize = 500;
 /// Most records one GetRecords returns.
@@ -64,16 +64,19 @@ fn prepare(
     let data = base64::engine::general_purpose::STANDARD
         .decode(data)
         .map_err(|_| ApiError::serialization(format!("Value at '{}' is not valid base64", member())))?;
-    if data.len() > MAX_RECORD_BYTES {
+    if data.len() > MAX_DATA_BYTES {
         return Err(ApiError::validation(&[format!(
-            "Value at '{}' failed to satisfy constraint: Member must have length less than or equal to {MAX_RECORD_BYTES}",
+            "Value at '{}' failed to satisfy constraint: Member must have length less than or equal to {MAX_DATA_BYTES}",
             member()
         )]));
     }
-    if data.len() + pk.len() > MAX_RECORD_BYTES {
+    // The stream's MaxRecordSizeInKiB (1 MiB unless raised) bounds data + partition key.
+    let max_record = stream.settings.max_record_kib as usize * 1024;
+    if data.len() + pk.len() > max_record {
         return Err(ApiError::invalid_argument(format!(
-            "Record size ({} bytes of data + partition key) exceeds the {MAX_RECORD_BYTES} byte limit",
-            data.len() + pk.len()
+            "Record size ({} bytes of data + partition key) exceeds the stream's MaxRecordSizeInKiB of {} KiB",
+            data.len() + pk.len(),
+            stream.settings.max_record_kib
         )));
     }
     let hash_key = match ehk {
@@ -152,11 +155,15 @@ pub fn put_record(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErro
         .copied()
         .ok_or_else(|| ApiError::internal("InternalFailure", "record was not stored"))?;
     let s = &stream.shards[sh as usize];
-    req.reply(&json!({
+    let mut out = json!({
         "ShardId": s.id(),
         "SequenceNumber": s.seq(index, arrival),
-        "EncryptionType": "NONE",
-    }))
+    });
+    // AWS names the encryption only when there is one.
+    if stream.settings.kms_key.is_some() {
+        out["EncryptionType"] = json!("KMS");
+    }
+    req.reply(&out)
 }
 
 /// PutRecords.
@@ -204,7 +211,7 @@ pub fn put_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
         prepared.push(p);
     }
     if total > MAX_PUT_RECORDS_BYTES {
-        return Err(ApiError::invalid_argument("Records size exceeds 5 MB limit"));
+        return Err(ApiError::invalid_argument("Records size exceeds 10 MB limit"));
     }
     let now = ctx.now;
     // Decide throttling per record before storing anything.
@@ -266,11 +273,14 @@ pub fn put_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
             }
         }
     }
-    req.reply(&json!({
+    let mut out = json!({
         "FailedRecordCount": failed,
         "Records": results,
-        "EncryptionType": "NONE",
-    }))
+    });
+    if stream.settings.kms_key.is_some() {
+        out["EncryptionType"] = json!("KMS");
+    }
+    req.reply(&out)
 }
 
 /// GetRecords.
@@ -420,7 +430,7 @@ pub fn read_shard(
             approximate_arrival_timestamp: r.arrival_ms as f64 / 1000.0,
             data: base64::engine::general_purpose::STANDARD.encode(&r.data),
             partition_key: &r.partition_key,
-            encryption_type: "NONE",
+            encryption_type: stream.settings.kms_key.as_ref().map(|_| "KMS"),
         });
     }
     let next_position = start + records.len() as u64;

@@ -100,6 +100,11 @@ pub fn list_shards(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
         let max = input.max_results.map_or(t.max, |m| m as usize);
         (t.stream, Some(t.after), t.filter, max)
     } else {
+        if input.stream_name.is_none() && input.stream_arn.is_none() {
+            return Err(ApiError::invalid_argument(
+                "Either NextToken or StreamName should be provided.",
+            ));
+        }
         let name = ctx.resolve_name(input.stream_name.as_deref(), input.stream_arn.as_deref())?;
         let start = input
             .exclusive_start_shard_id
@@ -217,11 +222,12 @@ fn provisioned_only(ctx: &Ctx<'_>, stream: &Stream, op: &str) -> Result<(), ApiE
 }
 
 fn open_shard<'s>(ctx: &Ctx<'_>, stream: &'s Stream, id: &str) -> Result<&'s Shard, ApiError> {
+    let canonical = super::state::canonical_shard_id(id);
     let shard = parse_shard_id(id)
         .and_then(|i| stream.shards.get(i as usize))
-        .ok_or_else(|| shard_not_found(ctx, id, &stream.name))?;
+        .ok_or_else(|| shard_not_found(ctx, &canonical, &stream.name))?;
     if !shard.is_open() {
-        return Err(not_eligible(ctx, id, &stream.name));
+        return Err(not_eligible(ctx, &canonical, &stream.name));
     }
     Ok(shard)
 }
@@ -280,12 +286,13 @@ pub fn merge_shards(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiEr
     provisioned_only(ctx, stream, "MergeShards")?;
     let a = open_shard(ctx, stream, &a_id)?;
     let b = open_shard(ctx, stream, &b_id)?;
-    let adjacent = a.index != b.index
-        && (a.end_hash.checked_add(1) == Some(b.start_hash)
-            || b.end_hash.checked_add(1) == Some(a.start_hash));
+    // AWS takes the pair in hash-key order: ShardToMerge must sit right below its neighbour.
+    let adjacent = a.index != b.index && a.end_hash.checked_add(1) == Some(b.start_hash);
     if !adjacent {
         return Err(ApiError::invalid_argument(format!(
-            "Shards {a_id} and {b_id} in stream {name} under account {} are not an adjacent pair of shards eligible for merging",
+            "Shards {} and {} in stream {name} under account {} are not an adjacent pair of shards eligible for merging",
+            a.id(),
+            b.id(),
             ctx.cfg.account_id
         )));
     }

@@ -59,13 +59,26 @@ pub fn shard_id(index: u32) -> String {
     format!("shardId-{index:012}")
 }
 
-/// Parses `shardId-000000000007` (or any `shardId-<digits>`) into its index.
+/// Resolves a shard id as AWS does: the number after the first `-` (`shardId-000000000007`,
+/// `shardId-7`, `anything-7`), or a bare number (`7`).
 pub fn parse_shard_id(id: &str) -> Option<u32> {
-    let digits = id.strip_prefix("shardId-")?;
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = match id.split_once('-') {
+        Some((_, rest)) => {
+            let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+            &rest[..end]
+        }
+        None if id.bytes().all(|b| b.is_ascii_digit()) => id,
+        None => return None,
+    };
+    if digits.is_empty() {
         return None;
     }
     digits.parse().ok()
+}
+
+/// The canonical form of a shard id given by a client (itself when it names no shard).
+pub fn canonical_shard_id(id: &str) -> String {
+    parse_shard_id(id).map_or_else(|| id.to_string(), shard_id)
 }
 
 impl Shard {
@@ -190,6 +203,38 @@ pub struct Stream {
     pub deleted_until_ms: Option<u64>,
     /// Enhanced fan-out consumers by name.
     pub consumers: BTreeMap<String, Consumer>,
+    /// Settings changed by the newer operations (monitoring, encryption, record size, ...).
+    pub settings: StreamSettings,
+}
+
+/// Default `MaxRecordSizeInKiB` of a stream (1 MiB).
+pub const DEFAULT_MAX_RECORD_KIB: u32 = 1024;
+
+/// A stream's settings beyond shards and retention.
+#[derive(Debug, Clone)]
+pub struct StreamSettings {
+    /// Enabled shard-level metrics (EnableEnhancedMonitoring), in AWS's order.
+    pub shard_level_metrics: Vec<String>,
+    /// The KMS key of server-side encryption, when on.
+    pub kms_key: Option<String>,
+    /// Largest record accepted, KiB (1,024–10,240).
+    pub max_record_kib: u32,
+    /// Warm throughput asked for an on-demand stream, MiB/s.
+    pub warm_throughput_mibps: Option<u32>,
+    /// Resource policy (JSON text).
+    pub policy: Option<String>,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        Self {
+            shard_level_metrics: Vec::new(),
+            kms_key: None,
+            max_record_kib: DEFAULT_MAX_RECORD_KIB,
+            warm_throughput_mibps: None,
+            policy: None,
+        }
+    }
 }
 
 /// An enhanced fan-out consumer registered on a stream.
@@ -203,6 +248,10 @@ pub struct Consumer {
     pub active_at_ms: u64,
     /// Set by DeregisterStreamConsumer: `DELETING` until this time, then gone.
     pub deleting_until_ms: Option<u64>,
+    /// Tags (TagResource on the consumer ARN, or RegisterStreamConsumer's).
+    pub tags: BTreeMap<String, String>,
+    /// Resource policy (JSON text).
+    pub policy: Option<String>,
 }
 
 /// Status of a consumer.
@@ -342,34 +391,57 @@ impl Stream {
         self.add_shard(range, at_ms, (Some(index), Some(adjacent)))
     }
 
-    /// Reaches `target` uniformly spread open shards through splits then merges, the way
-    /// UNIFORM_SCALING does (intermediate shards are created and closed at once).
+    /// Reaches `target` open shards the way UNIFORM_SCALING does, with AWS's shard totals:
+    /// scaling up splits every open shard in two, then merges neighbouring halves; scaling
+    /// down only merges neighbours (10 → 13 leaves 37 shards in the stream, 5 → 3 leaves 7).
+    /// Pieces are grouped by the uniform target range their middle falls in, so the result is
+    /// as close to uniform as whole halves allow.
     fn update_shard_count(&mut self, target: u32, at_ms: u64) {
         let targets = hash::uniform_ranges(target);
-        // 1. Split every open shard at each target boundary strictly inside it.
-        for &(t_start, _) in targets.iter().skip(1) {
-            let inside = self
-                .open_shards()
-                .find(|s| s.start_hash < t_start && t_start <= s.end_hash)
-                .map(|s| s.index);
-            if let Some(i) = inside {
-                self.split(i, t_start, at_ms);
+        let open = self.open_shards().count() as u32;
+        if target > open {
+            let open: Vec<u32> = self.open_shards().map(|s| s.index).collect();
+            for i in open {
+                let Some(s) = self.shards.get(i as usize) else {
+                    continue;
+                };
+                if s.end_hash <= s.start_hash {
+                    continue;
+                }
+                // Split at the target boundary inside the shard nearest its middle, so that
+                // the merges below can land on uniform boundaries; else at the middle.
+                let mid = s.start_hash + (s.end_hash - s.start_hash) / 2 + 1;
+                let at = targets
+                    .iter()
+                    .map(|&(t_start, _)| t_start)
+                    .filter(|&t| t > s.start_hash && t <= s.end_hash)
+                    .min_by_key(|&t| t.abs_diff(mid))
+                    .unwrap_or(mid);
+                self.split(i, at, at_ms);
             }
         }
-        // 2. Merge the pieces of each target range, left to right.
-        for &(t_start, t_end) in &targets {
-            loop {
-                let mut pieces: Vec<(u128, u32)> = self
-                    .open_shards()
-                    .filter(|s| s.start_hash >= t_start && s.end_hash <= t_end)
-                    .map(|s| (s.start_hash, s.index))
-                    .collect();
-                if pieces.len() < 2 {
-                    break;
-                }
-                pieces.sort_unstable();
-                self.merge(pieces[0].1, pieces[1].1, at_ms);
+        let mut pieces: Vec<(u128, u128, u32)> = self
+            .open_shards()
+            .map(|s| (s.start_hash, s.end_hash, s.index))
+            .collect();
+        pieces.sort_unstable();
+        let group_of = |start: u128, end: u128| {
+            let middle = start + (end - start) / 2;
+            targets
+                .iter()
+                .position(|&(t_start, t_end)| t_start <= middle && middle <= t_end)
+                .unwrap_or(0)
+        };
+        let mut i = 0;
+        while i < pieces.len() {
+            let group = group_of(pieces[i].0, pieces[i].1);
+            let mut current = pieces[i].2;
+            let mut j = i + 1;
+            while j < pieces.len() && group_of(pieces[j].0, pieces[j].1) == group {
+                current = self.merge(current, pieces[j].2, at_ms);
+                j += 1;
             }
+            i = j;
         }
     }
 }
@@ -391,6 +463,12 @@ pub enum Event {
         delay_ms: u64,
         /// Initial tags.
         tags: BTreeMap<String, String>,
+        /// MaxRecordSizeInKiB (absent in journals written before it existed).
+        #[serde(default)]
+        max_record_kib: Option<u32>,
+        /// WarmThroughputMiBps of an on-demand stream.
+        #[serde(default)]
+        warm_throughput_mibps: Option<u32>,
     },
     /// DeleteStream.
     DeleteStream {
@@ -481,6 +559,73 @@ pub enum Event {
         /// When it is gone.
         until_ms: u64,
     },
+    /// UpdateStreamMode.
+    StreamMode {
+        /// Stream.
+        name: String,
+        /// New mode.
+        mode: Mode,
+        /// When.
+        at_ms: u64,
+        /// How long the stream stays UPDATING.
+        delay_ms: u64,
+    },
+    /// Enable/DisableEnhancedMonitoring: the metrics enabled afterwards.
+    Monitoring {
+        /// Stream.
+        name: String,
+        /// Enabled shard-level metrics.
+        metrics: Vec<String>,
+    },
+    /// Start/StopStreamEncryption.
+    Encryption {
+        /// Stream.
+        name: String,
+        /// The KMS key, or `None` when encryption stops.
+        key: Option<String>,
+        /// When.
+        at_ms: u64,
+        /// How long the stream stays UPDATING.
+        delay_ms: u64,
+    },
+    /// UpdateMaxRecordSize.
+    MaxRecordSize {
+        /// Stream.
+        name: String,
+        /// MaxRecordSizeInKiB.
+        kib: u32,
+        /// When.
+        at_ms: u64,
+        /// How long the stream stays UPDATING.
+        delay_ms: u64,
+    },
+    /// UpdateStreamWarmThroughput.
+    WarmThroughput {
+        /// Stream.
+        name: String,
+        /// WarmThroughputMiBps.
+        mibps: u32,
+    },
+    /// Put/DeleteResourcePolicy on a stream or one of its consumers.
+    Policy {
+        /// Stream.
+        name: String,
+        /// The consumer, when the policy is a consumer's.
+        consumer: Option<String>,
+        /// The policy, or `None` when deleted.
+        policy: Option<String>,
+    },
+    /// TagResource / UntagResource on a consumer (a stream's tags use AddTags/RemoveTags).
+    ConsumerTags {
+        /// Stream.
+        name: String,
+        /// ConsumerName.
+        consumer: String,
+        /// Tags to set.
+        set: BTreeMap<String, String>,
+        /// Keys to remove.
+        remove: Vec<String>,
+    },
 }
 
 /// One record to store: `(shard, arrival_ms, partition key, data)`.
@@ -500,6 +645,9 @@ pub struct PutBatch {
 pub struct State {
     /// Streams by name.
     pub streams: BTreeMap<String, Stream>,
+    /// The account's minimum-throughput billing commitment: `(started, ended)` epoch ms.
+    /// Kept in memory only: it changes no behaviour of the engine.
+    pub commitment: Option<(u64, Option<u64>)>,
 }
 
 impl State {
@@ -513,6 +661,8 @@ impl State {
                 at_ms,
                 delay_ms,
                 tags,
+                max_record_kib,
+                warm_throughput_mibps,
             } => {
                 let mut stream = Stream {
                     name: name.clone(),
@@ -525,6 +675,11 @@ impl State {
                     updating_until_ms: 0,
                     deleted_until_ms: None,
                     consumers: BTreeMap::new(),
+                    settings: StreamSettings {
+                        max_record_kib: max_record_kib.unwrap_or(DEFAULT_MAX_RECORD_KIB),
+                        warm_throughput_mibps,
+                        ..StreamSettings::default()
+                    },
                 };
                 for range in hash::uniform_ranges(shards) {
                     stream.add_shard(range, at_ms, (None, None));
@@ -608,6 +763,8 @@ impl State {
                             created_ms: at_ms,
                             active_at_ms: at_ms + delay_ms,
                             deleting_until_ms: None,
+                            tags: BTreeMap::new(),
+                            policy: None,
                         },
                     );
                 }
@@ -623,6 +780,82 @@ impl State {
                     .and_then(|s| s.consumers.get_mut(&consumer))
                 {
                     c.deleting_until_ms = Some(until_ms);
+                }
+            }
+            Event::StreamMode {
+                name,
+                mode,
+                at_ms,
+                delay_ms,
+            } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.mode = mode;
+                    s.updating_until_ms = at_ms + delay_ms;
+                }
+            }
+            Event::Monitoring { name, metrics } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.settings.shard_level_metrics = metrics;
+                }
+            }
+            Event::Encryption {
+                name,
+                key,
+                at_ms,
+                delay_ms,
+            } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.settings.kms_key = key;
+                    s.updating_until_ms = at_ms + delay_ms;
+                }
+            }
+            Event::MaxRecordSize {
+                name,
+                kib,
+                at_ms,
+                delay_ms,
+            } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.settings.max_record_kib = kib;
+                    s.updating_until_ms = at_ms + delay_ms;
+                }
+            }
+            Event::WarmThroughput { name, mibps } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    s.settings.warm_throughput_mibps = Some(mibps);
+                }
+            }
+            Event::Policy {
+                name,
+                consumer,
+                policy,
+            } => {
+                if let Some(s) = self.streams.get_mut(&name) {
+                    match consumer {
+                        None => s.settings.policy = policy,
+                        Some(c) => {
+                            if let Some(c) = s.consumers.get_mut(&c) {
+                                c.policy = policy;
+                            }
+                        }
+                    }
+                }
+            }
+            Event::ConsumerTags {
+                name,
+                consumer,
+                set,
+                remove,
+            } => {
+                if let Some(c) = self
+                    .streams
+                    .get_mut(&name)
+                    .and_then(|s| s.consumers.get_mut(&consumer))
+                {
+                    c.tags.extend(set);
+                    for k in remove {
+                        c.tags.remove(&k);
+                    }
                 }
             }
         }
@@ -685,6 +918,8 @@ mod tests {
             at_ms: 1_000_000,
             delay_ms: 0,
             tags: BTreeMap::new(),
+            max_record_kib: None,
+            warm_throughput_mibps: None,
         });
         st
     }
@@ -708,7 +943,13 @@ mod tests {
                 at_ms: 2_000_000,
                 delay_ms: 0,
             });
-            assert_eq!(open_ranges(&st), hash::uniform_ranges(to), "{from} -> {to}");
+            let ranges = open_ranges(&st);
+            assert_eq!(ranges.len(), to as usize, "{from} -> {to}");
+            assert_eq!(ranges[0].0, 0);
+            assert_eq!(ranges[ranges.len() - 1].1, u128::MAX);
+            for pair in ranges.windows(2) {
+                assert_eq!(pair[0].1 + 1, pair[1].0, "contiguous after {from} -> {to}");
+            }
             for s in &st.streams["s"].shards {
                 assert!(
                     s.parent.is_some() || s.index < from,
@@ -723,6 +964,45 @@ mod tests {
     fn shard_ids_round_trip() {
         assert_eq!(shard_id(7), "shardId-000000000007");
         assert_eq!(parse_shard_id("shardId-000000000007"), Some(7));
-        assert_eq!(parse_shard_id("shard-7"), None);
+        assert_eq!(parse_shard_id("shard-7"), Some(7));
+        assert_eq!(parse_shard_id("7"), Some(7));
+        assert_eq!(parse_shard_id("x-0007-y"), Some(7));
+        assert_eq!(parse_shard_id("shardId-"), None);
+        assert_eq!(parse_shard_id("shard"), None);
+        assert_eq!(canonical_shard_id("shardId-1"), "shardId-000000000001");
+    }
+}
+
+#[cfg(test)]
+mod uniform_scaling_totals {
+    use super::*;
+
+    fn total_after(from: u32, to: u32) -> usize {
+        let mut st = State::default();
+        st.apply(Event::CreateStream {
+            name: "s".into(),
+            shards: from,
+            mode: Mode::Provisioned,
+            at_ms: 1_000_000,
+            delay_ms: 0,
+            tags: BTreeMap::new(),
+            max_record_kib: None,
+            warm_throughput_mibps: None,
+        });
+        st.apply(Event::UpdateShardCount {
+            name: "s".into(),
+            target: to,
+            at_ms: 2_000_000,
+            delay_ms: 0,
+        });
+        st.streams["s"].shards.len()
+    }
+
+    #[test]
+    fn uniform_scaling_leaves_as_many_shards_as_aws() {
+        assert_eq!(total_after(10, 13), 37);
+        assert_eq!(total_after(5, 3), 7);
+        assert_eq!(total_after(2, 4), 6);
+        assert_eq!(total_after(4, 2), 6);
     }
 }

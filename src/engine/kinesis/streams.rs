@@ -22,8 +22,10 @@ pub const SHARD_LIMIT: u64 = 20_000;
 pub const ON_DEMAND_STREAM_LIMIT: u64 = 50;
 /// Shards an on-demand stream starts with.
 pub const ON_DEMAND_SHARDS: u32 = 4;
-/// Tags per stream.
+/// Tags per stream (and keys per RemoveTagsFromStream).
 const MAX_TAGS: usize = 50;
+/// Tags per AddTagsToStream request.
+const MAX_TAGS_PER_ADD: usize = 200;
 
 fn secs(ms: u64) -> f64 {
     ms as f64 / 1000.0
@@ -48,12 +50,19 @@ pub fn create_stream(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiE
     if let Some(m) = &input.stream_mode_details {
         checks.required(&m.stream_mode, "streamModeDetails.streamMode");
     }
+    checks.range(input.max_record_size_in_kib, "maxRecordSizeInKiB", 1024, 10_240);
+    checks.range(
+        input.warm_throughput_mibps,
+        "warmThroughputMiBps",
+        0,
+        i64::from(i32::MAX),
+    );
     checks.finish()?;
     let name = input.stream_name.unwrap_or_default();
-    let mode = if mode_name.as_deref() == Some("ON_DEMAND") {
-        Mode::OnDemand
-    } else {
-        Mode::Provisioned
+    // Today's AWS: a stream created with neither a mode nor a shard count is on-demand.
+    let mode = match (mode_name.as_deref(), input.shard_count) {
+        (Some("ON_DEMAND"), _) | (None, None) => Mode::OnDemand,
+        _ => Mode::Provisioned,
     };
     let shards = match (mode, input.shard_count) {
         (Mode::Provisioned, Some(n)) => n as u32,
@@ -92,6 +101,11 @@ pub fn create_stream(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiE
     }
     let tags = input.tags.unwrap_or_default();
     check_tags(&tags)?;
+    if input.warm_throughput_mibps.is_some() && mode != Mode::OnDemand {
+        return Err(ApiError::invalid_argument(
+            "WarmThroughputMiBps can only be specified for a stream in ON_DEMAND mode.",
+        ));
+    }
     let delay_ms = ctx.cfg.create_stream_delay.as_millis() as u64;
     let at_ms = ctx.now;
     ctx.commit(Event::CreateStream {
@@ -101,6 +115,8 @@ pub fn create_stream(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiE
         at_ms,
         delay_ms,
         tags,
+        max_record_kib: input.max_record_size_in_kib.map(|k| k as u32),
+        warm_throughput_mibps: input.warm_throughput_mibps.map(|m| m as u32),
     })?;
     req.reply(&json!({}))
 }
@@ -128,7 +144,25 @@ pub(crate) fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), ApiError
         checks.length(Some(k), "tags.key", 1, 128);
         checks.length(Some(v), "tags.value", 0, 256);
     }
-    checks.finish()
+    checks.finish()?;
+    // AWS's tag alphabet: Unicode letters, digits, white space and `_ . : / = + - @`.
+    let allowed = |s: &str| {
+        s.chars()
+            .all(|c| c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c))
+    };
+    for (k, v) in tags {
+        if !allowed(k) || !allowed(v) {
+            return Err(ApiError::invalid_argument(
+                "Some tags contain invalid characters. Valid characters: Unicode letters, digits, white space, _ . : / = + - @.",
+            ));
+        }
+        if k.to_ascii_lowercase().starts_with("aws:") {
+            return Err(ApiError::invalid_argument(
+                "Some tags start with 'aws:', which is reserved.",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// DeleteStream.
@@ -156,6 +190,23 @@ fn stream_mode(stream: &Stream) -> Value {
     json!({ "StreamMode": stream.mode.as_str() })
 }
 
+/// `EnhancedMonitoring`, `EncryptionType` and (when encrypted) `KeyId`, shared by both describes.
+fn settings_fields(stream: &Stream, out: &mut serde_json::Map<String, Value>) {
+    out.insert(
+        "EnhancedMonitoring".into(),
+        json!([{ "ShardLevelMetrics": stream.settings.shard_level_metrics }]),
+    );
+    match &stream.settings.kms_key {
+        Some(key) => {
+            out.insert("EncryptionType".into(), json!("KMS"));
+            out.insert("KeyId".into(), json!(key));
+        }
+        None => {
+            out.insert("EncryptionType".into(), json!("NONE"));
+        }
+    }
+}
+
 /// DescribeStream (with paging over shards).
 pub fn describe_stream(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
     let input: DescribeStreamInput = req.parse()?;
@@ -179,7 +230,7 @@ pub fn describe_stream(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, Ap
         .collect();
     let has_more = listed.len() > limit;
     let shards: Vec<_> = listed.into_iter().take(limit).map(shard_out).collect();
-    let out = json!({
+    let mut out = json!({
         "StreamDescription": {
             "StreamName": stream.name,
             "StreamARN": ctx.stream_arn(&stream.name),
@@ -189,10 +240,11 @@ pub fn describe_stream(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, Ap
             "HasMoreShards": has_more,
             "RetentionPeriodHours": stream.retention_hours,
             "StreamCreationTimestamp": secs(stream.created_ms),
-            "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }],
-            "EncryptionType": "NONE",
         }
     });
+    if let Some(desc) = out["StreamDescription"].as_object_mut() {
+        settings_fields(stream, desc);
+    }
     req.reply(&out)
 }
 
@@ -201,7 +253,7 @@ pub fn describe_stream_summary(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<R
     let input: StreamRef = req.parse()?;
     let name = ctx.resolve_name(input.stream_name.as_deref(), input.stream_arn.as_deref())?;
     let stream = ctx.stream(&name)?;
-    let out = json!({
+    let mut out = json!({
         "StreamDescriptionSummary": {
             "StreamName": stream.name,
             "StreamARN": ctx.stream_arn(&stream.name),
@@ -209,12 +261,17 @@ pub fn describe_stream_summary(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<R
             "StreamModeDetails": stream_mode(stream),
             "RetentionPeriodHours": stream.retention_hours,
             "StreamCreationTimestamp": secs(stream.created_ms),
-            "EnhancedMonitoring": [{ "ShardLevelMetrics": [] }],
-            "EncryptionType": "NONE",
             "OpenShardCount": stream.open_shards().count(),
+            "MaxRecordSizeInKiB": stream.settings.max_record_kib,
             "ConsumerCount": stream.consumers.values().filter(|c| c.deleting_until_ms.is_none_or(|u| ctx.now < u)).count(),
         }
     });
+    if let Some(desc) = out["StreamDescriptionSummary"].as_object_mut() {
+        settings_fields(stream, desc);
+        if let Some(warm) = super::settings::warm_throughput(stream) {
+            desc.insert("WarmThroughput".into(), warm);
+        }
+    }
     req.reply(&out)
 }
 
@@ -329,11 +386,11 @@ pub fn add_tags(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError>
     checks.required(&input.tags, "tags");
     checks.finish()?;
     let tags = input.tags.unwrap_or_default();
-    if tags.is_empty() || tags.len() > 10 {
+    if tags.is_empty() || tags.len() > MAX_TAGS_PER_ADD {
         return Err(ApiError::validation(&[crate::engine::error::constraint(
-            &format!("{tags:?}"),
+            &format!("{} tags", tags.len()),
             "tags",
-            "have length less than or equal to 10 and greater than or equal to 1",
+            &format!("have length less than or equal to {MAX_TAGS_PER_ADD} and greater than or equal to 1"),
         )]));
     }
     check_tags(&tags)?;
@@ -346,7 +403,7 @@ pub fn add_tags(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError>
         .collect::<std::collections::BTreeSet<_>>()
         .len();
     if total > MAX_TAGS {
-        return Err(ApiError::limit_exceeded(format!(
+        return Err(ApiError::invalid_argument(format!(
             "Failed to add tags to stream {name} under account {} because a given stream cannot have more than {MAX_TAGS} tags.",
             ctx.cfg.account_id
         )));
@@ -362,11 +419,11 @@ pub fn remove_tags(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
     checks.required(&input.tag_keys, "tagKeys");
     checks.finish()?;
     let keys = input.tag_keys.unwrap_or_default();
-    if keys.is_empty() || keys.len() > 10 {
+    if keys.is_empty() || keys.len() > MAX_TAGS {
         return Err(ApiError::validation(&[crate::engine::error::constraint(
-            &format!("{keys:?}"),
+            &format!("{} keys", keys.len()),
             "tagKeys",
-            "have length less than or equal to 10 and greater than or equal to 1",
+            &format!("have length less than or equal to {MAX_TAGS} and greater than or equal to 1"),
         )]));
     }
     let name = ctx.resolve_name(input.stream_name.as_deref(), input.stream_arn.as_deref())?;

@@ -12,6 +12,7 @@ use tokio::process::Command;
 use tokio::time::Instant;
 
 use super::output::{self, LineAssembler, StdoutCollector};
+use super::reaper::{self, kill_group as kill_process_group};
 use super::{BoxFuture, FunctionLog, InitError, Invocation, InvokeReport, Invoker, InvokerTarget, Outcome};
 
 /// How long output pipes may stay open after the handler exited (a background child holding
@@ -39,6 +40,7 @@ pub struct ExecInvoker {
 impl ExecInvoker {
     /// An invoker for `target`.
     pub fn new(settings: ExecSettings, target: InvokerTarget) -> Self {
+        reaper::init();
         Self {
             settings: Arc::new(settings),
             logs: target.logs,
@@ -61,7 +63,10 @@ impl Invoker for ExecInvoker {
     }
 
     fn shutdown(&mut self) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
+        // Whatever an earlier invocation left behind goes with the consumer.
+        Box::pin(async {
+            let _ = tokio::task::spawn_blocking(reaper::sweep).await;
+        })
     }
 }
 
@@ -88,7 +93,7 @@ async fn run_once(settings: Arc<ExecSettings>, logs: FunctionLog, inv: Invocatio
         // may finish), and a timeout kills it with everything it started.
         .process_group(0)
         .kill_on_drop(true);
-    let mut child = match cmd.spawn() {
+    let mut child = match reaper::spawn(&mut cmd) {
         Ok(c) => c,
         Err(e) => {
             return done(Outcome::Crashed {
@@ -154,6 +159,9 @@ async fn run_once(settings: Arc<ExecSettings>, logs: FunctionLog, inv: Invocatio
             Err(Outcome::TimedOut { after: inv.timeout })
         }
     };
+    if let Some(pid) = pgid {
+        reaper::finished(pid);
+    }
     writer.abort();
     // Normally the pipes close with the handler; if something it started keeps them open,
     // kill the rest of its group (Lambda freezes such leftovers too), then collect.
@@ -178,6 +186,13 @@ async fn run_once(settings: Arc<ExecSettings>, logs: FunctionLog, inv: Invocatio
         }
         err_task.abort();
     }
+    // The invocation is over: nothing it started may run on (Lambda freezes the sandbox
+    // between invocations; a process per batch has nothing to resume). Its group first, then
+    // anything that left the group and was re-parented to us.
+    if let Some(pgid) = pgid {
+        kill_process_group(pgid);
+    }
+    let _ = tokio::task::spawn_blocking(reaper::sweep).await;
     let outcome = match ended {
         Err(outcome) => outcome,
         Ok(status) if status.success() => returned.unwrap_or(Outcome::Returned(Vec::new())),
@@ -195,21 +210,4 @@ async fn run_once(settings: Arc<ExecSettings>, logs: FunctionLog, inv: Invocatio
         }
     };
     done(outcome)
-}
-
-/// Sends SIGKILL to every process of the group `pgid` (the handler and its children).
-#[allow(unsafe_code)]
-fn kill_process_group(pgid: u32) {
-    let Ok(pgid) = libc::pid_t::try_from(pgid) else {
-        return;
-    };
-    // Never signal "every process" (-1) or our own group (0).
-    if pgid <= 1 {
-        return;
-    }
-    // SAFETY: kill(2) takes two integers and touches no memory of ours; the negative pid
-    // addresses the process group the handler leads (spawned with process_group(0)).
-    unsafe {
-        libc::kill(-pgid, libc::SIGKILL);
-    }
 }

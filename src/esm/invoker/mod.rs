@@ -5,8 +5,11 @@
 //! shard today): it is created by an [`InvokerFactory`] ([`InvokerKind`] chooses the
 //! implementation at run time), started before the first batch and shut down at the end.
 
+pub mod bootstrap;
 pub mod exec;
 pub mod output;
+pub mod reaper;
+pub mod runtime_api;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -191,12 +194,20 @@ pub trait InvokerFactory: Send + Sync {
 pub enum InvokerKind {
     /// A process per batch, the event on stdin, the return value on stdout.
     Exec(exec::ExecSettings),
+    /// A warm bootstrap per lane speaking the Lambda Runtime API (`--runtime-api`,
+    /// `--handler`, `--runtime-api-only`).
+    RuntimeApi(runtime_api::RuntimeApiSettings),
 }
 
 impl InvokerFactory for InvokerKind {
     fn create(&self, target: InvokerTarget) -> Box<dyn Invoker> {
         match self {
             Self::Exec(settings) => Box::new(exec::ExecInvoker::new(settings.clone(), target)),
+            Self::RuntimeApi(settings) => Box::new(runtime_api::instance::WarmInstance::new(
+                Arc::clone(&settings.instance),
+                target.logs,
+                Arc::clone(&settings.notes),
+            )),
         }
     }
 }
