@@ -17,6 +17,7 @@ mod consume_filter;
 mod consume_reliability;
 mod consume_reshard;
 mod consume_scaleout;
+mod consume_stops;
 mod demo;
 mod dynamodb;
 mod dynamodb_admin;
