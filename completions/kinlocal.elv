@@ -185,7 +185,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --app 'Lease table (KCL application) name holding the checkpoints (default: kinlocal-STREAM-FUNCTION)'
             cand --worker-id 'This consumer''s name in the lease table (leaseOwner); unique among the consumers of one --app (default: HOST:PID)'
             cand --failover-time 'Consumers sharing an --app take over a lease not renewed for this long (KCL''s failoverTimeMillis); held leases are renewed every third of it'
-            cand --until-idle 'Exit once every shard this consumer holds is drained, nothing new arrived for DURATION, and no other shard is waiting for a consumer (none unowned or expired)'
+            cand --until-idle 'Exit once every shard this consumer holds is drained, nothing new arrived for DURATION, and no other shard is waiting for a consumer (none unowned or expired). A shard waiting to retry a failing batch makes no progress: if it waits for DURATION while nothing else moves, the run ends with exit 4 (stopped with undelivered records)'
             cand --max-records 'Stop after N records were delivered'
             cand --filter 'Deliver only records matching this FilterCriteria pattern (EventBridge syntax on the record''s JSON `data` and its metadata, e.g. ''{"data": {"type": ["buy"]}}''); repeatable, patterns are ORed. Records matching none are skipped and checkpointed past'
             cand --filter-file 'Read filter patterns from a file in the Lambda API''s shape: {"Filters": [{"Pattern": "{...}"}]}'

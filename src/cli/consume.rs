@@ -110,7 +110,9 @@ pub struct ConsumeArgs {
     #[arg(long)]
     pub reset: bool,
     /// Exit once every shard this consumer holds is drained, nothing new arrived for DURATION,
-    /// and no other shard is waiting for a consumer (none unowned or expired).
+    /// and no other shard is waiting for a consumer (none unowned or expired). A shard waiting
+    /// to retry a failing batch makes no progress: if it waits for DURATION while nothing else
+    /// moves, the run ends with exit 4 (stopped with undelivered records).
     #[arg(long, value_name = "DURATION", value_parser = super::values::duration)]
     pub until_idle: Option<Duration>,
     /// Stop after N records were delivered.

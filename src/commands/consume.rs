@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use crate::cli::{ConsumeArgs, StartingPositionArg};
 use crate::esm::config::{self, DestinationSpec, StartingPosition};
 use crate::esm::filter::FilterCriteria;
+use crate::esm::invoker::reaper;
 use crate::esm::invoker::runtime_api::environment::FunctionIdentity;
 use crate::esm::invoker::runtime_api::instance::InstanceSettings;
 use crate::esm::invoker::runtime_api::launch::{self, Bootstrap};
@@ -15,7 +16,7 @@ use crate::esm::invoker::LogSink;
 use crate::esm::mapping::{ConsumeSettings, Mapping};
 use crate::esm::supervisor::{self, Summary};
 use crate::esm::{BatchReport, DiscardReport, EsmError, Reporter, ShardProgress};
-use crate::exit::{self, ExitError};
+use crate::exit::{self, ExitError, Kind};
 
 mod template;
 
@@ -101,11 +102,13 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
                 unknown.join(", ")
             ));
         }
-        let summary = supervisor::run(mapping, super::serve::shutdown_signal())
+        let summary = supervisor::run(mapping, stop_signals(Arc::clone(&reporter)))
             .await
             .map_err(esm_error)?;
         print_summary(&reporter, json, &summary)?;
-        Ok(if summary.discarded > 0 {
+        Ok(if !summary.stuck.is_empty() {
+            Kind::StoppedWithUndelivered.code()
+        } else if summary.discarded > 0 {
             exit::RECORDS_DISCARDED
         } else {
             exit::SUCCESS
@@ -128,6 +131,27 @@ fn explicit_flags() -> std::collections::HashSet<String> {
         .filter(|id| sub.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine))
         .map(|id| id.as_str().to_string())
         .collect()
+}
+
+/// The first SIGINT/SIGTERM stops consuming gracefully (the returned future resolves:
+/// polling stops, in-flight batches finish). A second one abandons in-flight batches at once:
+/// their handlers' process groups are killed and the process exits 4 without checkpointing
+/// them (leases are not released; other consumers take them after the failover time).
+fn stop_signals(reporter: Arc<ConsoleReporter>) -> impl std::future::Future<Output = ()> {
+    let (first_tx, first_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        super::serve::shutdown_signal().await;
+        let _ = first_tx.send(());
+        super::serve::shutdown_signal().await;
+        reporter.note("second interrupt: abandoning in-flight batches uncheckpointed");
+        reporter.finish();
+        reaper::kill_live();
+        reaper::sweep();
+        std::process::exit(Kind::StoppedWithUndelivered.code());
+    });
+    async move {
+        let _ = first_rx.await;
+    }
 }
 
 /// Errors that are the user's to fix exit 2.
@@ -267,20 +291,52 @@ fn filters(args: &ConsumeArgs) -> Result<FilterCriteria, ExitError> {
         .map_err(|e| ExitError::usage(format!("--filter: {e}")))
 }
 
-/// The closing line (and the JSON summary with `--json`).
+/// The closing line (and the JSON summary with `--json`), naming every shard that stopped
+/// with a batch still failing.
 fn print_summary(reporter: &ConsoleReporter, json: bool, summary: &Summary) -> anyhow::Result<()> {
     if json {
+        let stuck: Vec<serde_json::Value> = summary
+            .stuck
+            .iter()
+            .map(|(shard, r)| {
+                serde_json::json!({
+                    "shard_id": shard,
+                    "first_sequence_number": r.first_sequence_number,
+                    "last_sequence_number": r.last_sequence_number,
+                    "records": r.records,
+                    "attempts": r.attempts,
+                })
+            })
+            .collect();
         let line = serde_json::json!({
             "type": "summary",
             "delivered": summary.delivered,
             "discarded": summary.discarded,
+            "undelivered": summary.stuck.iter().map(|(_, r)| r.records).sum::<usize>(),
+            "stuck": stuck,
         });
         super::write_stdout(format!("{line}\n").as_bytes())?;
     }
-    reporter.note(&format!(
-        "done: {} record(s) delivered, {} discarded",
-        summary.delivered, summary.discarded
-    ));
+    for (shard, r) in &summary.stuck {
+        reporter.note(&format!(
+            "{shard}: stopped with {} undelivered record(s) {}..{} still failing after {} attempt(s); not checkpointed, a restart retries them",
+            r.records, r.first_sequence_number, r.last_sequence_number, r.attempts
+        ));
+    }
+    let undelivered: usize = summary.stuck.iter().map(|(_, r)| r.records).sum();
+    if undelivered > 0 {
+        reporter.note(&format!(
+            "stopped with undelivered records: {} delivered, {} discarded, {undelivered} undelivered on {} shard(s)",
+            summary.delivered,
+            summary.discarded,
+            summary.stuck.len()
+        ));
+    } else {
+        reporter.note(&format!(
+            "done: {} record(s) delivered, {} discarded",
+            summary.delivered, summary.discarded
+        ));
+    }
     Ok(())
 }
 

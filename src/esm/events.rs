@@ -58,6 +58,11 @@ pub enum ShardEvent {
         /// What is pending.
         range: PendingRange,
     },
+    /// The retry wait after [`ShardEvent::Stuck`] is over: the range is being invoked again.
+    Retrying {
+        /// The shard.
+        shard_id: String,
+    },
     /// `--max-records` were all handed out: the run should stop.
     BudgetSpent,
 }

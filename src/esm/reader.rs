@@ -449,6 +449,9 @@ impl ShardReader {
         let mut pending = PendingBatch::new(batch);
         while !pending.is_done() {
             if self.held.is_lost() || (pending.has_failed() && self.stopping()) {
+                if !self.held.is_lost() {
+                    self.report_stuck(&pending);
+                }
                 return Ok(Delivery::Abandoned);
             }
             for decision in self.runner.step(&mut pending).await {
@@ -462,20 +465,28 @@ impl ShardReader {
                     }
                     Decision::Discard(range) => self.discard(range).await?,
                     Decision::Retry { after } => {
-                        if let Some(range) = pending.next_range() {
-                            self.send(ShardEvent::Stuck {
-                                shard_id: self.shard_id.clone(),
-                                range,
-                            });
-                        }
+                        self.report_stuck(&pending);
                         if self.stopping() || !self.pause(after).await {
                             return Ok(Delivery::Abandoned);
                         }
+                        self.send(ShardEvent::Retrying {
+                            shard_id: self.shard_id.clone(),
+                        });
                     }
                 }
             }
         }
         Ok(Delivery::Finished)
+    }
+
+    /// Tells the supervisor which range is failing and waits (or is left) undelivered.
+    fn report_stuck(&self, pending: &PendingBatch) {
+        if let Some(range) = pending.next_range() {
+            self.send(ShardEvent::Stuck {
+                shard_id: self.shard_id.clone(),
+                range,
+            });
+        }
     }
 
     /// Checkpoints under the lease lock; a lost lease is never written to (the write would fail

@@ -31,8 +31,10 @@ struct ShardState {
     lag_ms: i64,
     delivered: u64,
     idle: bool,
-    /// A failing batch waiting for a retry (cleared by the next delivery or discard).
+    /// A failing batch (cleared by the next delivery or discard).
     stuck: Option<PendingRange>,
+    /// In the wait before retrying it (not invoking).
+    waiting_retry: bool,
 }
 
 /// The run-wide state: built only from [`ShardEvent`]s, owned only by the supervisor.
@@ -78,23 +80,34 @@ impl RunState {
                 let s = self.shard(&shard_id);
                 s.delivered += records;
                 s.stuck = None;
+                s.waiting_retry = false;
                 self.delivered += records;
                 self.last_activity = Instant::now();
             }
             ShardEvent::Discarded { shard_id, records } => {
-                self.shard(&shard_id).stuck = None;
+                let s = self.shard(&shard_id);
+                s.stuck = None;
+                s.waiting_retry = false;
                 self.discarded += records;
                 self.last_activity = Instant::now();
             }
-            ShardEvent::Stuck { shard_id, range } => self.shard(&shard_id).stuck = Some(range),
+            ShardEvent::Stuck { shard_id, range } => {
+                // An attempt just ended: the `--until-idle` clock starts again from here, so
+                // only a consumer that sits waiting to retry for the whole period ends.
+                let s = self.shard(&shard_id);
+                s.stuck = Some(range);
+                s.waiting_retry = true;
+                self.last_activity = Instant::now();
+            }
+            ShardEvent::Retrying { shard_id } => self.shard(&shard_id).waiting_retry = false,
             ShardEvent::BudgetSpent => self.budget_spent = true,
         }
     }
 
-    fn all_idle(&self, running: &HashSet<String>) -> bool {
+    fn all_idle_or_stuck(&self, running: &HashSet<String>) -> bool {
         running
             .iter()
-            .all(|s| self.shards.get(s).is_some_and(|st| st.idle))
+            .all(|s| self.shards.get(s).is_some_and(|st| st.idle || st.waiting_retry))
     }
 
     fn progress(&self) -> Vec<ShardProgress> {
@@ -426,11 +439,13 @@ pub async fn run(mapping: Mapping, shutdown: impl Future<Output = ()>) -> Result
                 if let Some(idle_for) = ctx.config.until_idle {
                     let quiet = state.last_activity.elapsed() >= idle_for;
                     let pending = !shards.missing_leases(coord.snapshot()).is_empty();
+                    // Drained, or blocked behind a batch that keeps failing: either way nothing
+                    // moved for the whole period (a stuck shard ends the run with exit 4).
                     if quiet
                         && !shards.first_listing
                         && !pending
                         && coord.settled()
-                        && state.all_idle(&running)
+                        && state.all_idle_or_stuck(&running)
                     {
                         break;
                     }

@@ -536,3 +536,100 @@ fn subscribe_to_shard_from_boto3_over_http1_follows_a_split() {
     after.sort();
     assert_eq!(after, (0..8).map(|i| format!("after-{i}")).collect::<Vec<_>>());
 }
+
+/// What a client can observe of the consumer operations: shapes, statuses and error codes.
+async fn consumer_observations(k: &Client) -> Vec<String> {
+    let mut seen = Vec::new();
+    k.create_stream()
+        .stream_name("diff")
+        .shard_count(1)
+        .send()
+        .await
+        .expect("create");
+    for _ in 0..100 {
+        let s = k.describe_stream_summary().stream_name("diff").send().await;
+        if s.ok()
+            .and_then(|s| s.stream_description_summary)
+            .is_some_and(|s| s.stream_status().as_str() == "ACTIVE")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let arn = stream_arn(k, "diff").await;
+    let consumer = register(k, &arn, "app").await;
+    seen.push(format!(
+        "consumer arn shape ok: {}",
+        consumer.starts_with(&format!("{arn}/consumer/app:"))
+    ));
+    for _ in 0..100 {
+        let d = k
+            .describe_stream_consumer()
+            .consumer_arn(&consumer)
+            .send()
+            .await
+            .expect("describe");
+        if d.consumer_description().map(|c| c.consumer_status().as_str()) == Some("ACTIVE") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let d = k
+        .describe_stream_consumer()
+        .stream_arn(&arn)
+        .consumer_name("app")
+        .send()
+        .await
+        .expect("describe by name");
+    let c = d.consumer_description().expect("description");
+    seen.push(format!(
+        "described: {} {} stream arn matches {}",
+        c.consumer_name(),
+        c.consumer_status().as_str(),
+        c.stream_arn() == arn
+    ));
+    let list = k
+        .list_stream_consumers()
+        .stream_arn(&arn)
+        .send()
+        .await
+        .expect("list");
+    seen.push(format!(
+        "listed: {:?}",
+        list.consumers()
+            .iter()
+            .map(|c| c.consumer_name())
+            .collect::<Vec<_>>()
+    ));
+    let dup = k
+        .register_stream_consumer()
+        .stream_arn(&arn)
+        .consumer_name("app")
+        .send()
+        .await
+        .map(|_| "ok".to_string())
+        .unwrap_or_else(|e| error_code(&e));
+    seen.push(format!("duplicate: {dup}"));
+    let missing = k
+        .describe_stream_consumer()
+        .stream_arn(&arn)
+        .consumer_name("nobody")
+        .send()
+        .await
+        .map(|_| "ok".to_string())
+        .unwrap_or_else(|e| error_code(&e));
+    seen.push(format!("unknown consumer: {missing}"));
+    seen
+}
+
+#[tokio::test]
+#[ignore = "differential: needs the peer emulators (peer.sh install), run with --ignored"]
+async fn consumer_operations_match_kinesis_mock() {
+    let Some(peer) = crate::peers::Peer::start("kinesis-mock") else {
+        return;
+    };
+    let engine = TestEngine::start();
+    let ours = consumer_observations(&engine.kinesis().await).await;
+    let theirs = consumer_observations(&crate::support::kinesis_client(&peer.endpoint).await).await;
+    assert_eq!(ours, theirs);
+}

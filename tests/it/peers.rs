@@ -4,7 +4,8 @@
 //! How a differential test says it did not run: it carries
 //! `#[ignore = "differential: needs the peer emulators (scripts/peers.sh install), run with --ignored"]`,
 //! so a plain `cargo test` lists it as *ignored* with that reason instead of counting it as
-//! passed; `.ci/run` installs the peers and runs the ignored `*_diff` tests explicitly.
+//! passed; `.ci/run` installs the peers and runs the ignored tests (only differential tests
+//! are ignored) explicitly.
 //! When a test runs and the peers are not installed, [`Peer::start`] prints a SKIP line and
 //! returns `None`, except under `CI=true` (or `KINLOCAL_REQUIRE_PEERS=1`), where a missing peer
 //! is a failure: CI is supposed to have installed them.

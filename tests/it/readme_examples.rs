@@ -158,3 +158,23 @@ fn the_completion_install_lines_run_as_written() {
         assert!(len > 100, "{file} was written");
     }
 }
+
+/// Finding 2 with a handler that fails every batch: the job fails (exit 4, records stuck
+/// behind the failing batch) instead of passing with `down`'s status.
+#[test]
+fn the_ci_recipe_fails_when_the_handler_fails() {
+    let (_t, dir) = workdir();
+    write_handler(&dir, "#!/bin/sh\ncat >/dev/null\necho 'boom' >&2\nexit 1\n");
+    let out = run_script(&dir, &block("## In CI", "sh"));
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "consume's status is the job's: {}",
+        describe(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("stopped embedded engine"),
+        "the EXIT trap ran `kinlocal down`: {}",
+        describe(&out)
+    );
+}

@@ -63,6 +63,15 @@ pub fn kill_group(pgid: u32) {
     }
 }
 
+/// Kills the process group of every live handler (a second interrupt: nothing waits for
+/// in-flight batches any more).
+pub fn kill_live() {
+    let live = LIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for &pid in live.iter() {
+        kill_group(pid);
+    }
+}
+
 /// Kills and reaps every child of this process that is not a live handler: what handlers
 /// left behind and was re-parented here. Repeats while killing uncovers more (a leftover's
 /// own children are re-parented here when it dies). Returns how many were killed.
