@@ -623,7 +623,7 @@ async fn consumer_observations(k: &Client) -> Vec<String> {
 }
 
 #[tokio::test]
-#[ignore = "differential: needs the peer emulators (peer.sh install), run with --ignored"]
+#[ignore = "differential: needs the peer emulators (bash scripts/peers.sh install), run with --ignored"]
 async fn consumer_operations_match_kinesis_mock() {
     let Some(peer) = crate::peers::Peer::start("kinesis-mock") else {
         return;
