@@ -46,7 +46,7 @@ pub struct ConsumeArgs {
     #[arg(long, value_enum, default_value_t = StartingPositionArg::TrimHorizon)]
     pub starting_position: StartingPositionArg,
     /// With --starting-position at-timestamp: Unix seconds or an RFC 3339 time.
-    #[arg(long, value_name = "TIME", value_parser = config::parse_timestamp)]
+    #[arg(long, value_name = "TIME", value_parser = super::values::timestamp_ms)]
     pub starting_position_timestamp: Option<i64>,
     /// Most records per invocation (BatchSize, 1-10000).
     #[arg(long, short = 'b', default_value_t = 100, value_name = "N")]

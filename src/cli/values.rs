@@ -109,6 +109,8 @@ mod tests {
         assert_eq!(timestamp_ms("1700000000.5"), Ok(1_700_000_000_500));
         assert_eq!(timestamp_ms("2024-05-01T12:00:00Z"), Ok(1_714_564_800_000));
         assert!(timestamp_ms("yesterday").is_err());
+        assert_eq!(timestamp_ms("1545084650.987"), Ok(1_545_084_650_987));
+        assert_eq!(timestamp_ms("1970-01-01T00:00:01Z"), Ok(1000));
         assert!(sequence_number("4959").is_ok());
         assert!(sequence_number("49x").is_err());
     }

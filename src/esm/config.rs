@@ -171,24 +171,6 @@ pub fn parse_retry_attempts(s: &str) -> Result<OrInfinite<u32>, String> {
     }
 }
 
-/// Parses an RFC 3339 time or Unix seconds (fractions allowed) into Unix milliseconds.
-pub fn parse_timestamp(s: &str) -> Result<i64, String> {
-    let t = s.trim();
-    if let Ok(secs) = t.parse::<f64>() {
-        if secs.is_finite() && secs >= 0.0 {
-            #[allow(clippy::cast_possible_truncation)]
-            return Ok((secs * 1000.0).round() as i64);
-        }
-    }
-    humantime::parse_rfc3339_weak(t)
-        .ok()
-        .and_then(|st| st.duration_since(std::time::UNIX_EPOCH).ok())
-        .and_then(|d| i64::try_from(d.as_millis()).ok())
-        .ok_or_else(|| {
-            format!("'{s}' is neither Unix seconds nor an RFC 3339 time like 2024-05-01T12:00:00Z")
-        })
-}
-
 /// Validates the numeric ranges Lambda enforces (spec §2.1).
 pub fn check_ranges(
     batch_size: usize,
@@ -474,10 +456,7 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_and_destinations_parse() {
-        assert_eq!(parse_timestamp("1545084650.987"), Ok(1_545_084_650_987));
-        assert_eq!(parse_timestamp("1970-01-01T00:00:01Z"), Ok(1000));
-        assert!(parse_timestamp("yesterday").is_err());
+    fn destinations_parse() {
         assert_eq!(
             DestinationSpec::parse("stream:dlq"),
             Ok(DestinationSpec::Stream("dlq".into()))
