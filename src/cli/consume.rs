@@ -55,10 +55,11 @@ pub struct ConsumeArgs {
     /// How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = values::duration)]
     pub maximum_batching_window: Duration,
-    /// How often each shard is polled when it has no backlog (200ms keeps a real stream under
-    /// its 5 GetRecords/s per shard).
-    #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = values::duration)]
-    pub poll_interval: Duration,
+    /// How often each shard is read when it has no backlog [default: 10ms against a local
+    /// endpoint, whose empty reads kinlocal's engine also holds open until a record arrives;
+    /// 200ms with --aws, AWS's 5 GetRecords/s per shard, which is never exceeded].
+    #[arg(long, value_name = "DURATION", value_parser = values::duration)]
+    pub poll_interval: Option<Duration>,
     /// Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000.
     #[arg(long, default_value = "-1", value_name = "N", allow_hyphen_values = true, value_parser = values::retry_attempts)]
     pub maximum_retry_attempts: values::OrInfinite<u32>,

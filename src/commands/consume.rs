@@ -14,6 +14,7 @@ use crate::esm::invoker::runtime_api::instance::InstanceSettings;
 use crate::esm::invoker::runtime_api::launch::{self, Bootstrap};
 use crate::esm::invoker::LogSink;
 use crate::esm::mapping::{ConsumeSettings, Mapping};
+use crate::esm::poll::{self, PollPolicy};
 use crate::esm::supervisor::{self, Summary};
 use crate::esm::{BatchReport, DiscardReport, EsmError, Reporter, ShardProgress};
 use crate::exit::{self, ExitError, Kind};
@@ -65,7 +66,20 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         Some((_, text)) => text.clone(),
         None => settings.command.join(" "),
     };
+    let poll = if endpoint.is_local() {
+        PollPolicy::local(args.poll_interval)
+    } else {
+        if let Some(asked) = args.poll_interval.filter(|d| *d < poll::AWS_MIN_GAP) {
+            eprintln!(
+                "kinlocal: warning: --poll-interval {} is more than AWS's 5 GetRecords/s per shard; reading each shard every {} instead",
+                humantime::format_duration(asked),
+                humantime::format_duration(poll::AWS_MIN_GAP)
+            );
+        }
+        PollPolicy::aws(args.poll_interval)
+    };
     let settings = ConsumeSettings {
+        poll,
         region: endpoint.region.clone(),
         runtime_api: runtime_api.map(|(s, _)| Arc::new(s)),
         ..settings
@@ -94,7 +108,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             mapping.leases.name(),
             mapping.leases.owner(),
             mapping.config.batch_size,
-            humantime::format_duration(mapping.config.poll_interval)
+            humantime::format_duration(mapping.config.poll.interval())
         ));
         let unknown = mapping.filters.unknown_keys();
         if !unknown.is_empty() {
@@ -252,7 +266,8 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         starting_position,
         batch_size: args.batch_size,
         maximum_batching_window: args.maximum_batching_window,
-        poll_interval: args.poll_interval,
+        // Replaced once the endpoint is known (local or AWS).
+        poll: PollPolicy::local(args.poll_interval),
         maximum_retry_attempts: args.maximum_retry_attempts.0,
         maximum_record_age: args.maximum_record_age.0,
         bisect_batch_on_function_error: args.bisect_batch_on_function_error,

@@ -15,6 +15,7 @@ use super::invoker::runtime_api::RuntimeApiSettings;
 use super::invoker::{self, InvokerFactory, InvokerKind};
 use super::lease_table::LeaseTable;
 use super::policy::{Clock, RetryPolicy, SystemClock};
+use super::poll::PollPolicy;
 use super::{EsmError, Reporter};
 
 /// `consume`'s settings, as plain values (no flag types).
@@ -30,8 +31,8 @@ pub struct ConsumeSettings {
     pub batch_size: usize,
     /// `MaximumBatchingWindowInSeconds`.
     pub maximum_batching_window: Duration,
-    /// How often an idle shard is polled.
-    pub poll_interval: Duration,
+    /// How each shard's reads are paced (local or AWS, `--poll-interval`).
+    pub poll: PollPolicy,
     /// `MaximumRetryAttempts` (`None`: infinite).
     pub maximum_retry_attempts: Option<u32>,
     /// `MaximumRecordAgeInSeconds` (`None`: infinite).
@@ -161,13 +162,13 @@ impl Mapping {
             starting_position: s.starting_position,
             batch_size: s.batch_size,
             maximum_batching_window: s.maximum_batching_window,
-            poll_interval: s.poll_interval,
+            poll: s.poll,
             policy: RetryPolicy {
                 maximum_retry_attempts: s.maximum_retry_attempts,
                 maximum_record_age: s.maximum_record_age,
                 bisect_batch_on_function_error: s.bisect_batch_on_function_error,
                 report_batch_item_failures: s.report_batch_item_failures,
-                retry_base_delay: s.poll_interval.max(Duration::from_millis(10)),
+                retry_base_delay: s.poll.function_retry_base(),
                 retry_max_delay: Duration::from_secs(5),
             },
             on_failure: s.on_failure.clone(),

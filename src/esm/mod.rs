@@ -24,6 +24,7 @@ pub mod lease_table;
 pub mod leases;
 pub mod mapping;
 pub mod policy;
+pub mod poll;
 pub mod reader;
 pub mod record;
 pub mod response;

@@ -222,7 +222,7 @@ impl Env {
             starting_position: StartingPosition::TrimHorizon,
             batch_size: 10,
             maximum_batching_window: Duration::ZERO,
-            poll_interval: Duration::from_millis(10),
+            poll: super::poll::PollPolicy::local(Some(Duration::from_millis(10))),
             maximum_retry_attempts: None,
             maximum_record_age: None,
             bisect_batch_on_function_error: false,

@@ -33,6 +33,7 @@ mod journal;
 mod kinesis_diff;
 mod kinesis_fanout;
 mod kinesis_http2;
+mod kinesis_long_poll;
 mod kinesis_node_sdk;
 mod kinesis_protocol;
 mod kinesis_records;
