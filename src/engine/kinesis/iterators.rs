@@ -8,7 +8,8 @@ use super::sequence::SeqParts;
 use super::state::{parse_shard_id, Shard, Stream};
 use super::validate::Checks;
 use super::Ctx;
-use crate::engine::codec::{Reply, Request};
+use super::call::Call;
+use crate::engine::codec::Reply;
 use crate::engine::error::ApiError;
 
 /// What an iterator points at.
@@ -112,7 +113,7 @@ fn parse_timestamp(v: &serde_json::Value) -> Option<u64> {
 }
 
 /// GetShardIterator.
-pub fn get_shard_iterator(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn get_shard_iterator(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: GetShardIteratorInput = req.parse()?;
     let kinds = [
         "AT_SEQUENCE_NUMBER",

@@ -12,7 +12,8 @@ use super::model::{
 use super::state::{shard_id, PutBatch, Stream};
 use super::validate::Checks;
 use super::{hash, Ctx};
-use crate::engine::codec::{Reply, Request};
+use super::call::Call;
+use crate::engine::codec::Reply;
 use crate::engine::error::{constraint, ApiError};
 
 /// Largest `Data` blob the API model accepts (a stream's own limit may be lower).
@@ -109,7 +110,7 @@ fn throttled(ctx: &Ctx<'_>, stream: &str, shard: u32) -> String {
 }
 
 /// PutRecord.
-pub fn put_record(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn put_record(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: PutRecordInput = req.parse()?;
     let mut checks = Checks::default();
     check_entry(
@@ -167,7 +168,7 @@ pub fn put_record(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErro
 }
 
 /// PutRecords.
-pub fn put_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn put_records(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: PutRecordsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.records, "records");
@@ -284,7 +285,7 @@ pub fn put_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
 }
 
 /// GetRecords.
-pub fn get_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn get_records(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: GetRecordsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.shard_iterator, "shardIterator");
