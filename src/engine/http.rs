@@ -226,12 +226,21 @@ impl KinesisCall<'_> {
         let (prefix, op) = (target.next().unwrap_or(""), target.next());
         let known = prefix == "Kinesis_20131202" && op.is_some_and(|op| shapes::input(op).is_some());
         let op = op.unwrap_or("");
-        let fail = |format: Format, err: &ApiError| error_response(Service::Kinesis, format, self.request_id, err);
+        let fail =
+            |format: Format, err: &ApiError| error_response(Service::Kinesis, format, self.request_id, err);
 
         // An empty body is refused before anything else, in CBOR unless JSON 1.1 was named.
         if self.body.is_empty() {
-            let format = if media == AMZ_JSON { Format::Json11 } else { Format::Cbor };
-            let code = if known { "SerializationException" } else { "UnknownOperationException" };
+            let format = if media == AMZ_JSON {
+                Format::Json11
+            } else {
+                Format::Cbor
+            };
+            let code = if known {
+                "SerializationException"
+            } else {
+                "UnknownOperationException"
+            };
             return fail(format, &ApiError::new(code, ""));
         }
         let format = match media.as_str() {
@@ -239,7 +248,13 @@ impl KinesisCall<'_> {
             AMZ_CBOR => Format::Cbor,
             PLAIN_JSON => return self.plain_json(),
             _ if prefix.is_empty() || op.is_empty() => return access_denied(self.request_id),
-            _ => return xml_error(self.request_id, "<UnknownOperationException/>\n", StatusCode::NOT_FOUND),
+            _ => {
+                return xml_error(
+                    self.request_id,
+                    "<UnknownOperationException/>\n",
+                    StatusCode::NOT_FOUND,
+                )
+            }
         };
         let call = match Call::decode(op, format, self.body) {
             Ok(call) if known => call,

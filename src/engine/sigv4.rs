@@ -30,12 +30,7 @@ pub fn check(headers: &HeaderMap, query: Option<&str>) -> Result<Signed, ApiErro
     let params: Vec<(String, String)> = query
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let param = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let presigned = param("X-Amz-Algorithm").is_some();
     match (authorization, presigned) {
         (Some(_), true) => Err(ApiError::new(
@@ -88,9 +83,7 @@ fn check_header(headers: &HeaderMap, auth: &str) -> Result<Signed, ApiError> {
         }
     }
     if !headers.contains_key("x-amz-date") && !headers.contains_key("date") {
-        msg.push_str(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ",
-        );
+        msg.push_str("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header. ");
     }
     if !msg.is_empty() {
         msg.push_str(&format!("Authorization={auth}"));
@@ -138,7 +131,10 @@ mod tests {
         ]);
         assert_eq!(check(&h, None).map(|s| s.region), Ok(Some("eu-west-1".into())));
         let h = headers(&[
-            ("authorization", "AWS4-HMAC-SHA256 Credential=a/b, SignedHeaders=host, Signature=x"),
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=a/b, SignedHeaders=host, Signature=x",
+            ),
             ("date", "x"),
         ]);
         assert_eq!(check(&h, None).map(|s| s.region), Ok(None));
@@ -189,7 +185,8 @@ mod tests {
             message(check(&h, Some("X-Amz-Algorithm"))),
             (
                 "InvalidSignatureException".into(),
-                "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.".into()
+                "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header."
+                    .into()
             )
         );
     }

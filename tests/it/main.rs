@@ -39,6 +39,7 @@ mod kinesis_records;
 mod kinesis_reshard;
 mod kinesis_settings;
 mod kinesis_streams;
+mod kinesis_wire;
 mod produce;
 mod readme_examples;
 mod reliability;

@@ -37,8 +37,7 @@ impl Call {
         let Ok(Value::Object(mut object)) = codec::decode_value(format, body) else {
             return Err(undecodable());
         };
-        let members =
-            shapes::input(op).ok_or_else(|| ApiError::new("UnknownOperationException", ""))?;
+        let members = shapes::input(op).ok_or_else(|| ApiError::new("UnknownOperationException", ""))?;
         shapes::convert(members, &mut object)?;
         Ok(Self {
             format,
@@ -56,8 +55,7 @@ impl Call {
     /// The input as an operation's typed input.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         T::deserialize(&self.input).map_err(|e| {
-            ApiError::new("SerializationException", "")
-                .with_member("Message", Value::String(e.to_string()))
+            ApiError::new("SerializationException", "").with_member("Message", Value::String(e.to_string()))
         })
     }
 

@@ -4,11 +4,11 @@
 use base64::Engine as _;
 use serde_json::{json, Value};
 
+use super::call::Call;
 use super::model::{ConsumerRef, ListConsumersInput, RegisterConsumerInput};
 use super::state::{Consumer, ConsumerStatus, Event};
 use super::validate::Checks;
 use super::Ctx;
-use super::call::Call;
 use crate::engine::codec::Reply;
 use crate::engine::error::{constraint, ApiError};
 

@@ -26,10 +26,10 @@ pub mod validate;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::codec::{Reply, Request};
-use call::Call;
 use super::error::ApiError;
 use super::journal::Journal;
 use super::{EngineConfig, EngineError};
+use call::Call;
 use persist::Log;
 use state::{Event, PutBatch, State, Status, Stream};
 

@@ -4,15 +4,16 @@
 use base64::Engine as _;
 use serde_json::json;
 
+use super::call::Call;
 use super::iterators::{find_shard, shard_missing, Iterator};
 use super::model::{
     ChildShardOut, GetRecordsInput, GetRecordsOutput, HashKeyRange, PutRecordInput, PutRecordsEntry,
     PutRecordsInput, PutRecordsResultEntry, RecordOut,
 };
+use super::sequence::Layout;
 use super::state::{shard_id, PutBatch, Stream};
 use super::validate::Checks;
 use super::{hash, Ctx};
-use super::call::Call;
 use crate::engine::codec::Reply;
 use crate::engine::error::{constraint, ApiError};
 
@@ -135,6 +136,16 @@ pub fn put_record(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
         || "data".to_string(),
     )?;
     let now = ctx.now;
+    if let Some(seq) = input.sequence_number_for_ordering.as_deref() {
+        // Any layout AWS reads is accepted, unless it names a time still to come.
+        let readable = Layout::parse(seq).is_some_and(|l| l.record_secs.is_none_or(|s| s * 1000 <= now));
+        if !readable {
+            return Err(ApiError::invalid_argument(format!(
+                "ExclusiveMinimumSequenceNumber {seq} used in PutRecord on stream {name} under account {} is invalid.",
+                ctx.cfg.account_id
+            )));
+        }
+    }
     if ctx.cfg.enforce_limits {
         let bytes = (p.data.len() + p.partition_key.len()) as u64;
         let msg = throttled(ctx, &name, p.shard);

@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
+use super::call::Call;
 use super::model::ResourceInput;
 use super::parse_stream_arn;
 use super::state::Event;
 use super::validate::Checks;
 use super::Ctx;
-use super::call::Call;
 use crate::engine::codec::Reply;
 use crate::engine::error::{constraint, ApiError};
 

@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::call::Call;
 use super::model::{
     AccountSettingsInput, EncryptionInput, MaxRecordSizeInput, MonitoringInput, UpdateStreamModeInput,
     WarmThroughputInput,
@@ -11,7 +12,6 @@ use super::model::{
 use super::state::{Event, Mode, Stream};
 use super::validate::Checks;
 use super::Ctx;
-use super::call::Call;
 use crate::engine::codec::Reply;
 use crate::engine::error::{constraint, ApiError};
 

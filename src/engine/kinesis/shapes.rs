@@ -44,7 +44,12 @@ const STRINGS: Ty = Ty::List(&Ty::Str);
 pub fn input(op: &str) -> Option<&'static [Member]> {
     use Ty::{Blob, Bool, Int, Str, Time};
     Some(match op {
-        "AddTagsToStream" => &[("StreamName", Str), ("Tags", TAGS), ("StreamARN", Str), ("StreamId", Str)],
+        "AddTagsToStream" => &[
+            ("StreamName", Str),
+            ("Tags", TAGS),
+            ("StreamARN", Str),
+            ("StreamId", Str),
+        ],
         "CreateStream" => &[
             ("StreamName", Str),
             ("ShardCount", Int),
@@ -89,7 +94,12 @@ pub fn input(op: &str) -> Option<&'static [Member]> {
             ("StreamARN", Str),
             ("StreamId", Str),
         ],
-        "GetRecords" => &[("ShardIterator", Str), ("Limit", Int), ("StreamARN", Str), ("StreamId", Str)],
+        "GetRecords" => &[
+            ("ShardIterator", Str),
+            ("Limit", Int),
+            ("StreamARN", Str),
+            ("StreamId", Str),
+        ],
         "GetShardIterator" => &[
             ("StreamName", Str),
             ("ShardId", Str),
@@ -119,7 +129,11 @@ pub fn input(op: &str) -> Option<&'static [Member]> {
             ("StreamCreationTimestamp", Time),
             ("StreamId", Str),
         ],
-        "ListStreams" => &[("Limit", Int), ("ExclusiveStartStreamName", Str), ("NextToken", Str)],
+        "ListStreams" => &[
+            ("Limit", Int),
+            ("ExclusiveStartStreamName", Str),
+            ("NextToken", Str),
+        ],
         "ListTagsForStream" => &[
             ("StreamName", Str),
             ("ExclusiveStartTagKey", Str),
@@ -163,7 +177,12 @@ pub fn input(op: &str) -> Option<&'static [Member]> {
             ("StreamId", Str),
             ("Tags", TAGS),
         ],
-        "RemoveTagsFromStream" => &[("StreamName", Str), ("TagKeys", STRINGS), ("StreamARN", Str), ("StreamId", Str)],
+        "RemoveTagsFromStream" => &[
+            ("StreamName", Str),
+            ("TagKeys", STRINGS),
+            ("StreamARN", Str),
+            ("StreamId", Str),
+        ],
         "SplitShard" => &[
             ("StreamName", Str),
             ("ShardToSplit", Str),
@@ -243,8 +262,12 @@ fn convert_value(ty: &Ty, v: &mut Value) -> Result<(), ApiError> {
     match ty {
         Ty::Str => match v {
             Value::String(_) => Ok(()),
-            Value::Bool(_) => Err(type_error("class java.lang.Boolean can not be converted to an String")),
-            Value::Number(_) => Err(type_error(format!("{BIG_NUMBER} can not be converted to an String"))),
+            Value::Bool(_) => Err(type_error(
+                "class java.lang.Boolean can not be converted to an String",
+            )),
+            Value::Number(_) => Err(type_error(format!(
+                "{BIG_NUMBER} can not be converted to an String"
+            ))),
             other => Err(structured(other)),
         },
         Ty::Int => match v {
@@ -258,13 +281,19 @@ fn convert_value(ty: &Ty, v: &mut Value) -> Result<(), ApiError> {
                 }
                 Ok(())
             }
-            Value::Bool(_) => Err(type_error("class java.lang.Boolean can not be converted to an Integer")),
-            Value::String(_) => Err(type_error("class java.lang.String can not be converted to an Integer")),
+            Value::Bool(_) => Err(type_error(
+                "class java.lang.Boolean can not be converted to an Integer",
+            )),
+            Value::String(_) => Err(type_error(
+                "class java.lang.String can not be converted to an Integer",
+            )),
             other => Err(structured(other)),
         },
         Ty::Bool => match v {
             Value::Bool(_) => Ok(()),
-            Value::Number(_) => Err(type_error(format!("{BIG_NUMBER} can not be converted to an Boolean"))),
+            Value::Number(_) => Err(type_error(format!(
+                "{BIG_NUMBER} can not be converted to an Boolean"
+            ))),
             Value::String(s) => match s.to_ascii_lowercase().as_str() {
                 // Coral reads these spellings as booleans; anything else is refused, upper-cased.
                 "true" => {
@@ -284,7 +313,9 @@ fn convert_value(ty: &Ty, v: &mut Value) -> Result<(), ApiError> {
         },
         Ty::Blob => match v {
             Value::String(s) => check_base64(s),
-            Value::Bool(_) => Err(type_error("class java.lang.Boolean can not be converted to a Blob")),
+            Value::Bool(_) => Err(type_error(
+                "class java.lang.Boolean can not be converted to a Blob",
+            )),
             Value::Number(_) => Err(type_error(format!("{BIG_NUMBER} can not be converted to a Blob"))),
             other => Err(structured(other)),
         },
@@ -336,7 +367,7 @@ fn structured(v: &Value) -> ApiError {
 /// is decoded, so a large record costs one scan.
 fn check_base64(s: &str) -> Result<(), ApiError> {
     let refuse = |why: String| type_error(format!("'{s}' can not be converted to a Blob: {why}"));
-    if s.len() % 4 != 0 {
+    if !s.len().is_multiple_of(4) {
         return Err(refuse(format!(
             "Base64 encoded length is expected a multiple of 4 bytes but found: {}",
             s.chars().count()
@@ -426,6 +457,9 @@ mod tests {
         let got = message("DeleteStream", json!({"EnforceConsumerDeletion": "TRUE"}));
         assert_eq!(got, Ok(json!({"EnforceConsumerDeletion": true})));
         assert_eq!(message("PutRecord", json!({"Data": ""})), Ok(json!({"Data": ""})));
-        assert_eq!(message("PutRecord", json!({"Data": "aGk="})), Ok(json!({"Data": "aGk="})));
+        assert_eq!(
+            message("PutRecord", json!({"Data": "aGk="})),
+            Ok(json!({"Data": "aGk="}))
+        );
     }
 }

@@ -5,6 +5,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::call::Call;
 use super::model::{
     HashKeyRange, ListShardsInput, MergeShardsInput, SequenceNumberRange, ShardOut, SplitShardInput,
     UpdateShardCountInput,
@@ -13,7 +14,6 @@ use super::state::{parse_shard_id, shard_id, Event, Mode, Shard, Stream};
 use super::streams::check_shard_limit;
 use super::validate::Checks;
 use super::{hash, Ctx};
-use super::call::Call;
 use crate::engine::codec::Reply;
 use crate::engine::error::ApiError;
 

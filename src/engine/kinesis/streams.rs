@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
+use super::call::Call;
 use super::model::{
     AddTagsInput, CreateStreamInput, DeleteStreamInput, DescribeStreamInput, ListStreamsInput, ListTagsInput,
     RemoveTagsInput, RetentionInput, StreamRef,
@@ -13,7 +14,6 @@ use super::shards::shard_out;
 use super::state::{parse_shard_id, Event, Mode, Stream};
 use super::validate::Checks;
 use super::Ctx;
-use super::call::Call;
 use crate::engine::codec::Reply;
 use crate::engine::error::ApiError;
 

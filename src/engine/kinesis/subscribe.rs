@@ -14,13 +14,13 @@ use bytes::Bytes;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::call::Call;
 use super::iterators::{find_shard, start_position};
 use super::model::{SubscribeToShardEvent, SubscribeToShardInput};
 use super::records::read_shard;
 use super::state::ConsumerStatus;
 use super::validate::Checks;
 use super::{Ctx, Kinesis};
-use super::call::Call;
 use crate::engine::codec::{encode, Format};
 use crate::engine::error::ApiError;
 use crate::engine::eventstream;
@@ -403,7 +403,11 @@ mod tests {
             "StartingPosition": {"Type": "LATEST"},
         })
         .to_string();
-        k.subscribe_to_shard(&Call::decode("SubscribeToShard", Format::Json11, body.as_bytes())?)
+        k.subscribe_to_shard(&Call::decode(
+            "SubscribeToShard",
+            Format::Json11,
+            body.as_bytes(),
+        )?)
     }
 
     fn engine() -> (Arc<Kinesis>, String) {
