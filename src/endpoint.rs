@@ -6,7 +6,21 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::EndpointArgs;
+/// What the user chose about the endpoint (the `--endpoint-url`/`--aws`/`--profile`/`--region`/
+/// `--state-dir` flags, as plain values).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// An explicit endpoint URL for Kinesis and DynamoDB.
+    pub endpoint_url: Option<String>,
+    /// Real AWS (standard credential chain).
+    pub aws: bool,
+    /// The AWS profile.
+    pub profile: Option<String>,
+    /// The region.
+    pub region: Option<String>,
+    /// Where `kinlocal up` keeps its state.
+    pub state_dir: Option<PathBuf>,
+}
 
 /// Why no endpoint could be chosen.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +73,7 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Whether this is a local endpoint (dummy credentials are supplied).
-    pub fn is_local(&self) -> bool {
+    pub(crate) fn is_local(&self) -> bool {
         self.source != Source::Aws
     }
 }
@@ -106,7 +120,7 @@ pub fn state_dir(explicit: Option<&Path>) -> PathBuf {
 }
 
 /// The state file inside a state directory.
-pub fn state_file(dir: &Path) -> PathBuf {
+pub(crate) fn state_file(dir: &Path) -> PathBuf {
     dir.join("state.json")
 }
 
@@ -129,8 +143,8 @@ pub fn read_state(dir: &Path) -> Result<Option<UpState>, EndpointError> {
 }
 
 /// Applies the precedence rules to flags, an environment lookup and the state directory.
-pub fn resolve_with(
-    args: &EndpointArgs,
+pub(crate) fn resolve_with(
+    args: &Selection,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Endpoint, EndpointError> {
     let env_nonempty = |k: &str| env(k).filter(|v| !v.trim().is_empty());
@@ -188,7 +202,7 @@ pub fn resolve_with(
 }
 
 /// Resolves with the process environment.
-pub fn resolve(args: &EndpointArgs) -> Result<Endpoint, EndpointError> {
+pub(crate) fn resolve(args: &Selection) -> Result<Endpoint, EndpointError> {
     resolve_with(args, |k| std::env::var(k).ok())
 }
 
@@ -252,8 +266,8 @@ pub async fn clients(endpoint: &Endpoint, profile: Option<&str>) -> Clients {
 mod tests {
     use super::*;
 
-    fn args() -> EndpointArgs {
-        EndpointArgs {
+    fn args() -> Selection {
+        Selection {
             state_dir: Some(PathBuf::from("/nonexistent/kinlocal-state")),
             ..Default::default()
         }

@@ -58,7 +58,8 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             ))
         })?;
     }
-    let endpoint = crate::endpoint::resolve(&args.endpoint).map_err(|e| ExitError::usage(e.to_string()))?;
+    let endpoint =
+        crate::endpoint::resolve(&args.endpoint.selection()).map_err(|e| ExitError::usage(e.to_string()))?;
     let runtime_api = runtime_api_settings(&args, &settings, &endpoint.region)?;
     let function_text = match &runtime_api {
         Some((_, text)) => text.clone(),
@@ -109,7 +110,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         Ok(if !summary.stuck.is_empty() {
             Kind::StoppedWithUndelivered.code()
         } else if summary.discarded > 0 {
-            exit::RECORDS_DISCARDED
+            Kind::RecordsDiscarded.code()
         } else {
             exit::SUCCESS
         })
