@@ -6,7 +6,7 @@ use std::io::BufRead;
 use std::path::Path;
 
 /// The largest record Kinesis takes (data + partition key).
-pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
 /// A line that cannot be replayed, or a read error.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +33,7 @@ pub enum ReplayError {
 }
 
 /// Reads records from newline-delimited JSON.
-pub struct Replay<R> {
+pub(crate) struct Replay<R> {
     reader: R,
     line: u64,
     buf: Vec<u8>,
@@ -55,7 +55,7 @@ impl<R: BufRead> Replay<R> {
     }
 
     /// The next record, `None` at the end of the input.
-    pub fn next_record(&mut self) -> Result<Option<Vec<u8>>, ReplayError> {
+    pub(crate) fn next_record(&mut self) -> Result<Option<Vec<u8>>, ReplayError> {
         loop {
             self.buf.clear();
             if self.reader.read_until(b'\n', &mut self.buf)? == 0 {
@@ -104,7 +104,7 @@ fn json_problem(e: &serde_json::Error) -> String {
 }
 
 /// Reads a whole file once and checks every line: the number of records, or the first error.
-pub fn validate_file(path: &Path) -> Result<u64, ReplayError> {
+pub(crate) fn validate_file(path: &Path) -> Result<u64, ReplayError> {
     let file = std::fs::File::open(path)?;
     let mut replay = Replay::new(std::io::BufReader::with_capacity(1 << 16, file));
     let mut n = 0;
