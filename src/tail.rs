@@ -277,36 +277,25 @@ pub async fn tail(
 }
 
 async fn list_shards(client: &Client, stream: &str) -> Result<Vec<Listed>, TailError> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let req = match &token {
-            Some(t) => client.list_shards().next_token(t),
-            None => client.list_shards().stream_name(stream),
-        };
-        let page = req.send().await.map_err(|e| {
-            if aws_error::code(&e) == Some("ResourceNotFoundException") {
-                TailError::StreamNotFound(stream.to_string())
-            } else {
-                aws_error::describe("Kinesis", "ListShards", &e).into()
-            }
-        })?;
-        out.extend(page.shards().iter().map(|s| {
-            Listed {
-                shard_id: s.shard_id().to_string(),
-                parents: s
-                    .parent_shard_id()
-                    .into_iter()
-                    .chain(s.adjacent_parent_shard_id())
-                    .map(str::to_string)
-                    .collect(),
-            }
-        }));
-        token = page.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(out);
+    let shards = crate::streams::list_shards(client, stream).await.map_err(|e| {
+        if aws_error::code(&e) == Some("ResourceNotFoundException") {
+            TailError::StreamNotFound(stream.to_string())
+        } else {
+            TailError::from(aws_error::describe("Kinesis", "ListShards", &e))
         }
-    }
+    })?;
+    Ok(shards
+        .iter()
+        .map(|s| Listed {
+            shard_id: s.shard_id().to_string(),
+            parents: s
+                .parent_shard_id()
+                .into_iter()
+                .chain(s.adjacent_parent_shard_id())
+                .map(str::to_string)
+                .collect(),
+        })
+        .collect())
 }
 
 async fn iterator(

@@ -110,7 +110,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         Ok(if !summary.stuck.is_empty() {
             Kind::StoppedWithUndelivered.code()
         } else if summary.discarded > 0 {
-            exit::RECORDS_DISCARDED
+            Kind::RecordsDiscarded.code()
         } else {
             exit::SUCCESS
         })

@@ -149,7 +149,7 @@ pub enum ProduceError {
 
 impl ProduceError {
     /// Whether the user must change a flag or its input (exit 2) rather than retry (exit 1).
-    pub fn is_usage(&self) -> bool {
+    pub(crate) fn is_usage(&self) -> bool {
         matches!(
             self,
             Self::Replay {
@@ -175,7 +175,7 @@ pub struct Outcome {
 
 /// Makes sure the stream exists (creating it with `shards` when given) and is writable;
 /// returns its open shards.
-pub async fn prepare(
+pub(crate) async fn prepare(
     client: &aws_sdk_kinesis::Client,
     stream: &str,
     shards: Option<u32>,

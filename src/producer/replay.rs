@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use super::partition::ChosenKey;
 
 /// The largest record Kinesis takes (data + partition key).
-pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_RECORD_BYTES: usize = 1024 * 1024;
 
 /// Kinesis' longest partition key, in Unicode characters.
 const MAX_KEY_CHARS: usize = super::partition::MAX_KEY_CHARS;
@@ -73,7 +73,7 @@ pub enum ReplayError {
 /// A record line: AWS's member names for a Kinesis record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct RecordLine {
+pub(crate) struct RecordLine {
     /// The shard it was read from (informational).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard_id: Option<String>,
@@ -97,7 +97,7 @@ pub struct RecordLine {
 
 impl RecordLine {
     /// The line `tail --json` prints for a record read from `shard_id`.
-    pub fn read(
+    pub(crate) fn read(
         shard_id: &str,
         sequence_number: &str,
         arrival_ms: i64,
@@ -120,7 +120,7 @@ impl RecordLine {
 
 /// One record to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReplayRecord {
+pub(crate) struct ReplayRecord {
     /// Its data.
     pub data: Vec<u8>,
     /// From a record line: its own key; from a data line: `None` (`--partition-key` decides).
@@ -136,7 +136,7 @@ enum Form {
 }
 
 /// Reads records from newline-delimited JSON.
-pub struct Replay<R> {
+pub(crate) struct Replay<R> {
     reader: R,
     line: u64,
     buf: Vec<u8>,
@@ -145,7 +145,7 @@ pub struct Replay<R> {
 
 impl<R: BufRead> Replay<R> {
     /// Replays from `reader`.
-    pub fn new(reader: R) -> Self {
+    pub(crate) fn new(reader: R) -> Self {
         Self {
             reader,
             line: 0,
@@ -155,17 +155,12 @@ impl<R: BufRead> Replay<R> {
     }
 
     /// The line number of the last record returned.
-    pub fn line(&self) -> u64 {
+    pub(crate) fn line(&self) -> u64 {
         self.line
     }
 
-    /// Whether the input holds record lines (known once a record was read).
-    pub fn has_record_lines(&self) -> bool {
-        matches!(self.form, Some(Form::Records(_)))
-    }
-
     /// The next record, `None` at the end of the input.
-    pub fn next_record(&mut self) -> Result<Option<ReplayRecord>, ReplayError> {
+    pub(crate) fn next_record(&mut self) -> Result<Option<ReplayRecord>, ReplayError> {
         loop {
             self.buf.clear();
             if self.reader.read_until(b'\n', &mut self.buf)? == 0 {
@@ -282,7 +277,7 @@ fn json_problem(e: &serde_json::Error) -> String {
 }
 
 /// Reads a whole file once and checks every line: the number of records, or the first error.
-pub fn validate_file(path: &Path) -> Result<u64, ReplayError> {
+pub(crate) fn validate_file(path: &Path) -> Result<u64, ReplayError> {
     let file = std::fs::File::open(path)?;
     let mut replay = Replay::new(std::io::BufReader::with_capacity(1 << 16, file));
     let mut n = 0;
