@@ -47,6 +47,7 @@ mod reliability;
 mod runtime_api;
 mod runtime_api_consume;
 mod runtime_api_support;
+mod sdk_h2c;
 mod serve;
 mod status;
 mod streams;
