@@ -17,6 +17,7 @@ use super::lease_table::LeaseTable;
 use super::policy::{Clock, RetryPolicy, SystemClock};
 use super::poll::PollPolicy;
 use super::{EsmError, Reporter};
+use crate::aws_error;
 
 /// `consume`'s settings, as plain values (no flag types).
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct ConsumeSettings {
     pub maximum_batching_window: Duration,
     /// How each shard's reads are paced (local or AWS, `--poll-interval`).
     pub poll: PollPolicy,
+    /// `ParallelizationFactor` (1-10): batches of one shard in flight at once.
+    pub parallelization_factor: usize,
     /// `MaximumRetryAttempts` (`None`: infinite).
     pub maximum_retry_attempts: Option<u32>,
     /// `MaximumRecordAgeInSeconds` (`None`: infinite).
@@ -163,6 +166,9 @@ impl Mapping {
             batch_size: s.batch_size,
             maximum_batching_window: s.maximum_batching_window,
             poll: s.poll,
+            parallelization_factor: s
+                .parallelization_factor
+                .clamp(1, super::lanes::MAX_PARALLELIZATION_FACTOR),
             policy: RetryPolicy {
                 maximum_retry_attempts: s.maximum_retry_attempts,
                 maximum_record_age: s.maximum_record_age,
@@ -227,20 +233,6 @@ fn invoker_kind(function: &FunctionConfig, s: &ConsumeSettings, reporter: &Arc<d
     })
 }
 
-fn sdk_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
-    e: &aws_sdk_kinesis::error::SdkError<E, R>,
-) -> String {
-    crate::aws_error::detail(e)
-}
-
-fn is_unreachable<E, R>(e: &aws_sdk_kinesis::error::SdkError<E, R>) -> bool {
-    matches!(
-        e,
-        aws_sdk_kinesis::error::SdkError::DispatchFailure(_)
-            | aws_sdk_kinesis::error::SdkError::TimeoutError(_)
-    )
-}
-
 /// Finds the stream (the only one, if none is named) and checks a destination stream exists.
 /// Errors here are the user's to fix (exit 2).
 pub async fn preflight(
@@ -251,14 +243,14 @@ pub async fn preflight(
     let name = match stream {
         Some(s) => s.rsplit_once(":stream/").map_or(s, |(_, n)| n).to_string(),
         None => {
-            let out = kinesis.list_streams().send().await.map_err(|e| {
-                if is_unreachable(&e) {
-                    EsmError::Unreachable(sdk_err(&e))
+            let names = crate::streams::stream_names(kinesis).await.map_err(|e| {
+                if aws_error::is_unreachable(&e) {
+                    EsmError::Unreachable(aws_error::detail(&e))
                 } else {
-                    EsmError::Kinesis(sdk_err(&e))
+                    EsmError::Kinesis(aws_error::detail(&e))
                 }
             })?;
-            match out.stream_names() {
+            match names.as_slice() {
                 [one] => one.clone(),
                 [] => {
                     return Err(EsmError::WhichStream(
@@ -277,14 +269,14 @@ pub async fn preflight(
     let describe = |n: String| async move { kinesis.describe_stream_summary().stream_name(n).send().await };
     let summary = match describe(name.clone()).await {
         Ok(s) => s,
-        Err(e) if is_unreachable(&e) => return Err(EsmError::Unreachable(sdk_err(&e))),
+        Err(e) if aws_error::is_unreachable(&e) => return Err(EsmError::Unreachable(aws_error::detail(&e))),
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_resource_not_found_exception()) =>
         {
             return Err(EsmError::StreamNotFound(name))
         }
-        Err(e) => return Err(EsmError::Kinesis(sdk_err(&e))),
+        Err(e) => return Err(EsmError::Kinesis(aws_error::detail(&e))),
     };
     let arn = summary
         .stream_description_summary()
@@ -299,7 +291,7 @@ pub async fn preflight(
             {
                 return Err(EsmError::DestinationStreamNotFound(dest.into()))
             }
-            Err(e) => return Err(EsmError::Kinesis(sdk_err(&e))),
+            Err(e) => return Err(EsmError::Kinesis(aws_error::detail(&e))),
         }
     }
     Ok(StreamInfo { name, arn })

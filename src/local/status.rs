@@ -18,7 +18,7 @@ const MAX_READS_PER_SHARD: usize = 10;
 
 /// Everything `status` reports.
 #[derive(Debug, Clone, Serialize)]
-pub struct Status {
+pub(crate) struct Status {
     /// `embedded`, `docker`, `external` (flag or environment) or `aws`.
     pub backend: String,
     /// Where the endpoint came from.
@@ -48,7 +48,7 @@ pub struct Status {
 
 /// One stream.
 #[derive(Debug, Clone, Serialize)]
-pub struct StreamInfo {
+pub(crate) struct StreamInfo {
     /// Name.
     pub name: String,
     /// `ACTIVE`, `CREATING`, ...
@@ -59,7 +59,7 @@ pub struct StreamInfo {
 
 /// One shard.
 #[derive(Debug, Clone, Serialize)]
-pub struct ShardInfo {
+pub(crate) struct ShardInfo {
     /// `shardId-000000000000`.
     pub shard_id: String,
     /// `open` (no ending sequence number) or `closed` (after a reshard).
@@ -75,7 +75,7 @@ pub struct ShardInfo {
 
 /// One consumer application: its lease table.
 #[derive(Debug, Clone, Serialize)]
-pub struct Application {
+pub(crate) struct Application {
     /// The lease table (for kinlocal and the KCL: the application name).
     pub lease_table: String,
     /// One lease per shard.
@@ -84,7 +84,7 @@ pub struct Application {
 
 /// One lease: a shard's checkpoint and lag.
 #[derive(Debug, Clone, Serialize)]
-pub struct LeaseInfo {
+pub(crate) struct LeaseInfo {
     /// `leaseKey` as stored.
     pub lease_key: String,
     /// The stream, when it can be told (a `streamName` attribute, the multi-stream key format,
@@ -109,7 +109,7 @@ pub struct LeaseInfo {
 }
 
 /// Gathers the status. `state` is the state of `up` when the endpoint came from it.
-pub async fn gather(clients: &Clients, state: Option<&UpState>) -> Status {
+pub(crate) async fn gather(clients: &Clients, state: Option<&UpState>) -> Status {
     let endpoint = &clients.endpoint;
     let backend = match (endpoint.source, state) {
         (Source::State, Some(s)) => s.backend.clone(),
@@ -163,21 +163,9 @@ pub async fn gather(clients: &Clients, state: Option<&UpState>) -> Status {
 
 async fn streams(clients: &Clients) -> Result<Vec<StreamInfo>, String> {
     let k = &clients.kinesis;
-    let mut names: Vec<String> = Vec::new();
-    loop {
-        let out = k
-            .list_streams()
-            .set_exclusive_start_stream_name(names.last().cloned())
-            .send()
-            .await
-            .map_err(|e| crate::aws_error::describe("Kinesis", "ListStreams", &e).text)?;
-        let page = out.stream_names().to_vec();
-        let more = out.has_more_streams() && !page.is_empty();
-        names.extend(page);
-        if !more {
-            break;
-        }
-    }
+    let names = crate::streams::stream_names(k)
+        .await
+        .map_err(|e| crate::aws_error::describe("Kinesis", "ListStreams", &e).text)?;
     let mut out = Vec::new();
     for name in names {
         let summary = k
@@ -190,23 +178,9 @@ async fn streams(clients: &Clients) -> Result<Vec<StreamInfo>, String> {
             .stream_description_summary()
             .map(|s| s.stream_status().as_str().to_string())
             .unwrap_or_default();
-        let mut shards = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let req = match &token {
-                Some(t) => k.list_shards().next_token(t),
-                None => k.list_shards().stream_name(&name),
-            };
-            let page = req
-                .send()
-                .await
-                .map_err(|e| crate::aws_error::describe("Kinesis", "ListShards", &e).text)?;
-            shards.extend(page.shards().iter().cloned());
-            match page.next_token() {
-                Some(t) if !page.shards().is_empty() => token = Some(t.to_string()),
-                _ => break,
-            }
-        }
+        let shards = crate::streams::list_shards(k, &name)
+            .await
+            .map_err(|e| crate::aws_error::describe("Kinesis", "ListShards", &e).text)?;
         let mut infos = Vec::new();
         for shard in shards {
             let open = shard
