@@ -139,7 +139,7 @@ at-timestamp\t'Records that arrived at or after --starting-position-timestamp (A
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l starting-position-timestamp -d 'With --starting-position at-timestamp: Unix seconds or an RFC 3339 time' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s b -l batch-size -d 'Most records per invocation (BatchSize, 1-10000)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-batching-window -d 'How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s)' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l poll-interval -d 'How often each shard is polled when it has no backlog (200ms keeps a real stream under its 5 GetRecords/s per shard)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l poll-interval -d 'How often each shard is read when it has no backlog [default: 10ms against a local endpoint, whose empty reads kinlocal\'s engine also holds open until a record arrives; 200ms with --aws, AWS\'s 5 GetRecords/s per shard, which is never exceeded]' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l parallelization-factor -d 'Batches of one shard in flight at once (ParallelizationFactor, 1-10): records go to lanes by partition key, so one key is always handled in order and never concurrently' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-retry-attempts -d 'Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-record-age -d 'Discard records older than this (MaximumRecordAgeInSeconds): -1 is infinite, or 60s-7d' -r
