@@ -140,6 +140,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l starting-p
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s b -l batch-size -d 'Most records per invocation (BatchSize, 1-10000)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-batching-window -d 'How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l poll-interval -d 'How often each shard is polled when it has no backlog (200ms keeps a real stream under its 5 GetRecords/s per shard)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l tumbling-window -d 'Group records into tumbling windows of this length by arrival time (TumblingWindowInSeconds, 1s-900s): each invocation carries the window and the state the previous one returned, and a final invocation closes each window' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-retry-attempts -d 'Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-record-age -d 'Discard records older than this (MaximumRecordAgeInSeconds): -1 is infinite, or 60s-7d' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l on-failure -d 'Where discarded batches go: a directory (one JSON file each, with the records, like an S3 destination) or stream:NAME (the record on another stream, like SQS/SNS)' -r

@@ -58,6 +58,11 @@ pub struct ConsumeArgs {
     /// its 5 GetRecords/s per shard).
     #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = super::values::duration)]
     pub poll_interval: Duration,
+    /// Group records into tumbling windows of this length by arrival time
+    /// (TumblingWindowInSeconds, 1s-900s): each invocation carries the window and the state the
+    /// previous one returned, and a final invocation closes each window.
+    #[arg(long, value_name = "DURATION", value_parser = super::values::tumbling_window)]
+    pub tumbling_window: Option<Duration>,
     /// Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000.
     #[arg(long, default_value = "-1", value_name = "N", allow_hyphen_values = true, value_parser = config::parse_retry_attempts)]
     pub maximum_retry_attempts: config::OrInfinite<u32>,

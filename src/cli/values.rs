@@ -25,6 +25,17 @@ pub fn positive_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A tumbling window (`TumblingWindowInSeconds`): whole seconds from 1s to 900s.
+pub fn tumbling_window(s: &str) -> Result<Duration, String> {
+    let d = duration(s)?;
+    if d.subsec_nanos() != 0 || !(1..=900).contains(&d.as_secs()) {
+        return Err(format!(
+            "'{s}' is not a tumbling window: expected whole seconds from 1s to 900s (15m), like 30s or 2m"
+        ));
+    }
+    Ok(d)
+}
+
 /// A whole number of at least 1 (`--count`).
 pub fn positive_count(s: &str) -> Result<u64, String> {
     match s.trim().parse::<i128>() {
@@ -81,6 +92,17 @@ pub fn sequence_number(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tumbling_windows_are_whole_seconds_from_1s_to_900s() {
+        assert_eq!(tumbling_window("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(tumbling_window("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(tumbling_window("900"), Ok(Duration::from_secs(900)));
+        for bad in ["0s", "0", "901s", "16m", "1500ms", "soon"] {
+            let e = tumbling_window(bad).expect_err(bad);
+            assert!(e.contains(bad), "{e}");
+        }
+    }
 
     #[test]
     fn one_duration_syntax_one_message() {

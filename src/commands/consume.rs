@@ -252,6 +252,7 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         batch_size: args.batch_size,
         maximum_batching_window: args.maximum_batching_window,
         poll_interval: args.poll_interval,
+        tumbling_window: args.tumbling_window,
         maximum_retry_attempts: args.maximum_retry_attempts.0,
         maximum_record_age: args.maximum_record_age.0,
         bisect_batch_on_function_error: args.bisect_batch_on_function_error,
@@ -386,13 +387,19 @@ impl Reporter for ConsoleReporter {
     fn batch(&self, r: &BatchReport) {
         let ms = r.duration.as_millis();
         // Sequence numbers are 56 digits: abbreviated here, whole in --json.
+        // A window's final invocation carries no records, so no range.
+        let range = if r.records == 0 {
+            String::new()
+        } else {
+            format!(
+                " {}..{}",
+                crate::human::sequence(&r.first_sequence_number),
+                crate::human::sequence(&r.last_sequence_number)
+            )
+        };
         let mut text = format!(
-            "{} {} record(s) {}..{} {ms}ms {}",
-            r.shard_id,
-            r.records,
-            crate::human::sequence(&r.first_sequence_number),
-            crate::human::sequence(&r.last_sequence_number),
-            r.outcome
+            "{} {} record(s){range} {ms}ms {}",
+            r.shard_id, r.records, r.outcome
         );
         if !r.detail.is_empty() {
             text.push_str(&format!(" ({})", r.detail));

@@ -97,6 +97,8 @@ pub struct EsmConfig {
     pub maximum_batching_window: Duration,
     /// How often each shard is polled when it has no backlog.
     pub poll_interval: Duration,
+    /// `TumblingWindowInSeconds` (`None`: off).
+    pub tumbling_window: Option<Duration>,
     /// Retries, record age, bisect, partial responses.
     pub policy: RetryPolicy,
     /// `DestinationConfig.OnFailure`.

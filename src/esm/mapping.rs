@@ -32,6 +32,8 @@ pub struct ConsumeSettings {
     pub maximum_batching_window: Duration,
     /// How often an idle shard is polled.
     pub poll_interval: Duration,
+    /// `TumblingWindowInSeconds` (`None`: off).
+    pub tumbling_window: Option<Duration>,
     /// `MaximumRetryAttempts` (`None`: infinite).
     pub maximum_retry_attempts: Option<u32>,
     /// `MaximumRecordAgeInSeconds` (`None`: infinite).
@@ -162,6 +164,7 @@ impl Mapping {
             batch_size: s.batch_size,
             maximum_batching_window: s.maximum_batching_window,
             poll_interval: s.poll_interval,
+            tumbling_window: s.tumbling_window,
             policy: RetryPolicy {
                 maximum_retry_attempts: s.maximum_retry_attempts,
                 maximum_record_age: s.maximum_record_age,
