@@ -53,7 +53,7 @@ where
             unreachable: false,
         };
     }
-    let unreachable = matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_));
+    let unreachable = is_unreachable(err);
     let text = if unreachable {
         format!(
             "{service} {operation}: cannot reach the endpoint ({})",
@@ -67,6 +67,12 @@ where
         code: None,
         unreachable,
     }
+}
+
+/// The request never got an answer (connection refused, timeout): the endpoint is not there,
+/// as opposed to an endpoint that answered with an error.
+pub fn is_unreachable<E, R>(err: &SdkError<E, R>) -> bool {
+    matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_))
 }
 
 /// The error as one line without naming the operation (for messages that already say what

@@ -6,7 +6,21 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cli::EndpointArgs;
+/// What the user chose about the endpoint (the `--endpoint-url`/`--aws`/`--profile`/`--region`/
+/// `--state-dir` flags, as plain values).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// An explicit endpoint URL for Kinesis and DynamoDB.
+    pub endpoint_url: Option<String>,
+    /// Real AWS (standard credential chain).
+    pub aws: bool,
+    /// The AWS profile.
+    pub profile: Option<String>,
+    /// The region.
+    pub region: Option<String>,
+    /// Where `kinlocal up` keeps its state.
+    pub state_dir: Option<PathBuf>,
+}
 
 /// Why no endpoint could be chosen.
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +144,7 @@ pub fn read_state(dir: &Path) -> Result<Option<UpState>, EndpointError> {
 
 /// Applies the precedence rules to flags, an environment lookup and the state directory.
 pub fn resolve_with(
-    args: &EndpointArgs,
+    args: &Selection,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Endpoint, EndpointError> {
     let env_nonempty = |k: &str| env(k).filter(|v| !v.trim().is_empty());
@@ -188,7 +202,7 @@ pub fn resolve_with(
 }
 
 /// Resolves with the process environment.
-pub fn resolve(args: &EndpointArgs) -> Result<Endpoint, EndpointError> {
+pub fn resolve(args: &Selection) -> Result<Endpoint, EndpointError> {
     resolve_with(args, |k| std::env::var(k).ok())
 }
 
@@ -252,8 +266,8 @@ pub async fn clients(endpoint: &Endpoint, profile: Option<&str>) -> Clients {
 mod tests {
     use super::*;
 
-    fn args() -> EndpointArgs {
-        EndpointArgs {
+    fn args() -> Selection {
+        Selection {
             state_dir: Some(PathBuf::from("/nonexistent/kinlocal-state")),
             ..Default::default()
         }

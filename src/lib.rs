@@ -3,6 +3,7 @@
 //!
 //! Module map:
 //! - [`aws_error`]: AWS SDK errors as one line for people (no `Debug`), with a hint.
+//! - [`backoff`]: the one exponential backoff every retry and wait loop uses.
 //! - [`cli`]: the clap tree, every flag once.
 //! - [`commands`]: one module per subcommand, thin: resolve arguments, call the domain, print.
 //! - [`deploy`]: a function and its Kinesis mapping read from SAM, CloudFormation, serverless.yml or Terraform files.
@@ -20,6 +21,7 @@
 //! - [`tail`]: `tail`: read every shard from a position, until caught up or following.
 
 pub mod aws_error;
+pub mod backoff;
 pub mod cli;
 pub mod commands;
 pub mod deploy;

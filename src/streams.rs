@@ -6,11 +6,15 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::types::{StreamMode, StreamModeDetails, StreamStatus};
+use aws_sdk_kinesis::error::SdkError;
+use aws_sdk_kinesis::operation::list_shards::ListShardsError;
+use aws_sdk_kinesis::operation::list_streams::ListStreamsError;
+use aws_sdk_kinesis::types::{Shard, StreamMode, StreamModeDetails, StreamStatus};
 use aws_sdk_kinesis::Client;
 use serde::Serialize;
 
 use crate::aws_error::{self, AwsError};
+use crate::backoff::Backoff;
 
 /// The stream every subcommand uses when no name is given.
 pub const DEFAULT_STREAM: &str = "kinlocal";
@@ -20,6 +24,9 @@ pub const DEFAULT_RETENTION_HOURS: u32 = 24;
 
 /// How long to wait for a stream to become `ACTIVE` (or to disappear) before giving up.
 pub const WAIT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Polls for a state change quickly at first (local engines are fast), then once a second.
+const WAIT_BACKOFF: Backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(1));
 
 /// Provisioned with a shard count, or on-demand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -330,7 +337,7 @@ async fn existing(
 /// Polls until the stream is `ACTIVE` (quickly at first: local engines are fast).
 pub async fn wait_active(client: &Client, name: &str, timeout: Duration) -> Result<StreamInfo, StreamsError> {
     let started = Instant::now();
-    let mut pause = Duration::from_millis(50);
+    let mut attempt = 0;
     loop {
         let Some(info) = describe(client, name).await? else {
             return Err(StreamsError::NotFound {
@@ -351,8 +358,8 @@ pub async fn wait_active(client: &Client, name: &str, timeout: Duration) -> Resu
                 waited: started.elapsed(),
             });
         }
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(Duration::from_secs(1));
+        attempt += 1;
+        tokio::time::sleep(WAIT_BACKOFF.delay(attempt)).await;
     }
 }
 
@@ -392,7 +399,7 @@ pub async fn delete_stream(
     }
     if wait {
         let started = Instant::now();
-        let mut pause = Duration::from_millis(50);
+        let mut attempt = 0;
         while let Some(info) = describe(client, name).await? {
             if started.elapsed() >= WAIT_TIMEOUT {
                 return Err(StreamsError::Timeout {
@@ -401,16 +408,16 @@ pub async fn delete_stream(
                     waited: started.elapsed(),
                 });
             }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_secs(1));
+            attempt += 1;
+            tokio::time::sleep(WAIT_BACKOFF.delay(attempt)).await;
         }
     }
     Ok(true)
 }
 
 /// Every stream name, following pagination (`NextToken`, or `ExclusiveStartStreamName` for
-/// endpoints that only know the older scheme).
-pub async fn list_stream_names(client: &Client) -> Result<Vec<String>, StreamsError> {
+/// endpoints that only know the older scheme). The one ListStreams loop: callers word the error.
+pub async fn stream_names(client: &Client) -> Result<Vec<String>, SdkError<ListStreamsError>> {
     let mut names: Vec<String> = Vec::new();
     let mut token: Option<String> = None;
     loop {
@@ -420,10 +427,7 @@ pub async fn list_stream_names(client: &Client) -> Result<Vec<String>, StreamsEr
         } else if let Some(last) = names.last() {
             req = req.exclusive_start_stream_name(last);
         }
-        let out = req
-            .send()
-            .await
-            .map_err(|e| StreamsError::Aws(aws_error::describe("Kinesis", "ListStreams", &e)))?;
+        let out = req.send().await?;
         let page = out.stream_names();
         names.extend(page.iter().cloned());
         token = out.next_token().map(str::to_string);
@@ -434,10 +438,34 @@ pub async fn list_stream_names(client: &Client) -> Result<Vec<String>, StreamsEr
     Ok(names)
 }
 
+/// Every shard of a stream, open and closed, in the order ListShards gives them, following
+/// `NextToken`. The one ListShards loop: callers word the error.
+pub async fn list_shards(client: &Client, stream: &str) -> Result<Vec<Shard>, SdkError<ListShardsError>> {
+    let mut shards = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let req = match &token {
+            Some(t) => client.list_shards().next_token(t),
+            None => client.list_shards().stream_name(stream),
+        };
+        let out = req.send().await?;
+        let page = out.shards();
+        shards.extend(page.iter().cloned());
+        // An empty page with a token would loop forever on a confused endpoint.
+        match out.next_token() {
+            Some(t) if !t.is_empty() && !page.is_empty() => token = Some(t.to_string()),
+            _ => return Ok(shards),
+        }
+    }
+}
+
 /// Every stream with its summary (streams deleted while we list are skipped).
 pub async fn list_streams(client: &Client) -> Result<Vec<StreamInfo>, StreamsError> {
     let mut out = Vec::new();
-    for name in list_stream_names(client).await? {
+    let names = stream_names(client)
+        .await
+        .map_err(|e| StreamsError::Aws(aws_error::describe("Kinesis", "ListStreams", &e)))?;
+    for name in names {
         if let Some(info) = describe(client, &name).await? {
             out.push(info);
         }
@@ -452,46 +480,35 @@ pub async fn open_shards(client: &Client, name: &str) -> Result<Vec<ShardRange>,
         name: name.to_string(),
         detail,
     };
+    let listed = list_shards(client, name).await.map_err(|e| {
+        if aws_error::code(&e) == Some("ResourceNotFoundException") {
+            StreamsError::NotFound {
+                name: name.to_string(),
+                hint: String::new(),
+            }
+        } else {
+            StreamsError::Aws(aws_error::describe("Kinesis", "ListShards", &e))
+        }
+    })?;
     let mut shards = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let req = match &token {
-            Some(t) => client.list_shards().next_token(t),
-            None => client.list_shards().stream_name(name),
+    for shard in &listed {
+        let closed = shard
+            .sequence_number_range()
+            .and_then(|r| r.ending_sequence_number())
+            .is_some();
+        if closed {
+            continue;
+        }
+        let range = shard.hash_key_range();
+        let parse = |s: Option<&str>| {
+            s.and_then(|v| v.parse::<u128>().ok())
+                .ok_or_else(|| api(format!("shard {} has no valid hash key range", shard.shard_id())))
         };
-        let out = req.send().await.map_err(|e| {
-            if aws_error::code(&e) == Some("ResourceNotFoundException") {
-                StreamsError::NotFound {
-                    name: name.to_string(),
-                    hint: String::new(),
-                }
-            } else {
-                StreamsError::Aws(aws_error::describe("Kinesis", "ListShards", &e))
-            }
-        })?;
-        for shard in out.shards() {
-            let closed = shard
-                .sequence_number_range()
-                .and_then(|r| r.ending_sequence_number())
-                .is_some();
-            if closed {
-                continue;
-            }
-            let range = shard.hash_key_range();
-            let parse = |s: Option<&str>| {
-                s.and_then(|v| v.parse::<u128>().ok())
-                    .ok_or_else(|| api(format!("shard {} has no valid hash key range", shard.shard_id())))
-            };
-            shards.push(ShardRange {
-                shard_id: shard.shard_id().to_string(),
-                start: parse(range.map(|r| r.starting_hash_key()))?,
-                end: parse(range.map(|r| r.ending_hash_key()))?,
-            });
-        }
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
+        shards.push(ShardRange {
+            shard_id: shard.shard_id().to_string(),
+            start: parse(range.map(|r| r.starting_hash_key()))?,
+            end: parse(range.map(|r| r.ending_hash_key()))?,
+        });
     }
     shards.sort_by_key(|s| s.start);
     Ok(shards)

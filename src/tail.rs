@@ -181,26 +181,14 @@ pub async fn tail(
 }
 
 async fn shard_ids(client: &Client, stream: &str) -> Result<Vec<String>, TailError> {
-    let mut ids = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let req = match &token {
-            Some(t) => client.list_shards().next_token(t),
-            None => client.list_shards().stream_name(stream),
-        };
-        let out = req.send().await.map_err(|e| {
-            if aws_error::code(&e) == Some("ResourceNotFoundException") {
-                TailError::StreamNotFound(stream.to_string())
-            } else {
-                aws_error::describe("Kinesis", "ListShards", &e).into()
-            }
-        })?;
-        ids.extend(out.shards().iter().map(|s| s.shard_id().to_string()));
-        token = out.next_token().map(str::to_string);
-        if token.is_none() {
-            return Ok(ids);
+    let shards = crate::streams::list_shards(client, stream).await.map_err(|e| {
+        if aws_error::code(&e) == Some("ResourceNotFoundException") {
+            TailError::StreamNotFound(stream.to_string())
+        } else {
+            TailError::from(aws_error::describe("Kinesis", "ListShards", &e))
         }
-    }
+    })?;
+    Ok(shards.iter().map(|s| s.shard_id().to_string()).collect())
 }
 
 async fn iterator(

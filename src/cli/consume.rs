@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
+use super::values;
 use super::{EndpointArgs, FunctionRuntimeArgs};
-use crate::esm::config;
+use crate::esm::config::DestinationSpec;
 
 /// Where a shard without a checkpoint starts (`StartingPosition`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -46,17 +47,17 @@ pub struct ConsumeArgs {
     #[arg(long, value_enum, default_value_t = StartingPositionArg::TrimHorizon)]
     pub starting_position: StartingPositionArg,
     /// With --starting-position at-timestamp: Unix seconds or an RFC 3339 time.
-    #[arg(long, value_name = "TIME", value_parser = super::values::timestamp_ms)]
+    #[arg(long, value_name = "TIME", value_parser = values::timestamp_ms)]
     pub starting_position_timestamp: Option<i64>,
     /// Most records per invocation (BatchSize, 1-10000).
     #[arg(long, short = 'b', default_value_t = 100, value_name = "N")]
     pub batch_size: usize,
     /// How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s).
-    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = super::values::duration)]
+    #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = values::duration)]
     pub maximum_batching_window: Duration,
     /// How often each shard is polled when it has no backlog (200ms keeps a real stream under
     /// its 5 GetRecords/s per shard).
-    #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = super::values::duration)]
+    #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = values::duration)]
     pub poll_interval: Duration,
     /// Group records into tumbling windows of this length by arrival time
     /// (TumblingWindowInSeconds, 1s-900s): each invocation carries the window and the state the
@@ -64,11 +65,11 @@ pub struct ConsumeArgs {
     #[arg(long, value_name = "DURATION", value_parser = super::values::tumbling_window)]
     pub tumbling_window: Option<Duration>,
     /// Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000.
-    #[arg(long, default_value = "-1", value_name = "N", allow_hyphen_values = true, value_parser = config::parse_retry_attempts)]
-    pub maximum_retry_attempts: config::OrInfinite<u32>,
+    #[arg(long, default_value = "-1", value_name = "N", allow_hyphen_values = true, value_parser = values::retry_attempts)]
+    pub maximum_retry_attempts: values::OrInfinite<u32>,
     /// Discard records older than this (MaximumRecordAgeInSeconds): -1 is infinite, or 60s-7d.
-    #[arg(long, default_value = "-1", value_name = "AGE", allow_hyphen_values = true, value_parser = config::parse_optional_duration)]
-    pub maximum_record_age: config::OrInfinite<Duration>,
+    #[arg(long, default_value = "-1", value_name = "AGE", allow_hyphen_values = true, value_parser = values::duration_or_infinite)]
+    pub maximum_record_age: values::OrInfinite<Duration>,
     /// Test only: lift the 60 s minimum of --maximum-record-age (AWS rejects such values).
     #[arg(long, hide = true)]
     pub maximum_record_age_unchecked: bool,
@@ -81,11 +82,11 @@ pub struct ConsumeArgs {
     pub report_batch_item_failures: bool,
     /// Where discarded batches go: a directory (one JSON file each, with the records, like an
     /// S3 destination) or stream:NAME (the record on another stream, like SQS/SNS).
-    #[arg(long, value_name = "DEST", value_parser = config::DestinationSpec::parse)]
-    pub on_failure: Option<config::DestinationSpec>,
+    #[arg(long, value_name = "DEST", value_parser = values::destination)]
+    pub on_failure: Option<DestinationSpec>,
     /// Function timeout; the handler's process group is killed after it (1s-900s like Lambda;
     /// shorter values are accepted locally).
-    #[arg(long, short = 't', default_value = "3s", value_name = "DURATION", value_parser = super::values::duration)]
+    #[arg(long, short = 't', default_value = "3s", value_name = "DURATION", value_parser = values::duration)]
     pub timeout: Duration,
     /// AWS_LAMBDA_FUNCTION_MEMORY_SIZE for the handler (MB, 128-10240).
     #[arg(long, default_value_t = 128, value_name = "MB")]
@@ -101,15 +102,15 @@ pub struct ConsumeArgs {
     pub account_id: Option<String>,
     /// Lease table (KCL application) name holding the checkpoints (default:
     /// kinlocal-STREAM-FUNCTION).
-    #[arg(long, value_name = "NAME", value_parser = super::values::table_name)]
+    #[arg(long, value_name = "NAME", value_parser = values::table_name)]
     pub app: Option<String>,
     /// This consumer's name in the lease table (leaseOwner); unique among the consumers of
     /// one --app (default: HOST:PID).
-    #[arg(long, value_name = "ID", value_parser = config::parse_worker_id)]
+    #[arg(long, value_name = "ID", value_parser = values::worker_id)]
     pub worker_id: Option<String>,
     /// Consumers sharing an --app take over a lease not renewed for this long (KCL's
     /// failoverTimeMillis); held leases are renewed every third of it.
-    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = config::parse_failover_time)]
+    #[arg(long, default_value = "10s", value_name = "DURATION", value_parser = values::failover_time)]
     pub failover_time: Duration,
     /// Forget the checkpoints and start again from --starting-position.
     #[arg(long)]
@@ -118,7 +119,7 @@ pub struct ConsumeArgs {
     /// and no other shard is waiting for a consumer (none unowned or expired). A shard waiting
     /// to retry a failing batch makes no progress: if it waits for DURATION while nothing else
     /// moves, the run ends with exit 4 (stopped with undelivered records).
-    #[arg(long, value_name = "DURATION", value_parser = super::values::duration)]
+    #[arg(long, value_name = "DURATION", value_parser = values::duration)]
     pub until_idle: Option<Duration>,
     /// Stop after N records were delivered.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]

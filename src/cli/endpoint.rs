@@ -25,3 +25,16 @@ pub struct EndpointArgs {
     #[arg(long, value_name = "DIR", env = "KINLOCAL_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
 }
+
+impl EndpointArgs {
+    /// The choice as plain values, for [`crate::endpoint`].
+    pub fn selection(&self) -> crate::endpoint::Selection {
+        crate::endpoint::Selection {
+            endpoint_url: self.endpoint_url.clone(),
+            aws: self.aws,
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            state_dir: self.state_dir.clone(),
+        }
+    }
+}

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::esm::config;
 use crate::esm::invoker::bootstrap::Runtime;
 use crate::esm::invoker::runtime_api::environment::parse_env_pair;
 
@@ -91,7 +90,7 @@ pub struct InvokeArgs {
     #[arg(long, default_value = "kinlocal", value_name = "NAME")]
     pub stream: String,
     /// Function timeout; the process group is killed after it.
-    #[arg(long, short = 't', default_value = "3s", value_name = "DURATION", value_parser = config::parse_duration)]
+    #[arg(long, short = 't', default_value = "3s", value_name = "DURATION", value_parser = super::values::duration)]
     pub timeout: Duration,
     /// AWS_LAMBDA_FUNCTION_MEMORY_SIZE (MB, 128-10240).
     #[arg(long, default_value_t = 128, value_name = "MB", value_parser = clap::value_parser!(u32).range(128..=10240))]

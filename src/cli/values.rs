@@ -1,8 +1,12 @@
 //! Value parsers shared by every subcommand's flags: one duration syntax with one message, and
 //! counts that explain themselves (clap's own messages name internal types or, for `-5`, say
-//! "unexpected argument").
+//! "unexpected argument"), plus the flag-only types they produce. Domain modules never see
+//! these: commands turn them into plain settings.
 
+use std::path::PathBuf;
 use std::time::Duration;
+
+use crate::esm::config::DestinationSpec;
 
 /// The one message for a bad duration, whichever flag it is.
 pub const DURATION_HINT: &str = "expected a duration like 500ms, 2s or 1m";
@@ -31,6 +35,64 @@ pub fn tumbling_window(s: &str) -> Result<Duration, String> {
     if d.subsec_nanos() != 0 || !(1..=900).contains(&d.as_secs()) {
         return Err(format!(
             "'{s}' is not a tumbling window: expected whole seconds from 1s to 900s (15m), like 30s or 2m"
+        ));
+    }
+    Ok(d)
+}
+
+/// A setting where `-1` means infinite (`None`); a distinct type so clap keeps the `Option`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrInfinite<T>(pub Option<T>);
+
+/// `-1` (infinite) or a duration (`--maximum-record-age`).
+pub fn duration_or_infinite(s: &str) -> Result<OrInfinite<Duration>, String> {
+    if s.trim() == "-1" {
+        Ok(OrInfinite(None))
+    } else {
+        duration(s).map(|d| OrInfinite(Some(d)))
+    }
+}
+
+/// `-1` (infinite) or a count 0–10,000 (`--maximum-retry-attempts`).
+pub fn retry_attempts(s: &str) -> Result<OrInfinite<u32>, String> {
+    match s.trim().parse::<i64>() {
+        Ok(-1) => Ok(OrInfinite(None)),
+        Ok(n @ 0..=10_000) => Ok(OrInfinite(u32::try_from(n).ok())),
+        _ => Err(format!("'{s}' is not -1 (infinite) or a count from 0 to 10000")),
+    }
+}
+
+/// `--on-failure`: `stream:NAME` or a directory path.
+pub fn destination(s: &str) -> Result<DestinationSpec, String> {
+    if let Some(name) = s.strip_prefix("stream:") {
+        if name.is_empty() {
+            return Err("'stream:' needs a stream name, e.g. stream:failures".into());
+        }
+        return Ok(DestinationSpec::Stream(name.to_string()));
+    }
+    if s.is_empty() {
+        return Err("expected a directory or stream:NAME".into());
+    }
+    Ok(DestinationSpec::Directory(PathBuf::from(s)))
+}
+
+/// `--worker-id`: a non-empty `leaseOwner` value without control characters.
+pub fn worker_id(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err("a worker id cannot be empty".into());
+    }
+    if s.chars().any(char::is_control) || s.len() > 256 {
+        return Err("a worker id is at most 256 printable characters".into());
+    }
+    Ok(s.to_string())
+}
+
+/// `--failover-time`: long enough to renew three times over a network round trip.
+pub fn failover_time(s: &str) -> Result<Duration, String> {
+    let d = duration(s)?;
+    if d < Duration::from_millis(300) {
+        return Err(format!(
+            "{s} is too short: leases are renewed every third of it (at least 300ms)"
         ));
     }
     Ok(d)
@@ -116,6 +178,50 @@ mod tests {
         );
         assert!(positive_duration("0s").is_err());
         assert!(positive_duration("1s").is_ok());
+        assert_eq!(duration_or_infinite("-1"), Ok(OrInfinite(None)));
+        assert_eq!(
+            duration_or_infinite("90s"),
+            Ok(OrInfinite(Some(Duration::from_secs(90))))
+        );
+        assert_eq!(
+            duration_or_infinite("later"),
+            Err("'later' is not a duration: expected a duration like 500ms, 2s or 1m".into())
+        );
+    }
+
+    #[test]
+    fn retry_attempts_range() {
+        assert_eq!(retry_attempts("-1"), Ok(OrInfinite(None)));
+        assert_eq!(retry_attempts("0"), Ok(OrInfinite(Some(0))));
+        assert_eq!(retry_attempts("10000"), Ok(OrInfinite(Some(10_000))));
+        assert!(retry_attempts("10001").is_err());
+        assert!(retry_attempts("-2").is_err());
+    }
+
+    #[test]
+    fn destinations_parse() {
+        assert_eq!(
+            destination("stream:dlq"),
+            Ok(DestinationSpec::Stream("dlq".into()))
+        );
+        assert_eq!(destination("out/"), Ok(DestinationSpec::Directory("out/".into())));
+        assert!(destination("stream:").is_err());
+        assert!(destination("").is_err());
+    }
+
+    #[test]
+    fn worker_ids_must_be_printable() {
+        assert_eq!(worker_id("w1").as_deref(), Ok("w1"));
+        assert!(worker_id(" ").is_err());
+        assert!(worker_id("a\tb").is_err());
+    }
+
+    #[test]
+    fn failover_time_leaves_room_for_three_renewals() {
+        assert_eq!(failover_time("10s"), Ok(Duration::from_secs(10)));
+        assert_eq!(failover_time("1s"), Ok(Duration::from_secs(1)));
+        assert!(failover_time("100ms").is_err());
+        assert!(failover_time("soon").is_err());
     }
 
     #[test]

@@ -58,7 +58,8 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             ))
         })?;
     }
-    let endpoint = crate::endpoint::resolve(&args.endpoint).map_err(|e| ExitError::usage(e.to_string()))?;
+    let endpoint =
+        crate::endpoint::resolve(&args.endpoint.selection()).map_err(|e| ExitError::usage(e.to_string()))?;
     let runtime_api = runtime_api_settings(&args, &settings, &endpoint.region)?;
     let function_text = match &runtime_api {
         Some((_, text)) => text.clone(),

@@ -58,7 +58,7 @@ pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 pub(crate) async fn connect(
     args: &crate::cli::EndpointArgs,
 ) -> Result<crate::endpoint::Clients, crate::exit::ExitError> {
-    let endpoint = crate::endpoint::resolve(args)
+    let endpoint = crate::endpoint::resolve(&args.selection())
         .map_err(|e| crate::exit::ExitError::new((&e).into(), e.to_string()))?;
     Ok(crate::endpoint::clients(&endpoint, args.profile.as_deref()).await)
 }

@@ -12,7 +12,7 @@ use crate::local::status::{gather, Application, LeaseInfo, Status};
 
 /// Runs `kinlocal status`.
 pub fn run(args: StatusArgs) -> anyhow::Result<i32> {
-    let ep = match endpoint::resolve(&args.endpoint) {
+    let ep = match endpoint::resolve(&args.endpoint.selection()) {
         Ok(ep) => ep,
         Err(e @ EndpointError::BadUrl(_)) => return Err(ExitError::usage(e.to_string()).into()),
         Err(e) => {

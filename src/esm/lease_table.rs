@@ -150,10 +150,7 @@ impl LeaseTable {
             {
                 false
             }
-            Err(
-                e @ (aws_sdk_dynamodb::error::SdkError::DispatchFailure(_)
-                | aws_sdk_dynamodb::error::SdkError::TimeoutError(_)),
-            ) => {
+            Err(e) if crate::aws_error::is_unreachable(&e) => {
                 return Err(LeaseTableError::Unreachable {
                     table: self.table.clone(),
                     detail: crate::aws_error::detail(&e),

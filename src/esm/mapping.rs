@@ -16,6 +16,7 @@ use super::invoker::{self, InvokerFactory, InvokerKind};
 use super::lease_table::LeaseTable;
 use super::policy::{Clock, RetryPolicy, SystemClock};
 use super::{EsmError, Reporter};
+use crate::aws_error;
 
 /// `consume`'s settings, as plain values (no flag types).
 #[derive(Debug, Clone)]
@@ -229,20 +230,6 @@ fn invoker_kind(function: &FunctionConfig, s: &ConsumeSettings, reporter: &Arc<d
     })
 }
 
-fn sdk_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
-    e: &aws_sdk_kinesis::error::SdkError<E, R>,
-) -> String {
-    crate::aws_error::detail(e)
-}
-
-fn is_unreachable<E, R>(e: &aws_sdk_kinesis::error::SdkError<E, R>) -> bool {
-    matches!(
-        e,
-        aws_sdk_kinesis::error::SdkError::DispatchFailure(_)
-            | aws_sdk_kinesis::error::SdkError::TimeoutError(_)
-    )
-}
-
 /// Finds the stream (the only one, if none is named) and checks a destination stream exists.
 /// Errors here are the user's to fix (exit 2).
 pub async fn preflight(
@@ -253,14 +240,14 @@ pub async fn preflight(
     let name = match stream {
         Some(s) => s.rsplit_once(":stream/").map_or(s, |(_, n)| n).to_string(),
         None => {
-            let out = kinesis.list_streams().send().await.map_err(|e| {
-                if is_unreachable(&e) {
-                    EsmError::Unreachable(sdk_err(&e))
+            let names = crate::streams::stream_names(kinesis).await.map_err(|e| {
+                if aws_error::is_unreachable(&e) {
+                    EsmError::Unreachable(aws_error::detail(&e))
                 } else {
-                    EsmError::Kinesis(sdk_err(&e))
+                    EsmError::Kinesis(aws_error::detail(&e))
                 }
             })?;
-            match out.stream_names() {
+            match names.as_slice() {
                 [one] => one.clone(),
                 [] => {
                     return Err(EsmError::WhichStream(
@@ -279,14 +266,14 @@ pub async fn preflight(
     let describe = |n: String| async move { kinesis.describe_stream_summary().stream_name(n).send().await };
     let summary = match describe(name.clone()).await {
         Ok(s) => s,
-        Err(e) if is_unreachable(&e) => return Err(EsmError::Unreachable(sdk_err(&e))),
+        Err(e) if aws_error::is_unreachable(&e) => return Err(EsmError::Unreachable(aws_error::detail(&e))),
         Err(e)
             if e.as_service_error()
                 .is_some_and(|s| s.is_resource_not_found_exception()) =>
         {
             return Err(EsmError::StreamNotFound(name))
         }
-        Err(e) => return Err(EsmError::Kinesis(sdk_err(&e))),
+        Err(e) => return Err(EsmError::Kinesis(aws_error::detail(&e))),
     };
     let arn = summary
         .stream_description_summary()
@@ -301,7 +288,7 @@ pub async fn preflight(
             {
                 return Err(EsmError::DestinationStreamNotFound(dest.into()))
             }
-            Err(e) => return Err(EsmError::Kinesis(sdk_err(&e))),
+            Err(e) => return Err(EsmError::Kinesis(aws_error::detail(&e))),
         }
     }
     Ok(StreamInfo { name, arn })

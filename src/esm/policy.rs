@@ -185,10 +185,7 @@ impl RetryPolicy {
 
     /// Exponential back-off: base, 2·base, 4·base … capped.
     pub fn retry_delay(&self, attempts: u32) -> Duration {
-        let shift = attempts.saturating_sub(1).min(20);
-        self.retry_base_delay
-            .saturating_mul(1 << shift)
-            .min(self.retry_max_delay)
+        crate::backoff::Backoff::new(self.retry_base_delay, self.retry_max_delay).delay(attempts)
     }
 }
 

@@ -130,12 +130,6 @@ fn filter_view<'a>(ctx: &'a EventContext, r: &RawRecord<'a>) -> RecordView<'a> {
     }
 }
 
-fn kinesis_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
-    e: &aws_sdk_kinesis::error::SdkError<E, R>,
-) -> String {
-    crate::aws_error::detail(e)
-}
-
 impl ShardReader {
     /// A reader of the shard of a lease this worker holds, positioned after its checkpoint,
     /// its invoker started.
@@ -275,7 +269,11 @@ impl ShardReader {
                 .starting_sequence_number(seq.as_str()),
         };
         let out = req.send().await.map_err(|e| {
-            EsmError::Kinesis(format!("GetShardIterator {}: {}", self.shard_id, kinesis_err(&e)))
+            EsmError::Kinesis(format!(
+                "GetShardIterator {}: {}",
+                self.shard_id,
+                crate::aws_error::detail(&e)
+            ))
         })?;
         self.iterator = out.shard_iterator().map(str::to_string);
         if self.iterator.is_none() {
@@ -316,7 +314,7 @@ impl ShardReader {
                 self.mapping.reporter.note(&format!(
                     "{}: GetRecords failed, retrying: {}",
                     self.shard_id,
-                    kinesis_err(&e)
+                    crate::aws_error::detail(&e)
                 ));
                 let wait = self.mapping.config.poll_interval.max(Duration::from_millis(100));
                 self.pause(wait).await;
@@ -578,7 +576,9 @@ impl ShardReader {
         let destination = match &mapping.destination {
             None => "none".to_string(),
             Some(dest) => {
-                let mut delay = Duration::from_millis(100);
+                let backoff =
+                    crate::backoff::Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
+                let mut attempt = 1;
                 loop {
                     match dest.send(&d).await {
                         Ok(w) => break w,
@@ -587,7 +587,7 @@ impl ShardReader {
                                 .reporter
                                 .note(&format!("{}: {e}; retrying", self.shard_id));
                             let slept = tokio::select! {
-                                () = tokio::time::sleep(delay) => true,
+                                () = tokio::time::sleep(backoff.delay(attempt)) => true,
                                 () = self.shutdown.recv() => false,
                                 _ = self.lost.changed() => false,
                             };
@@ -597,7 +597,7 @@ impl ShardReader {
                                 }
                                 return Err(e.into());
                             }
-                            delay = (delay * 2).min(Duration::from_secs(5));
+                            attempt += 1;
                         }
                     }
                 }

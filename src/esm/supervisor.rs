@@ -133,12 +133,6 @@ pub struct Summary {
     pub stuck: Vec<(String, PendingRange)>,
 }
 
-fn sdk_err<E: std::error::Error + 'static, R: std::fmt::Debug>(
-    e: &aws_sdk_kinesis::error::SdkError<E, R>,
-) -> String {
-    crate::aws_error::detail(e)
-}
-
 /// A shard as listed.
 #[derive(Debug, Clone)]
 struct ShardInfo {
@@ -151,42 +145,31 @@ async fn list_shards(
     kinesis: &aws_sdk_kinesis::Client,
     stream: &str,
 ) -> Result<Vec<(String, ShardInfo)>, String> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let req = kinesis.list_shards();
-        let req = match &token {
-            Some(t) => req.next_token(t),
-            None => req.stream_name(stream),
-        };
-        let page = req.send().await.map_err(|e| sdk_err(&e))?;
-        for s in page.shards() {
+    let shards = crate::streams::list_shards(kinesis, stream)
+        .await
+        .map_err(|e| crate::aws_error::detail(&e))?;
+    Ok(shards
+        .iter()
+        .map(|s| {
             let parents: Vec<String> = s
                 .parent_shard_id()
                 .into_iter()
                 .chain(s.adjacent_parent_shard_id())
                 .map(str::to_string)
                 .collect();
-            out.push((
-                s.shard_id().to_string(),
-                ShardInfo {
-                    parents,
-                    hash_range: s
-                        .hash_key_range()
-                        .map(|h| (h.starting_hash_key().to_string(), h.ending_hash_key().to_string())),
-                    closed: s
-                        .sequence_number_range()
-                        .and_then(|r| r.ending_sequence_number())
-                        .is_some(),
-                },
-            ));
-        }
-        match page.next_token() {
-            Some(t) if !t.is_empty() => token = Some(t.to_string()),
-            _ => break,
-        }
-    }
-    Ok(out)
+            let info = ShardInfo {
+                parents,
+                hash_range: s
+                    .hash_key_range()
+                    .map(|h| (h.starting_hash_key().to_string(), h.ending_hash_key().to_string())),
+                closed: s
+                    .sequence_number_range()
+                    .and_then(|r| r.ending_sequence_number())
+                    .is_some(),
+            };
+            (s.shard_id().to_string(), info)
+        })
+        .collect())
 }
 
 /// What the supervisor knows about the stream's shards (from ListShards) beyond the leases.

@@ -163,21 +163,9 @@ pub async fn gather(clients: &Clients, state: Option<&UpState>) -> Status {
 
 async fn streams(clients: &Clients) -> Result<Vec<StreamInfo>, String> {
     let k = &clients.kinesis;
-    let mut names: Vec<String> = Vec::new();
-    loop {
-        let out = k
-            .list_streams()
-            .set_exclusive_start_stream_name(names.last().cloned())
-            .send()
-            .await
-            .map_err(|e| crate::aws_error::describe("Kinesis", "ListStreams", &e).text)?;
-        let page = out.stream_names().to_vec();
-        let more = out.has_more_streams() && !page.is_empty();
-        names.extend(page);
-        if !more {
-            break;
-        }
-    }
+    let names = crate::streams::stream_names(k)
+        .await
+        .map_err(|e| crate::aws_error::describe("Kinesis", "ListStreams", &e).text)?;
     let mut out = Vec::new();
     for name in names {
         let summary = k
@@ -190,23 +178,9 @@ async fn streams(clients: &Clients) -> Result<Vec<StreamInfo>, String> {
             .stream_description_summary()
             .map(|s| s.stream_status().as_str().to_string())
             .unwrap_or_default();
-        let mut shards = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let req = match &token {
-                Some(t) => k.list_shards().next_token(t),
-                None => k.list_shards().stream_name(&name),
-            };
-            let page = req
-                .send()
-                .await
-                .map_err(|e| crate::aws_error::describe("Kinesis", "ListShards", &e).text)?;
-            shards.extend(page.shards().iter().cloned());
-            match page.next_token() {
-                Some(t) if !page.shards().is_empty() => token = Some(t.to_string()),
-                _ => break,
-            }
-        }
+        let shards = crate::streams::list_shards(k, &name)
+            .await
+            .map_err(|e| crate::aws_error::describe("Kinesis", "ListShards", &e).text)?;
         let mut infos = Vec::new();
         for shard in shards {
             let open = shard

@@ -231,10 +231,7 @@ impl Backoff {
     /// The delay before resend number `attempt` (1-based), `jitter` in `[0, 1)`:
     /// `jitter × min(cap, base × 2^(attempt−1))`.
     pub fn delay(&self, attempt: u32, jitter: f64) -> Duration {
-        let exp = self
-            .base
-            .saturating_mul(1u32 << attempt.saturating_sub(1).min(20));
-        exp.min(self.cap).mul_f64(jitter.clamp(0.0, 1.0))
+        crate::backoff::Backoff::new(self.base, self.cap).jittered(attempt, jitter)
     }
 }
 

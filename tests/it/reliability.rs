@@ -135,6 +135,75 @@ async fn deep_dynamodb_expressions_are_validation_errors_not_a_crash() {
     still_serving(&c).await;
 }
 
+/// Issue 13: the names/values maps are bounded as AWS bounds them ("the maximum length of all
+/// substitution variables in an expression is 2 MB", names and values together), so a request
+/// cannot make the engine hold an unbounded placeholder table; just under the bound is served.
+#[tokio::test]
+async fn names_and_values_over_two_megabytes_together_are_refused() {
+    const LIMIT: usize = 2 * 1024 * 1024;
+    let engine = TestEngine::start();
+    let c = engine.dynamodb().await;
+    table(&c, "ttt").await;
+    // `count` values of 400 KB each, all used by the condition; `name` stands for `#x`.
+    let values = |count: usize| -> HashMap<String, AV> {
+        (0..count)
+            .map(|i| (format!(":v{i}"), AV::S("v".repeat(400 * 1024))))
+            .collect()
+    };
+    let condition = |count: usize| {
+        let list: Vec<String> = (0..count).map(|i| format!(":v{i}")).collect();
+        format!("attribute_not_exists(#x) OR #x IN ({})", list.join(", "))
+    };
+    let put = |count: usize, name: String| {
+        c.put_item()
+            .table_name("ttt")
+            .item("h", AV::S("subst".into()))
+            .item("r", AV::S("1".into()))
+            .condition_expression(condition(count))
+            .expression_attribute_names("#x", name)
+            .set_expression_attribute_values(Some(values(count)))
+            .send()
+    };
+    let long_name = "n".repeat(60 * 1024);
+
+    // 1.6 MB of values + a 60 KB name: within the bound.
+    put(4, long_name.clone())
+        .await
+        .expect("1.66 MB is within the bound");
+    // 2,048,000 bytes of values + a 3-byte name: within it.
+    put(5, "abc".into())
+        .await
+        .expect("2,048,000 bytes + a short name is within the bound");
+    // The same values + the 60 KB name: 2.11 MB together (each map alone is under 2 MB).
+    // And six values: 2.46 MB of values alone.
+    for (count, name) in [(5, long_name.clone()), (6, "abc".to_string())] {
+        let e = put(count, name).await.expect_err("over 2 MB together");
+        let e = e
+            .as_service_error()
+            .expect("a service error, not a dropped connection");
+        assert_eq!(e.code(), Some("ValidationException"));
+        let msg = e.message().unwrap_or_default();
+        assert!(
+            msg.starts_with(&format!(
+                "ExpressionAttributeNames and ExpressionAttributeValues exceed the maximum allowed size of {LIMIT} bytes together"
+            )),
+            "{msg}"
+        );
+    }
+    // The bound holds for every operation that takes the maps, e.g. a Scan's filter.
+    let e = c
+        .scan()
+        .table_name("ttt")
+        .filter_expression(condition(6))
+        .expression_attribute_names("#x", "abc")
+        .set_expression_attribute_values(Some(values(6)))
+        .send()
+        .await
+        .expect_err("over 2 MB");
+    assert_eq!(e.code(), Some("ValidationException"));
+    still_serving(&c).await;
+}
+
 /// A legacy `QueryFilter` with thousands of entries used to build a condition as deep as the
 /// request was long; evaluating it must not exhaust the stack.
 #[tokio::test]

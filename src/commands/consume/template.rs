@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use crate::cli::values::OrInfinite;
 use crate::cli::{ConsumeArgs, StartingPositionArg};
 use crate::deploy::ResolvedMapping;
-use crate::esm::config::OrInfinite;
 
 /// Fills the flags not given on the command line (`explicit(id)` says which were) from the
 /// file. Returns notes about settings that are read but not applied.

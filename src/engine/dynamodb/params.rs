@@ -14,12 +14,29 @@ fn validation(msg: impl Into<String>) -> ApiError {
     ApiError::new("ValidationException", msg)
 }
 
+/// DynamoDB's limit on "the maximum length of all substitution variables in an expression":
+/// the sum of the lengths of all ExpressionAttributeNames and ExpressionAttributeValues, 2 MB
+/// (DynamoDB's units are binary). A key counts its bytes, a name its bytes, a value its size by
+/// the item sizing rules.
+pub const MAX_SUBSTITUTION_BYTES: usize = 2 * 1024 * 1024;
+
+fn substitutions_too_large(size: usize) -> ApiError {
+    // AWS documents the limit but not its message; this one names the limit and both maps.
+    validation(format!(
+        "ExpressionAttributeNames and ExpressionAttributeValues exceed the maximum allowed size of \
+         {MAX_SUBSTITUTION_BYTES} bytes together; size: at least {size}"
+    ))
+}
+
 /// Builds the placeholder tables, checking keys and values as DynamoDB does.
 pub fn placeholders(
     names: Option<&BTreeMap<String, String>>,
     values: Option<&Map<String, Json>>,
 ) -> Result<Placeholders, ApiError> {
     let mut ph = Placeholders::default();
+    // Summed as the maps are read, so an oversized request stops at the first value past the
+    // limit instead of converting the rest.
+    let mut size = 0usize;
     let valid_key = |k: &str, sigil: char| {
         k.strip_prefix(sigil).is_some_and(|rest| {
             !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
@@ -34,6 +51,10 @@ pub fn placeholders(
                 return Err(validation(format!(
                     "ExpressionAttributeNames contains invalid key: Syntax error; key: \"{k}\""
                 )));
+            }
+            size += k.len() + v.len();
+            if size > MAX_SUBSTITUTION_BYTES {
+                return Err(substitutions_too_large(size));
             }
             ph.names.insert(k.clone(), v.clone());
         }
@@ -56,6 +77,10 @@ pub fn placeholders(
                 )),
                 other => other.into(),
             })?;
+            size += k.len() + v.size();
+            if size > MAX_SUBSTITUTION_BYTES {
+                return Err(substitutions_too_large(size));
+            }
             ph.values.insert(k.clone(), v);
         }
     }
@@ -324,5 +349,21 @@ mod tests {
             placeholders(None, values.as_object()).expect_err("bad").message,
             "ExpressionAttributeValues contains invalid value: One or more parameter values were invalid: An string set  may not be empty for key :v"
         );
+    }
+
+    #[test]
+    fn names_and_values_share_one_two_megabyte_bound() {
+        // `#n` + its name, then `:v` + a string value: the limit is on the sum of both maps.
+        let name_len = MAX_SUBSTITUTION_BYTES / 2 - 2;
+        let names: BTreeMap<String, String> = [("#n".to_string(), "a".repeat(name_len))].into();
+        let at_limit = json!({":v": {"S": "b".repeat(MAX_SUBSTITUTION_BYTES / 2 - 2)}});
+        assert!(placeholders(Some(&names), at_limit.as_object()).is_ok());
+        let over = json!({":v": {"S": "b".repeat(MAX_SUBSTITUTION_BYTES / 2 - 1)}});
+        let err = placeholders(Some(&names), over.as_object()).expect_err("over");
+        assert_eq!(err.code, "ValidationException");
+        assert!(err.message.contains("size: at least 2097153"), "{}", err.message);
+        // Each map alone stays within it.
+        assert!(placeholders(Some(&names), None).is_ok());
+        assert!(placeholders(None, over.as_object()).is_ok());
     }
 }
