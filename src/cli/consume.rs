@@ -60,8 +60,8 @@ pub struct ConsumeArgs {
     #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = values::duration)]
     pub poll_interval: Duration,
     /// Group records into tumbling windows of this length by arrival time
-    /// (TumblingWindowInSeconds, 1s-900s): each invocation carries the window and the state the
-    /// previous one returned, and a final invocation closes each window.
+    /// (TumblingWindowInSeconds, 1s-900s; 0 is off): each invocation carries the window and the
+    /// state the previous one returned, and a final invocation closes each window.
     #[arg(long, value_name = "DURATION", value_parser = super::values::tumbling_window)]
     pub tumbling_window: Option<Duration>,
     /// Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000.

@@ -29,12 +29,13 @@ pub fn positive_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
-/// A tumbling window (`TumblingWindowInSeconds`): whole seconds from 1s to 900s.
+/// A tumbling window (`TumblingWindowInSeconds`): whole seconds from 1s to 900s, or 0 (off,
+/// as in Lambda's API: it turns off a window a `--template` sets).
 pub fn tumbling_window(s: &str) -> Result<Duration, String> {
     let d = duration(s)?;
-    if d.subsec_nanos() != 0 || !(1..=900).contains(&d.as_secs()) {
+    if d.subsec_nanos() != 0 || d.as_secs() > 900 {
         return Err(format!(
-            "'{s}' is not a tumbling window: expected whole seconds from 1s to 900s (15m), like 30s or 2m"
+            "'{s}' is not a tumbling window: expected whole seconds from 1s to 900s (15m), like 30s or 2m, or 0 (off)"
         ));
     }
     Ok(d)
@@ -160,7 +161,8 @@ mod tests {
         assert_eq!(tumbling_window("1s"), Ok(Duration::from_secs(1)));
         assert_eq!(tumbling_window("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(tumbling_window("900"), Ok(Duration::from_secs(900)));
-        for bad in ["0s", "0", "901s", "16m", "1500ms", "soon"] {
+        assert_eq!(tumbling_window("0"), Ok(Duration::ZERO), "off");
+        for bad in ["901s", "16m", "1500ms", "soon", "-1"] {
             let e = tumbling_window(bad).expect_err(bad);
             assert!(e.contains(bad), "{e}");
         }

@@ -253,7 +253,7 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         batch_size: args.batch_size,
         maximum_batching_window: args.maximum_batching_window,
         poll_interval: args.poll_interval,
-        tumbling_window: args.tumbling_window,
+        tumbling_window: args.tumbling_window.filter(|d| !d.is_zero()),
         maximum_retry_attempts: args.maximum_retry_attempts.0,
         maximum_record_age: args.maximum_record_age.0,
         bisect_batch_on_function_error: args.bisect_batch_on_function_error,

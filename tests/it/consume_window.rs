@@ -403,7 +403,7 @@ fn an_open_window_is_not_checkpointed_and_is_read_again_after_a_stop() {
 
 #[test]
 fn tumbling_window_values_are_checked() {
-    for bad in ["0s", "901s", "1500ms"] {
+    for bad in ["901s", "1500ms", "16m"] {
         let out = crate::support::kinlocal()
             .args(["consume", "--exec", "true", "--tumbling-window", bad])
             .output()

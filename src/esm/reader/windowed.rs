@@ -114,7 +114,7 @@ impl ShardReader {
         }
         if !pending.window().is_some_and(|c| c.closed) {
             self.mapping.reporter.note(&format!(
-                "{}: the final invocation of {what} failed and its retries ran out; the window is closed without it",
+                "{}: {what} invocation failed and its retries ran out; the window is closed without it",
                 self.shard_id
             ));
         }
