@@ -30,7 +30,7 @@ impl std::fmt::Display for AwsError {
 impl std::error::Error for AwsError {}
 
 /// The hint printed after a transport failure.
-pub const UNREACHABLE_HINT: &str = "is the endpoint running? If `kinlocal up` started it, run \
+pub(crate) const UNREACHABLE_HINT: &str = "is the endpoint running? If `kinlocal up` started it, run \
      `kinlocal up` again (`kinlocal status` shows where it should be)";
 
 /// Describes `err` from `service` (`Kinesis`, `DynamoDB`) calling `operation` (`ListShards`).
@@ -71,13 +71,13 @@ where
 
 /// The request never got an answer (connection refused, timeout): the endpoint is not there,
 /// as opposed to an endpoint that answered with an error.
-pub fn is_unreachable<E, R>(err: &SdkError<E, R>) -> bool {
+pub(crate) fn is_unreachable<E, R>(err: &SdkError<E, R>) -> bool {
     matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_))
 }
 
 /// The error as one line without naming the operation (for messages that already say what
 /// was being done): the service's `Code: message`, or the transport's innermost reason.
-pub fn detail<E, R>(err: &SdkError<E, R>) -> String
+pub(crate) fn detail<E, R>(err: &SdkError<E, R>) -> String
 where
     E: std::error::Error + 'static,
     R: std::fmt::Debug,

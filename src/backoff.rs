@@ -5,7 +5,7 @@ use std::time::Duration;
 
 /// Delays that start at `base` and double on every attempt up to `cap`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
+pub(crate) struct Backoff {
     /// The delay before the first retry.
     pub base: Duration,
     /// The largest delay.
@@ -27,7 +27,7 @@ impl Backoff {
 
     /// The delay with full jitter (`jitter` in `[0, 1)`), so that many clients retrying at
     /// once spread out: `jitter × delay(attempt)`.
-    pub fn jittered(&self, attempt: u32, jitter: f64) -> Duration {
+    pub(crate) fn jittered(&self, attempt: u32, jitter: f64) -> Duration {
         self.delay(attempt).mul_f64(jitter.clamp(0.0, 1.0))
     }
 }

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 /// The label every container started by kinlocal carries, so `down` and the reuse check never
 /// touch a container someone else named alike.
-pub const LABEL: &str = "dev.kinlocal.managed=true";
+pub(crate) const LABEL: &str = "dev.kinlocal.managed=true";
 
 /// What one `docker` invocation returned.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub trait Docker {
 
 /// The real docker CLI: the `docker` found on PATH (or `KINLOCAL_DOCKER`).
 #[derive(Debug, Clone)]
-pub struct DockerCli {
+pub(crate) struct DockerCli {
     program: PathBuf,
 }
 
@@ -148,7 +148,12 @@ fn gist(stderr: &str) -> String {
 
 /// Turns a failed invocation into the most specific error its stderr allows. `image` and
 /// `name` are what the command was about, when it was a `run`.
-pub fn classify(args: &[String], stderr: &str, image: Option<&str>, name: Option<&str>) -> DockerError {
+pub(crate) fn classify(
+    args: &[String],
+    stderr: &str,
+    image: Option<&str>,
+    name: Option<&str>,
+) -> DockerError {
     let lower = stderr.to_ascii_lowercase();
     let detail = gist(stderr);
     if lower.contains("permission denied") && lower.contains("docker") && lower.contains("sock") {
@@ -294,7 +299,7 @@ pub fn find<D: Docker + ?Sized>(docker: &D, name: &str) -> Result<Option<Contain
 }
 
 /// The argument vector of `docker run` for a spec.
-pub fn run_args(spec: &ContainerSpec) -> Vec<String> {
+pub(crate) fn run_args(spec: &ContainerSpec) -> Vec<String> {
     let mut args = vec![
         s("run"),
         s("--detach"),
@@ -386,7 +391,7 @@ pub(crate) mod fake {
 
     /// Replies in order of registration; the first rule whose prefix matches the argv answers.
     #[derive(Default)]
-    pub struct FakeDocker {
+    pub(crate) struct FakeDocker {
         rules: Vec<(Vec<String>, Result<Output, DockerError>)>,
         /// Every argument vector received.
         pub calls: RefCell<Vec<Vec<String>>>,

@@ -73,7 +73,7 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// Whether this is a local endpoint (dummy credentials are supplied).
-    pub fn is_local(&self) -> bool {
+    pub(crate) fn is_local(&self) -> bool {
         self.source != Source::Aws
     }
 }
@@ -120,7 +120,7 @@ pub fn state_dir(explicit: Option<&Path>) -> PathBuf {
 }
 
 /// The state file inside a state directory.
-pub fn state_file(dir: &Path) -> PathBuf {
+pub(crate) fn state_file(dir: &Path) -> PathBuf {
     dir.join("state.json")
 }
 
@@ -143,7 +143,7 @@ pub fn read_state(dir: &Path) -> Result<Option<UpState>, EndpointError> {
 }
 
 /// Applies the precedence rules to flags, an environment lookup and the state directory.
-pub fn resolve_with(
+pub(crate) fn resolve_with(
     args: &Selection,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Endpoint, EndpointError> {
@@ -202,7 +202,7 @@ pub fn resolve_with(
 }
 
 /// Resolves with the process environment.
-pub fn resolve(args: &Selection) -> Result<Endpoint, EndpointError> {
+pub(crate) fn resolve(args: &Selection) -> Result<Endpoint, EndpointError> {
     resolve_with(args, |k| std::env::var(k).ok())
 }
 

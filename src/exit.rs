@@ -14,7 +14,7 @@ use std::fmt;
 
 /// Why a command failed; each cause has exactly one exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// A flag, an argument or an input file the user must change.
     Usage,
     /// The stream named does not exist (the name is an argument to change, or create it first).
@@ -43,7 +43,7 @@ impl Kind {
 
 /// An error that carries the exit code the process should end with.
 #[derive(Debug)]
-pub struct ExitError {
+pub(crate) struct ExitError {
     /// The process exit code.
     pub code: i32,
     /// What to print on stderr (may be empty when everything was printed already).
@@ -51,13 +51,13 @@ pub struct ExitError {
 }
 
 /// Everything went as asked.
-pub const SUCCESS: i32 = 0;
+pub(crate) const SUCCESS: i32 = 0;
 /// A runtime failure: endpoint unreachable, AWS error, I/O error.
-pub const FAILURE: i32 = 1;
+pub(crate) const FAILURE: i32 = 1;
 /// Bad usage: a flag or argument the user must change.
-pub const USAGE: i32 = 2;
+pub(crate) const USAGE: i32 = 2;
 /// `consume`: some records were discarded to the on-failure destination.
-pub const RECORDS_DISCARDED: i32 = 3;
+pub(crate) const RECORDS_DISCARDED: i32 = 3;
 
 impl ExitError {
     /// An error of `kind` whose message says what to do.
@@ -74,7 +74,7 @@ impl ExitError {
     }
 
     /// A failure with a specific exit code.
-    pub fn with_code(code: i32, message: impl Into<String>) -> Self {
+    pub(crate) fn with_code(code: i32, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),

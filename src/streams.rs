@@ -17,13 +17,13 @@ use crate::aws_error::{self, AwsError};
 use crate::backoff::Backoff;
 
 /// The stream every subcommand uses when no name is given.
-pub const DEFAULT_STREAM: &str = "kinlocal";
+pub(crate) const DEFAULT_STREAM: &str = "kinlocal";
 
 /// Retention Kinesis gives a new stream.
-pub const DEFAULT_RETENTION_HOURS: u32 = 24;
+pub(crate) const DEFAULT_RETENTION_HOURS: u32 = 24;
 
 /// How long to wait for a stream to become `ACTIVE` (or to disappear) before giving up.
-pub const WAIT_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const WAIT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Polls for a state change quickly at first (local engines are fast), then once a second.
 const WAIT_BACKOFF: Backoff = Backoff::new(Duration::from_millis(50), Duration::from_secs(1));

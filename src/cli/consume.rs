@@ -64,6 +64,10 @@ pub struct ConsumeArgs {
     /// state the previous one returned, and a final invocation closes each window.
     #[arg(long, value_name = "DURATION", value_parser = super::values::tumbling_window)]
     pub tumbling_window: Option<Duration>,
+    /// Batches of one shard in flight at once (ParallelizationFactor, 1-10): records go to lanes
+    /// by partition key, so one key is always handled in order and never concurrently.
+    #[arg(long, default_value_t = 1, value_name = "N", allow_hyphen_values = true, value_parser = super::values::parallelization_factor)]
+    pub parallelization_factor: usize,
     /// Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000.
     #[arg(long, default_value = "-1", value_name = "N", allow_hyphen_values = true, value_parser = values::retry_attempts)]
     pub maximum_retry_attempts: values::OrInfinite<u32>,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::esm::config::DestinationSpec;
 
 /// The one message for a bad duration, whichever flag it is.
-pub const DURATION_HINT: &str = "expected a duration like 500ms, 2s or 1m";
+pub(crate) const DURATION_HINT: &str = "expected a duration like 500ms, 2s or 1m";
 
 /// A duration: `500ms`, `2s`, `1m`, `1h30m`; a bare number is seconds, as in Lambda's API.
 pub fn duration(s: &str) -> Result<Duration, String> {
@@ -21,7 +21,7 @@ pub fn duration(s: &str) -> Result<Duration, String> {
 }
 
 /// A duration longer than zero.
-pub fn positive_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn positive_duration(s: &str) -> Result<Duration, String> {
     let d = duration(s)?;
     if d.is_zero() {
         return Err(format!("'{s}' is zero: {DURATION_HINT}, longer than zero"));
@@ -46,7 +46,7 @@ pub fn tumbling_window(s: &str) -> Result<Duration, String> {
 pub struct OrInfinite<T>(pub Option<T>);
 
 /// `-1` (infinite) or a duration (`--maximum-record-age`).
-pub fn duration_or_infinite(s: &str) -> Result<OrInfinite<Duration>, String> {
+pub(crate) fn duration_or_infinite(s: &str) -> Result<OrInfinite<Duration>, String> {
     if s.trim() == "-1" {
         Ok(OrInfinite(None))
     } else {
@@ -55,7 +55,7 @@ pub fn duration_or_infinite(s: &str) -> Result<OrInfinite<Duration>, String> {
 }
 
 /// `-1` (infinite) or a count 0–10,000 (`--maximum-retry-attempts`).
-pub fn retry_attempts(s: &str) -> Result<OrInfinite<u32>, String> {
+pub(crate) fn retry_attempts(s: &str) -> Result<OrInfinite<u32>, String> {
     match s.trim().parse::<i64>() {
         Ok(-1) => Ok(OrInfinite(None)),
         Ok(n @ 0..=10_000) => Ok(OrInfinite(u32::try_from(n).ok())),
@@ -78,7 +78,7 @@ pub fn destination(s: &str) -> Result<DestinationSpec, String> {
 }
 
 /// `--worker-id`: a non-empty `leaseOwner` value without control characters.
-pub fn worker_id(s: &str) -> Result<String, String> {
+pub(crate) fn worker_id(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
         return Err("a worker id cannot be empty".into());
     }
@@ -89,7 +89,7 @@ pub fn worker_id(s: &str) -> Result<String, String> {
 }
 
 /// `--failover-time`: long enough to renew three times over a network round trip.
-pub fn failover_time(s: &str) -> Result<Duration, String> {
+pub(crate) fn failover_time(s: &str) -> Result<Duration, String> {
     let d = duration(s)?;
     if d < Duration::from_millis(300) {
         return Err(format!(
@@ -100,13 +100,24 @@ pub fn failover_time(s: &str) -> Result<Duration, String> {
 }
 
 /// A whole number of at least 1 (`--count`).
-pub fn positive_count(s: &str) -> Result<u64, String> {
+pub(crate) fn positive_count(s: &str) -> Result<u64, String> {
     match s.trim().parse::<i128>() {
         Ok(n) if n >= 1 => u64::try_from(n).map_err(|_| format!("'{s}' is too large")),
         Ok(_) => Err(format!(
             "'{s}' is not a count: expected a whole number of at least 1"
         )),
         Err(_) => Err(format!("'{s}' is not a count: expected a whole number like 100")),
+    }
+}
+
+/// `ParallelizationFactor`: batches of one shard in flight at once, 1 to 10 as on Lambda.
+pub fn parallelization_factor(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n @ 1..=10) => usize::try_from(n).map_err(|_| format!("'{s}' is too large")),
+        Ok(_) => Err(format!(
+            "'{s}' is out of range: ParallelizationFactor is 1 to 10 (batches of one shard at once)"
+        )),
+        Err(_) => Err(format!("'{s}' is not a whole number from 1 to 10")),
     }
 }
 
@@ -125,7 +136,7 @@ pub fn table_name(s: &str) -> Result<String, String> {
 }
 
 /// An RFC 3339 time or Unix seconds (fractions allowed), as Unix milliseconds.
-pub fn timestamp_ms(s: &str) -> Result<i64, String> {
+pub(crate) fn timestamp_ms(s: &str) -> Result<i64, String> {
     let t = s.trim();
     if let Ok(secs) = t.parse::<f64>() {
         if secs.is_finite() && secs >= 0.0 {
@@ -243,6 +254,21 @@ mod tests {
         assert_eq!(timestamp_ms("1970-01-01T00:00:01Z"), Ok(1000));
         assert!(sequence_number("4959").is_ok());
         assert!(sequence_number("49x").is_err());
+    }
+
+    #[test]
+    fn parallelization_factors_are_1_to_10() {
+        assert_eq!(parallelization_factor("1"), Ok(1));
+        assert_eq!(parallelization_factor(" 10 "), Ok(10));
+        for bad in ["0", "11", "-1"] {
+            assert_eq!(
+                parallelization_factor(bad),
+                Err(format!(
+                    "'{bad}' is out of range: ParallelizationFactor is 1 to 10 (batches of one shard at once)"
+                ))
+            );
+        }
+        assert!(parallelization_factor("four").is_err());
     }
 
     #[test]

@@ -13,6 +13,6 @@ pub fn run(shell: clap_complete::Shell) -> anyhow::Result<i32> {
 }
 
 /// Writes the completion script for `shell` into `out`.
-pub fn generate(shell: clap_complete::Shell, out: &mut Vec<u8>) {
+pub(crate) fn generate(shell: clap_complete::Shell, out: &mut Vec<u8>) {
     clap_complete::generate(shell, &mut Cli::command(), "kinlocal", out);
 }

@@ -49,7 +49,14 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    let settings = settings(&args)?;
+    let mut settings = settings(&args)?;
+    if settings.tumbling_window.is_some() && settings.parallelization_factor > 1 {
+        eprintln!(
+            "kinlocal: warning: ParallelizationFactor {} is not applied with a tumbling window: a window's state passes from one invocation to the next, so each shard runs one batch at a time",
+            settings.parallelization_factor
+        );
+        settings.parallelization_factor = 1;
+    }
     if let Some(DestinationSpec::Directory(dir)) = &settings.on_failure {
         std::fs::create_dir_all(dir).map_err(|e| {
             ExitError::usage(format!(
@@ -110,7 +117,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         Ok(if !summary.stuck.is_empty() {
             Kind::StoppedWithUndelivered.code()
         } else if summary.discarded > 0 {
-            exit::RECORDS_DISCARDED
+            Kind::RecordsDiscarded.code()
         } else {
             exit::SUCCESS
         })
@@ -254,6 +261,7 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         maximum_batching_window: args.maximum_batching_window,
         poll_interval: args.poll_interval,
         tumbling_window: args.tumbling_window.filter(|d| !d.is_zero()),
+        parallelization_factor: args.parallelization_factor,
         maximum_retry_attempts: args.maximum_retry_attempts.0,
         maximum_record_age: args.maximum_record_age.0,
         bisect_batch_on_function_error: args.bisect_batch_on_function_error,
@@ -388,6 +396,7 @@ impl Reporter for ConsoleReporter {
     fn batch(&self, r: &BatchReport) {
         let ms = r.duration.as_millis();
         // Sequence numbers are 56 digits: abbreviated here, whole in --json.
+        let lane = r.lane.map(|l| format!(" lane {l}")).unwrap_or_default();
         // A window's final invocation carries no records, so no range.
         let range = if r.records == 0 {
             String::new()
@@ -399,7 +408,7 @@ impl Reporter for ConsoleReporter {
             )
         };
         let mut text = format!(
-            "{} {} record(s){range} {ms}ms {}",
+            "{}{lane} {} record(s){range} {ms}ms {}",
             r.shard_id, r.records, r.outcome
         );
         if !r.detail.is_empty() {
@@ -413,6 +422,7 @@ impl Reporter for ConsoleReporter {
             self.json_line(&serde_json::json!({
                 "type": "batch",
                 "shard_id": r.shard_id,
+                "lane": r.lane.unwrap_or(0),
                 "records": r.records,
                 "first_sequence_number": r.first_sequence_number,
                 "last_sequence_number": r.last_sequence_number,

@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// Region and account the templates' pseudo parameters and synthesized ARNs resolve to.
-pub const REGION: &str = "us-east-1";
+pub(crate) const REGION: &str = "us-east-1";
 /// See [`REGION`].
-pub const ACCOUNT_ID: &str = "000000000000";
+pub(crate) const ACCOUNT_ID: &str = "000000000000";
 
 /// Why a deployment file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -357,7 +357,7 @@ fn file_label(path: &Path) -> String {
 
 /// A stream's name from its ARN (`arn:aws:kinesis:r:a:stream/NAME`, or a consumer ARN
 /// `…:stream/NAME/consumer/C:123`).
-pub fn stream_name_from_arn(arn: &str) -> Option<String> {
+pub(crate) fn stream_name_from_arn(arn: &str) -> Option<String> {
     let rest = arn.strip_prefix("arn:")?;
     let resource = rest.splitn(5, ':').nth(4)?;
     let name = resource.strip_prefix("stream/")?;
@@ -365,7 +365,7 @@ pub fn stream_name_from_arn(arn: &str) -> Option<String> {
 }
 
 /// The consumer name of a consumer ARN.
-pub fn consumer_name_from_arn(arn: &str) -> Option<String> {
+pub(crate) fn consumer_name_from_arn(arn: &str) -> Option<String> {
     let (_, after) = arn.split_once("/consumer/")?;
     Some(after.split(':').next().unwrap_or(after).to_string())
 }

@@ -83,6 +83,8 @@ pub struct EsmConfig {
     pub poll_interval: Duration,
     /// `TumblingWindowInSeconds` (`None`: off).
     pub tumbling_window: Option<Duration>,
+    /// `ParallelizationFactor`: lanes per shard, each with one batch in flight.
+    pub parallelization_factor: usize,
     /// Retries, record age, bisect, partial responses.
     pub policy: RetryPolicy,
     /// `DestinationConfig.OnFailure`.

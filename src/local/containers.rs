@@ -59,7 +59,7 @@ pub struct Running {
 const DYNAMODB_DATA: &str = "/home/dynamodblocal/data";
 
 /// The two container specs.
-pub fn specs(opts: &DockerOptions) -> [ContainerSpec; 2] {
+pub(crate) fn specs(opts: &DockerOptions) -> [ContainerSpec; 2] {
     let mut kinesis = ContainerSpec {
         name: format!("{}-kinesis", opts.name_prefix),
         image: opts.kinesis_image.clone(),
@@ -162,7 +162,7 @@ pub fn start<D: Docker + ?Sized>(docker: &D, opts: &DockerOptions) -> Result<Vec
 }
 
 /// Removes a container if it carries our label; `Ok(false)` when there is none (already gone).
-pub fn remove_ours<D: Docker + ?Sized>(docker: &D, name: &str) -> Result<bool, DockerError> {
+pub(crate) fn remove_ours<D: Docker + ?Sized>(docker: &D, name: &str) -> Result<bool, DockerError> {
     if docker::find(docker, name)?.is_none() {
         return Ok(false);
     }

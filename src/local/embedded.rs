@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::LocalError;
 
 /// The log file of the embedded engine inside a state directory.
-pub fn log_file(state_dir: &Path) -> PathBuf {
+pub(crate) fn log_file(state_dir: &Path) -> PathBuf {
     state_dir.join("engine.log")
 }
 
@@ -116,7 +116,7 @@ pub fn tail(path: &Path, n: usize) -> String {
 
 /// Whether `pid` is a live `kinlocal serve`: pids are reused, so a pid in an old state file
 /// may now be someone else's process, which `down` must never signal.
-pub fn is_our_engine(pid: u32) -> bool {
+pub(crate) fn is_our_engine(pid: u32) -> bool {
     if !is_alive(pid) {
         return false;
     }
@@ -164,7 +164,7 @@ fn send_signal(pid: u32, signal: libc::c_int) -> std::io::Result<()> {
 
 /// SIGTERM (the engine stops cleanly and flushes its journal), then SIGKILL after `grace`.
 /// Returns once the process is gone.
-pub fn terminate(pid: u32, grace: Duration) -> Result<(), LocalError> {
+pub(crate) fn terminate(pid: u32, grace: Duration) -> Result<(), LocalError> {
     let stop_err = |e: std::io::Error| LocalError::Stop {
         pid,
         detail: e.to_string(),

@@ -23,19 +23,19 @@ use crate::docker::DockerError;
 use crate::endpoint::{state_file, UpState};
 
 /// The stream `up` creates when no `--stream` is given: like the seed set-up.
-pub const DEFAULT_STREAM: &str = "kinlocal";
+pub(crate) const DEFAULT_STREAM: &str = "kinlocal";
 
 /// Shards of a stream whose `--stream` names no count.
-pub const DEFAULT_SHARDS: i32 = 3;
+pub(crate) const DEFAULT_SHARDS: i32 = 3;
 
 /// Pinned default images (the tags are those known to work; see the README for alternatives).
-pub const KINESIS_IMAGE: &str = "ghcr.io/etspaceman/kinesis-mock:0.5.2";
+pub(crate) const KINESIS_IMAGE: &str = "ghcr.io/etspaceman/kinesis-mock:0.5.2";
 /// DynamoDB Local, pinned.
-pub const DYNAMODB_IMAGE: &str = "amazon/dynamodb-local:2.6.1";
+pub(crate) const DYNAMODB_IMAGE: &str = "amazon/dynamodb-local:2.6.1";
 /// kinesis-mock's plain-HTTP port (4567 is its TLS port).
-pub const KINESIS_CONTAINER_PORT: u16 = 4568;
+pub(crate) const KINESIS_CONTAINER_PORT: u16 = 4568;
 /// DynamoDB Local's port.
-pub const DYNAMODB_CONTAINER_PORT: u16 = 8000;
+pub(crate) const DYNAMODB_CONTAINER_PORT: u16 = 8000;
 
 /// Which backend runs the endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -214,7 +214,7 @@ pub fn write_state(dir: &Path, state: &UpState) -> Result<(), LocalError> {
 }
 
 /// Removes the state file; a missing one is fine (`down` twice).
-pub fn remove_state(dir: &Path) -> Result<(), LocalError> {
+pub(crate) fn remove_state(dir: &Path) -> Result<(), LocalError> {
     let path = state_file(dir);
     match std::fs::remove_file(&path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(LocalError::StateDir {

@@ -7,7 +7,7 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 /// Creates `dir` (and missing parents) as `0700`; an existing directory keeps its mode.
-pub fn create_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_dir(dir: &Path) -> io::Result<()> {
     if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
@@ -15,7 +15,7 @@ pub fn create_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Opens `path` for writing from scratch, mode `0600` (also when it existed with another mode).
-pub fn create_file(path: &Path) -> io::Result<File> {
+pub(crate) fn create_file(path: &Path) -> io::Result<File> {
     let f = OpenOptions::new()
         .write(true)
         .create(true)
@@ -28,7 +28,7 @@ pub fn create_file(path: &Path) -> io::Result<File> {
 
 /// Replaces `path` with `bytes` atomically (temporary file, then rename). The new file keeps
 /// the mode of the one it replaces; a new file gets `0600`.
-pub fn replace_file(path: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn replace_file(path: &Path, tmp: &Path, bytes: &[u8]) -> io::Result<()> {
     let mode = match std::fs::metadata(path) {
         Ok(m) => m.permissions().mode() & 0o7777,
         Err(e) if e.kind() == io::ErrorKind::NotFound => 0o600,

@@ -9,7 +9,7 @@ use crate::endpoint::UpState;
 
 /// The two shared files.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SharedFiles {
+pub(crate) struct SharedFiles {
     /// `AWS_CONFIG_FILE`, else `~/.aws/config`.
     pub config: PathBuf,
     /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`.
@@ -18,7 +18,7 @@ pub struct SharedFiles {
 
 impl SharedFiles {
     /// Where the SDKs and the AWS CLI look, per the environment.
-    pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Self {
+    pub(crate) fn from_env(env: impl Fn(&str) -> Option<String>) -> Self {
         let home = env("HOME").map_or_else(|| PathBuf::from("."), PathBuf::from);
         let pick = |var: &str, file: &str| {
             env(var)
@@ -33,7 +33,7 @@ impl SharedFiles {
 }
 
 /// Writes (or rewrites) profile `name` for the endpoint in `state`.
-pub fn write_profile(files: &SharedFiles, name: &str, state: &UpState) -> Result<(), LocalError> {
+pub(crate) fn write_profile(files: &SharedFiles, name: &str, state: &UpState) -> Result<(), LocalError> {
     let header = if name == "default" {
         "[default]".to_string()
     } else {
@@ -112,7 +112,7 @@ fn normalize(header: &str) -> String {
 
 /// Replaces the body of section `header` (or appends the section), leaving every other line
 /// exactly as it was.
-pub fn upsert_section(text: &str, header: &str, body: &[String]) -> String {
+pub(crate) fn upsert_section(text: &str, header: &str, body: &[String]) -> String {
     let want = normalize(header);
     let lines: Vec<&str> = text.lines().collect();
     let is_header = |l: &str| l.trim_start().starts_with('[');

@@ -41,7 +41,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// SDK clients for a local endpoint, without SDK retries so a probe fails (and is retried by
 /// our loop) quickly.
-pub async fn local_clients(kinesis_url: &str, dynamodb_url: &str, region: &str) -> Clients {
+pub(crate) async fn local_clients(kinesis_url: &str, dynamodb_url: &str, region: &str) -> Clients {
     let endpoint = Endpoint {
         kinesis_url: Some(kinesis_url.to_string()),
         dynamodb_url: Some(dynamodb_url.to_string()),
@@ -53,7 +53,7 @@ pub async fn local_clients(kinesis_url: &str, dynamodb_url: &str, region: &str) 
 
 /// The same clients without SDK retries: a probe must say "refused" at once, not after the
 /// SDK's back-off.
-pub fn without_retries(c: &Clients) -> Clients {
+pub(crate) fn without_retries(c: &Clients) -> Clients {
     Clients {
         kinesis: aws_sdk_kinesis::Client::from_conf(
             c.kinesis
@@ -74,7 +74,7 @@ pub fn without_retries(c: &Clients) -> Clients {
 }
 
 /// One round of probes: Kinesis, then DynamoDB.
-pub async fn probe(clients: &Clients) -> Result<(), NotAnswering> {
+pub(crate) async fn probe(clients: &Clients) -> Result<(), NotAnswering> {
     let k = tokio::time::timeout(PROBE_TIMEOUT, clients.kinesis.list_streams().limit(1).send()).await;
     match k {
         Ok(Ok(_)) => {}

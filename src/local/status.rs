@@ -18,7 +18,7 @@ const MAX_READS_PER_SHARD: usize = 10;
 
 /// Everything `status` reports.
 #[derive(Debug, Clone, Serialize)]
-pub struct Status {
+pub(crate) struct Status {
     /// `embedded`, `docker`, `external` (flag or environment) or `aws`.
     pub backend: String,
     /// Where the endpoint came from.
@@ -48,7 +48,7 @@ pub struct Status {
 
 /// One stream.
 #[derive(Debug, Clone, Serialize)]
-pub struct StreamInfo {
+pub(crate) struct StreamInfo {
     /// Name.
     pub name: String,
     /// `ACTIVE`, `CREATING`, ...
@@ -59,7 +59,7 @@ pub struct StreamInfo {
 
 /// One shard.
 #[derive(Debug, Clone, Serialize)]
-pub struct ShardInfo {
+pub(crate) struct ShardInfo {
     /// `shardId-000000000000`.
     pub shard_id: String,
     /// `open` (no ending sequence number) or `closed` (after a reshard).
@@ -75,7 +75,7 @@ pub struct ShardInfo {
 
 /// One consumer application: its lease table.
 #[derive(Debug, Clone, Serialize)]
-pub struct Application {
+pub(crate) struct Application {
     /// The lease table (for kinlocal and the KCL: the application name).
     pub lease_table: String,
     /// One lease per shard.
@@ -84,7 +84,7 @@ pub struct Application {
 
 /// One lease: a shard's checkpoint and lag.
 #[derive(Debug, Clone, Serialize)]
-pub struct LeaseInfo {
+pub(crate) struct LeaseInfo {
     /// `leaseKey` as stored.
     pub lease_key: String,
     /// The stream, when it can be told (a `streamName` attribute, the multi-stream key format,
@@ -109,7 +109,7 @@ pub struct LeaseInfo {
 }
 
 /// Gathers the status. `state` is the state of `up` when the endpoint came from it.
-pub async fn gather(clients: &Clients, state: Option<&UpState>) -> Status {
+pub(crate) async fn gather(clients: &Clients, state: Option<&UpState>) -> Status {
     let endpoint = &clients.endpoint;
     let backend = match (endpoint.source, state) {
         (Source::State, Some(s)) => s.backend.clone(),

@@ -11,7 +11,7 @@ const VIRTUAL_START_MS: u64 = 1_735_689_600_000;
 
 /// Timestamps for records, one reading per record.
 #[derive(Debug, Clone)]
-pub enum EventClock {
+pub(crate) enum EventClock {
     /// The wall clock.
     Real,
     /// Milliseconds since the epoch, advanced 0–20 ms per record.
@@ -30,7 +30,7 @@ impl EventClock {
 
     /// The time of the next record, in milliseconds since the epoch. The virtual clock draws
     /// from `rng`; the real one does not, so seeding never depends on the wall clock.
-    pub fn tick<R: RngCore>(&mut self, rng: &mut R) -> u64 {
+    pub(crate) fn tick<R: RngCore>(&mut self, rng: &mut R) -> u64 {
         match self {
             Self::Real => SystemTime::now()
                 .duration_since(UNIX_EPOCH)
@@ -44,7 +44,7 @@ impl EventClock {
 }
 
 /// `2025-01-01T00:00:00.123Z` for a time in epoch milliseconds.
-pub fn iso_millis(epoch_ms: u64) -> String {
+pub(crate) fn iso_millis(epoch_ms: u64) -> String {
     humantime::format_rfc3339_millis(UNIX_EPOCH + Duration::from_millis(epoch_ms)).to_string()
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::clock::{iso_millis, EventClock};
 
 /// Words for notes and the template's `{{word}}`/`{{words N}}`.
-pub const WORDS: &[&str] = &[
+pub(crate) const WORDS: &[&str] = &[
     "alpha", "amber", "apple", "arrow", "atlas", "basil", "beacon", "birch", "blaze", "bloom", "breeze",
     "brook", "cable", "canyon", "cedar", "cinder", "cloud", "comet", "coral", "crane", "delta", "drift",
     "ember", "falcon", "fern", "field", "flint", "forest", "frost", "garden", "glade", "granite", "harbor",
@@ -55,7 +55,7 @@ const NOTE_OVERHEAD: usize = 10;
 
 /// Generates event records of (at least) `size` bytes.
 #[derive(Debug, Clone)]
-pub struct EventGenerator {
+pub(crate) struct EventGenerator {
     size: usize,
     clock: EventClock,
 }

@@ -12,7 +12,7 @@ use rand::{Rng, RngCore};
 use crate::streams::ShardRange;
 
 /// Kinesis' longest partition key, in Unicode characters.
-pub const MAX_KEY_CHARS: usize = 256;
+pub(crate) const MAX_KEY_CHARS: usize = 256;
 
 /// How to choose each record's partition key (the value of `--partition-key`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ impl KeySpec {
     }
 
     /// Whether records with one key must stay in order (everything but `random`).
-    pub fn keeps_order(&self) -> bool {
+    pub(crate) fn keeps_order(&self) -> bool {
         !matches!(self, Self::Random)
     }
 }
@@ -87,7 +87,7 @@ pub enum KeyError {
 
 /// A key chosen for one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChosenKey {
+pub(crate) struct ChosenKey {
     /// The `PartitionKey`.
     pub partition_key: String,
     /// The `ExplicitHashKey` (decimal), for `random` only.
@@ -96,7 +96,7 @@ pub struct ChosenKey {
 
 /// Chooses keys for a sequence of records.
 #[derive(Debug, Clone)]
-pub struct KeyChooser {
+pub(crate) struct KeyChooser {
     spec: KeySpec,
     shards: Vec<ShardRange>,
     next_shard: usize,
@@ -115,7 +115,7 @@ impl KeyChooser {
 
     /// The key for `data`. Draws from `rng` only for `random`, always the same number of times,
     /// so a seed reproduces the same keys.
-    pub fn choose<R: RngCore>(&mut self, data: &[u8], rng: &mut R) -> Result<ChosenKey, KeyError> {
+    pub(crate) fn choose<R: RngCore>(&mut self, data: &[u8], rng: &mut R) -> Result<ChosenKey, KeyError> {
         match &self.spec {
             KeySpec::Random => {
                 let partition_key = format!("{:032x}", rng.random::<u128>());
@@ -145,7 +145,7 @@ impl KeyChooser {
 
 /// The value at `path` in the JSON record `data`, as a partition key: strings as they are,
 /// numbers and booleans as their JSON text. Array elements are addressed by index (`items.0`).
-pub fn field_key(data: &[u8], path: &[String]) -> Result<String, KeyError> {
+pub(crate) fn field_key(data: &[u8], path: &[String]) -> Result<String, KeyError> {
     let joined = || path.join(".");
     let value: serde_json::Value =
         serde_json::from_slice(data).map_err(|_| KeyError::NotJson { path: joined() })?;

@@ -11,18 +11,16 @@ use super::stats::{Snapshot, Stats};
 
 /// How to show progress.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ProgressMode {
+pub(crate) enum ProgressMode {
     /// An indicatif bar (stderr is a terminal).
     Bar,
     /// A plain line at this interval.
     Lines(Duration),
-    /// Nothing.
-    Off,
 }
 
 impl ProgressMode {
     /// A bar on a terminal, else a line every 5 s.
-    pub fn for_stderr() -> Self {
+    pub(crate) fn for_stderr() -> Self {
         use std::io::IsTerminal;
         if std::io::stderr().is_terminal() {
             Self::Bar
@@ -33,7 +31,7 @@ impl ProgressMode {
 }
 
 /// The running display; stop it with [`Reporter::finish`].
-pub struct Reporter {
+pub(crate) struct Reporter {
     task: Option<tokio::task::JoinHandle<()>>,
     bar: Option<ProgressBar>,
 }
@@ -42,10 +40,6 @@ impl Reporter {
     /// Starts showing `stats`; `total` is the record count when known.
     pub fn start(stats: Arc<Stats>, mode: ProgressMode, total: Option<u64>) -> Self {
         match mode {
-            ProgressMode::Off => Self {
-                task: None,
-                bar: None,
-            },
             ProgressMode::Bar => {
                 let bar = match total {
                     Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr())

@@ -6,11 +6,11 @@
 use std::time::{Duration, Instant};
 
 /// Shortest sleep: records due within it are sent together.
-pub const MIN_SLEEP: Duration = Duration::from_millis(5);
+pub(crate) const MIN_SLEEP: Duration = Duration::from_millis(5);
 
 /// When each record is due.
 #[derive(Debug, Clone, Copy)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     start: Instant,
     rate: f64,
 }
@@ -22,14 +22,14 @@ impl Pacer {
     }
 
     /// When record `n` (0-based) is due.
-    pub fn due(&self, n: u64) -> Instant {
+    pub(crate) fn due(&self, n: u64) -> Instant {
         #[allow(clippy::cast_precision_loss)]
         let secs = n as f64 / self.rate;
         self.start + Duration::from_secs_f64(secs.min(1e12))
     }
 
     /// `None` when record `n` may go now; else when to wake up (at least `MIN_SLEEP` away).
-    pub fn wait_until(&self, n: u64, now: Instant) -> Option<Instant> {
+    pub(crate) fn wait_until(&self, n: u64, now: Instant) -> Option<Instant> {
         let due = self.due(n);
         (due > now).then(|| due.max(now + MIN_SLEEP))
     }

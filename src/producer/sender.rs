@@ -17,16 +17,16 @@ use rand::Rng;
 use super::stats::Stats;
 
 /// Kinesis' PutRecords limit on records per request.
-pub const MAX_BATCH_RECORDS: usize = 500;
+pub(crate) const MAX_BATCH_RECORDS: usize = 500;
 /// PutRecords' limit on a request's data + partition keys (the long-standing 5 MiB).
-pub const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
+pub(crate) const MAX_BATCH_BYTES: usize = 5 * 1024 * 1024;
 
 /// The error code Kinesis gives a throttled record or request.
-pub const THROTTLED: &str = "ProvisionedThroughputExceededException";
+pub(crate) const THROTTLED: &str = "ProvisionedThroughputExceededException";
 
 /// Records to send in one PutRecords request.
 #[derive(Debug, Default)]
-pub struct Batch {
+pub(crate) struct Batch {
     /// The entries, in generation order.
     pub entries: Vec<PutRecordsRequestEntry>,
     /// Data + partition key bytes.
@@ -35,7 +35,7 @@ pub struct Batch {
 
 /// Cuts the stream of records into batches.
 #[derive(Debug)]
-pub struct BatchBuilder {
+pub(crate) struct BatchBuilder {
     max_records: usize,
     ordered: bool,
     current: Batch,
@@ -264,7 +264,7 @@ pub enum SendError {
 }
 
 /// Sends `batch` until every record is acknowledged, resending only failed entries.
-pub async fn send_batch<A: PutRecordsApi>(
+pub(crate) async fn send_batch<A: PutRecordsApi>(
     api: &A,
     batch: Batch,
     stats: &Stats,

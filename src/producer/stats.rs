@@ -46,7 +46,7 @@ impl Stats {
     }
 
     /// Records of one response that were stored: shard → (records, bytes).
-    pub fn add_stored(&self, stored: BTreeMap<String, (u64, u64)>) {
+    pub(crate) fn add_stored(&self, stored: BTreeMap<String, (u64, u64)>) {
         let mut m = self.per_shard.lock().unwrap_or_else(PoisonError::into_inner);
         for (shard, (n, bytes)) in stored {
             *m.entry(shard).or_default() += n;
@@ -56,17 +56,17 @@ impl Stats {
     }
 
     /// Records about to be resent.
-    pub fn add_retried(&self, n: u64) {
+    pub(crate) fn add_retried(&self, n: u64) {
         self.retried.fetch_add(n, Ordering::Relaxed);
     }
 
     /// Records refused with throttling.
-    pub fn add_throttled(&self, n: u64) {
+    pub(crate) fn add_throttled(&self, n: u64) {
         self.throttled.fetch_add(n, Ordering::Relaxed);
     }
 
     /// One PutRecords call.
-    pub fn add_request(&self) {
+    pub(crate) fn add_request(&self) {
         self.requests.fetch_add(1, Ordering::Relaxed);
     }
 

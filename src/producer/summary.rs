@@ -61,7 +61,7 @@ impl Summary {
     }
 
     /// A few lines for people.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -91,7 +91,7 @@ impl Summary {
 }
 
 /// `1.9 MiB`, `512 B`.
-pub fn human_bytes(n: u64) -> String {
+pub(crate) fn human_bytes(n: u64) -> String {
     #[allow(clippy::cast_precision_loss)]
     let f = n as f64;
     if n < 1024 {

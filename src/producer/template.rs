@@ -109,7 +109,7 @@ impl Template {
     }
 
     /// Renders record number `index` (0-based): valid JSON.
-    pub fn render<R: RngCore>(&self, rng: &mut R, index: u64, clock: &mut EventClock) -> Vec<u8> {
+    pub(crate) fn render<R: RngCore>(&self, rng: &mut R, index: u64, clock: &mut EventClock) -> Vec<u8> {
         let now_ms = clock.tick(rng);
         let mut ctx = Ctx { rng, index, now_ms };
         let mut out = String::with_capacity(256);
