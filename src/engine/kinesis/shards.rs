@@ -144,7 +144,7 @@ pub fn list_shards(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
     };
 
     let stream = ctx.stream(&name)?;
-    let horizon = stream.horizon_ms(ctx.now);
+    let horizon = stream.horizon_ms(ctx.now, ctx.cfg.max_retention_ms());
     let selected: Vec<&Shard> = stream
         .shards
         .iter()
