@@ -82,6 +82,8 @@ pub struct EsmConfig {
     pub maximum_batching_window: Duration,
     /// How each shard's reads are paced.
     pub poll: PollPolicy,
+    /// `TumblingWindowInSeconds` (`None`: off).
+    pub tumbling_window: Option<Duration>,
     /// `ParallelizationFactor`: lanes per shard, each with one batch in flight.
     pub parallelization_factor: usize,
     /// Retries, record age, bisect, partial responses.
