@@ -45,6 +45,7 @@ mod reliability;
 mod runtime_api;
 mod runtime_api_consume;
 mod runtime_api_support;
+mod runtime_api_watch;
 mod serve;
 mod status;
 mod streams;
