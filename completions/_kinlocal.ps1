@@ -185,6 +185,7 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Most records per invocation (BatchSize, 1-10000)')
             [CompletionResult]::new('--maximum-batching-window', '--maximum-batching-window', [CompletionResultType]::ParameterName, 'How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s)')
             [CompletionResult]::new('--poll-interval', '--poll-interval', [CompletionResultType]::ParameterName, 'How often each shard is polled when it has no backlog (200ms keeps a real stream under its 5 GetRecords/s per shard)')
+            [CompletionResult]::new('--parallelization-factor', '--parallelization-factor', [CompletionResultType]::ParameterName, 'Batches of one shard in flight at once (ParallelizationFactor, 1-10): records go to lanes by partition key, so one key is always handled in order and never concurrently')
             [CompletionResult]::new('--maximum-retry-attempts', '--maximum-retry-attempts', [CompletionResultType]::ParameterName, 'Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000')
             [CompletionResult]::new('--maximum-record-age', '--maximum-record-age', [CompletionResultType]::ParameterName, 'Discard records older than this (MaximumRecordAgeInSeconds): -1 is infinite, or 60s-7d')
             [CompletionResult]::new('--on-failure', '--on-failure', [CompletionResultType]::ParameterName, 'Where discarded batches go: a directory (one JSON file each, with the records, like an S3 destination) or stream:NAME (the record on another stream, like SQS/SNS)')
@@ -272,7 +273,7 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep reading new records until Ctrl+C instead of stopping when caught up')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep reading new records until Ctrl+C instead of stopping when caught up')
             [CompletionResult]::new('--base64', '--base64', [CompletionResultType]::ParameterName, 'Print each record''s data base64-encoded (for binary data)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One line per record: its data as compact JSON (what `produce --from` replays)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON line per record, with AWS''s member names and the data in base64 (what `produce --from` and `event --records-from` replay)')
             [CompletionResult]::new('--aws', '--aws', [CompletionResultType]::ParameterName, 'Talk to real AWS (standard credential chain). Never done without this flag')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -282,7 +283,7 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
         }
         'kinlocal;event' {
             [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'A record''s data (any text, usually JSON); repeatable, in order')
-            [CompletionResult]::new('--records-from', '--records-from', [CompletionResultType]::ParameterName, 'Records from newline-delimited JSON, one record''s data per line (the form `tail --json` prints and `produce --from` replays); ''-'' reads stdin')
+            [CompletionResult]::new('--records-from', '--records-from', [CompletionResultType]::ParameterName, 'Records from newline-delimited JSON, as `produce --from` replays it: one record''s data per line, or the record lines `tail --json` prints (their partition keys are kept); ''-'' reads stdin')
             [CompletionResult]::new('--random', '--random', [CompletionResultType]::ParameterName, 'N random JSON records (the ones `produce` generates)')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for reproducible --random records')
             [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'Stream name in `eventSourceARN`')

@@ -141,6 +141,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l starting-p
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s b -l batch-size -d 'Most records per invocation (BatchSize, 1-10000)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-batching-window -d 'How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l poll-interval -d 'How often each shard is polled when it has no backlog (200ms keeps a real stream under its 5 GetRecords/s per shard)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l parallelization-factor -d 'Batches of one shard in flight at once (ParallelizationFactor, 1-10): records go to lanes by partition key, so one key is always handled in order and never concurrently' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-retry-attempts -d 'Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-record-age -d 'Discard records older than this (MaximumRecordAgeInSeconds): -1 is infinite, or 60s-7d' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l on-failure -d 'Where discarded batches go: a directory (one JSON file each, with the records, like an S3 destination) or stream:NAME (the record on another stream, like SQS/SNS)' -r
@@ -214,12 +215,12 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l region -d 'AW
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s f -l follow -d 'Keep reading new records until Ctrl+C instead of stopping when caught up'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l base64 -d 'Print each record\'s data base64-encoded (for binary data)'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l json -d 'One line per record: its data as compact JSON (what `produce --from` replays)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l json -d 'One JSON line per record, with AWS\'s member names and the data in base64 (what `produce --from` and `event --records-from` replay)'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l record -d 'A record\'s data (any text, usually JSON); repeatable, in order' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l records-from -d 'Records from newline-delimited JSON, one record\'s data per line (the form `tail --json` prints and `produce --from` replays); \'-\' reads stdin' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l records-from -d 'Records from newline-delimited JSON, as `produce --from` replays it: one record\'s data per line, or the record lines `tail --json` prints (their partition keys are kept); \'-\' reads stdin' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l random -d 'N random JSON records (the ones `produce` generates)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l seed -d 'Seed for reproducible --random records' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l stream -d 'Stream name in `eventSourceARN`' -r

@@ -65,6 +65,10 @@ pub struct ConsumeArgs {
     /// its 5 GetRecords/s per shard).
     #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = values::duration)]
     pub poll_interval: Duration,
+    /// Batches of one shard in flight at once (ParallelizationFactor, 1-10): records go to lanes
+    /// by partition key, so one key is always handled in order and never concurrently.
+    #[arg(long, default_value_t = 1, value_name = "N", allow_hyphen_values = true, value_parser = super::values::parallelization_factor)]
+    pub parallelization_factor: usize,
     /// Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000.
     #[arg(long, default_value = "-1", value_name = "N", allow_hyphen_values = true, value_parser = values::retry_attempts)]
     pub maximum_retry_attempts: values::OrInfinite<u32>,

@@ -98,6 +98,17 @@ pub(crate) fn positive_count(s: &str) -> Result<u64, String> {
     }
 }
 
+/// `ParallelizationFactor`: batches of one shard in flight at once, 1 to 10 as on Lambda.
+pub fn parallelization_factor(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n @ 1..=10) => usize::try_from(n).map_err(|_| format!("'{s}' is too large")),
+        Ok(_) => Err(format!(
+            "'{s}' is out of range: ParallelizationFactor is 1 to 10 (batches of one shard at once)"
+        )),
+        Err(_) => Err(format!("'{s}' is not a whole number from 1 to 10")),
+    }
+}
+
 /// A DynamoDB table name (what `--app` becomes): 3 to 255 of `A-Z a-z 0-9 _ . -`.
 pub fn table_name(s: &str) -> Result<String, String> {
     let ok_chars = s
@@ -219,6 +230,21 @@ mod tests {
         assert_eq!(timestamp_ms("1970-01-01T00:00:01Z"), Ok(1000));
         assert!(sequence_number("4959").is_ok());
         assert!(sequence_number("49x").is_err());
+    }
+
+    #[test]
+    fn parallelization_factors_are_1_to_10() {
+        assert_eq!(parallelization_factor("1"), Ok(1));
+        assert_eq!(parallelization_factor(" 10 "), Ok(10));
+        for bad in ["0", "11", "-1"] {
+            assert_eq!(
+                parallelization_factor(bad),
+                Err(format!(
+                    "'{bad}' is out of range: ParallelizationFactor is 1 to 10 (batches of one shard at once)"
+                ))
+            );
+        }
+        assert!(parallelization_factor("four").is_err());
     }
 
     #[test]

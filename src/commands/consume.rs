@@ -253,6 +253,7 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         batch_size: args.batch_size,
         maximum_batching_window: args.maximum_batching_window,
         poll_interval: args.poll_interval,
+        parallelization_factor: args.parallelization_factor,
         maximum_retry_attempts: args.maximum_retry_attempts.0,
         maximum_record_age: args.maximum_record_age.0,
         bisect_batch_on_function_error: args.bisect_batch_on_function_error,
@@ -415,8 +416,9 @@ impl Reporter for ConsoleReporter {
     fn batch(&self, r: &BatchReport) {
         let ms = r.duration.as_millis();
         // Sequence numbers are 56 digits: abbreviated here, whole in --json.
+        let lane = r.lane.map(|l| format!(" lane {l}")).unwrap_or_default();
         let mut text = format!(
-            "{} {} record(s) {}..{} {ms}ms {}",
+            "{}{lane} {} record(s) {}..{} {ms}ms {}",
             r.shard_id,
             r.records,
             crate::human::sequence(&r.first_sequence_number),
@@ -434,6 +436,7 @@ impl Reporter for ConsoleReporter {
             self.json_line(&serde_json::json!({
                 "type": "batch",
                 "shard_id": r.shard_id,
+                "lane": r.lane.unwrap_or(0),
                 "records": r.records,
                 "first_sequence_number": r.first_sequence_number,
                 "last_sequence_number": r.last_sequence_number,

@@ -34,6 +34,8 @@ pub struct ConsumeSettings {
     pub maximum_batching_window: Duration,
     /// How often an idle shard is polled.
     pub poll_interval: Duration,
+    /// `ParallelizationFactor` (1-10): batches of one shard in flight at once.
+    pub parallelization_factor: usize,
     /// `MaximumRetryAttempts` (`None`: infinite).
     pub maximum_retry_attempts: Option<u32>,
     /// `MaximumRecordAgeInSeconds` (`None`: infinite).
@@ -166,6 +168,9 @@ impl Mapping {
             batch_size: s.batch_size,
             maximum_batching_window: s.maximum_batching_window,
             poll_interval: s.poll_interval,
+            parallelization_factor: s
+                .parallelization_factor
+                .clamp(1, super::lanes::MAX_PARALLELIZATION_FACTOR),
             policy: RetryPolicy {
                 maximum_retry_attempts: s.maximum_retry_attempts,
                 maximum_record_age: s.maximum_record_age,

@@ -92,6 +92,8 @@ impl EsmError {
 pub struct BatchReport {
     /// The shard.
     pub shard_id: String,
+    /// The lane within the shard when `ParallelizationFactor` > 1 (`None`: one lane).
+    pub lane: Option<usize>,
     /// Records in the invocation.
     pub records: usize,
     /// First sequence number.

@@ -8,9 +8,11 @@
 //! ([`HeldLease`]): once the lease is lost it stops at once, abandoning the batch in hand
 //! without checkpointing (an invocation already running is let finish).
 //!
-//! Lanes (ParallelizationFactor) fit at [`ShardReader::deliver`]: a router sends the batch's
-//! records to N runners, and a per-shard tracker turns their `Completed` decisions into the
-//! highest checkpoint that is safe; the reader still writes it.
+//! With `ParallelizationFactor` > 1 the records read go to lanes by partition key instead of
+//! one batcher, and [`parallel`] runs the read loop: a batch in flight per lane, the shard
+//! checkpoint at the lanes' low-water mark; the reader still writes it.
+
+mod parallel;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +29,7 @@ use super::event::{self, EventContext, RawRecord};
 use super::events::{EventSender, ShardEvent};
 use super::filter::RecordView;
 use super::invoker::{FunctionLog, InvokerTarget, LogSink};
+use super::lanes;
 use super::lease_table::LeaseTableError;
 use super::leases::HeldLease;
 use super::mapping::Mapping;
@@ -94,8 +97,10 @@ pub struct ShardReader {
     budget: Arc<Budget>,
     event_ctx: EventContext,
     batcher: Batcher,
-    /// Lane 0 (the only lane until ParallelizationFactor).
-    runner: BatchRunner,
+    /// The only lane's runner (`None` with lanes: each lane holds its own).
+    runner: Option<BatchRunner>,
+    /// The lanes when `ParallelizationFactor` > 1 (records go there instead of `batcher`).
+    lanes: Option<parallel::Lanes>,
     iterator: Option<String>,
     ended: bool,
     children: Vec<String>,
@@ -132,35 +137,49 @@ impl ShardReader {
         let shard_id = held.key().to_string();
         let config = &mapping.config;
         let logs: Arc<dyn LogSink> = Arc::new(ReporterLogs(Arc::clone(&mapping.reporter)));
-        let invoker = mapping.invokers.create(InvokerTarget {
-            shard_id: shard_id.clone(),
-            lane: 0,
-            logs: FunctionLog::new(logs, &shard_id, 0),
-        });
-        let mut runner = BatchRunner::new(
-            invoker,
-            RunnerSettings {
-                policy: config.policy.clone(),
-                function_arn: config.function.arn(),
-                timeout: config.function.timeout,
-                shard_id: shard_id.clone(),
-                lane: 0,
-                clock: Arc::clone(&mapping.clock),
-                reporter: Arc::clone(&mapping.reporter),
-            },
-        );
-        runner.start().await.map_err(EsmError::Init)?;
+        let factor = config.parallelization_factor.max(1);
+        let runners = (0..factor)
+            .map(|lane| {
+                let invoker = mapping.invokers.create(InvokerTarget {
+                    shard_id: shard_id.clone(),
+                    lane,
+                    logs: FunctionLog::new(Arc::clone(&logs), &shard_id, lane),
+                });
+                BatchRunner::new(
+                    invoker,
+                    RunnerSettings {
+                        policy: config.policy.clone(),
+                        function_arn: config.function.arn(),
+                        timeout: config.function.timeout,
+                        shard_id: shard_id.clone(),
+                        lane,
+                        lanes: factor,
+                        clock: Arc::clone(&mapping.clock),
+                        reporter: Arc::clone(&mapping.reporter),
+                    },
+                )
+            })
+            .collect();
+        let mut runners = parallel::start_runners(runners).await.map_err(EsmError::Init)?;
+        let new_batcher = || {
+            Batcher::new(
+                config.batch_size,
+                config.maximum_batching_window,
+                MAX_PAYLOAD_BYTES,
+            )
+        };
+        let (runner, lanes) = if factor > 1 {
+            (None, Some(parallel::Lanes::new(runners, new_batcher)))
+        } else {
+            (runners.pop(), None)
+        };
         let event_ctx = EventContext {
             shard_id: shard_id.clone(),
             stream_arn: mapping.stream_arn.clone(),
             region: config.function.region.clone(),
             role_arn: config.function.role_arn.clone(),
         };
-        let batcher = Batcher::new(
-            config.batch_size,
-            config.maximum_batching_window,
-            MAX_PAYLOAD_BYTES,
-        );
+        let batcher = new_batcher();
         let lost = held.lost_signal();
         let mut reader = Self {
             mapping,
@@ -173,13 +192,14 @@ impl ShardReader {
             event_ctx,
             batcher,
             runner,
+            lanes,
             iterator: None,
             ended: false,
             children: Vec::new(),
             filtered_tail: None,
         };
         if let Err(e) = reader.reposition().await {
-            reader.runner.shutdown().await;
+            reader.shutdown_invokers().await;
             return Err(e);
         }
         Ok(reader)
@@ -217,12 +237,27 @@ impl ShardReader {
         }
     }
 
+    /// Stops the invoker of every lane (letting running invocations finish).
+    async fn shutdown_invokers(&mut self) {
+        if let Some(r) = self.runner.as_mut() {
+            r.shutdown().await;
+        }
+        if let Some(l) = self.lanes.as_mut() {
+            l.shutdown().await;
+        }
+    }
+
     /// A fresh iterator after the last checkpoint (or at the starting position); drops what
-    /// was buffered beyond it. Used at start and when an iterator expired.
+    /// was buffered beyond it. Used at start and when an iterator expired. With lanes, after
+    /// the last record read instead: what the lanes hold stays there, in flight or not.
     async fn reposition(&mut self) -> Result<(), EsmError> {
         self.batcher.clear();
         self.filtered_tail = None;
-        let cp = self.held.lock().await.checkpoint.clone();
+        let read = self.lanes.as_ref().and_then(|l| l.last_read()).cloned();
+        let cp = match read {
+            Some(seq) => Checkpoint::After(seq),
+            None => self.held.lock().await.checkpoint.clone(),
+        };
         let req = self
             .mapping
             .kinesis
@@ -301,7 +336,8 @@ impl ShardReader {
         };
         let n = out.records().len();
         let filters = &self.mapping.filters;
-        let mut prepared: Vec<PreparedRecord> = Vec::with_capacity(n);
+        let factor = self.mapping.config.parallelization_factor;
+        let mut prepared: Vec<(usize, PreparedRecord)> = Vec::with_capacity(n);
         for r in out.records() {
             let arrival_ms = r
                 .approximate_arrival_timestamp()
@@ -319,9 +355,10 @@ impl ShardReader {
                 continue;
             }
             self.filtered_tail = None;
-            prepared.push(event::prepare(&self.event_ctx, &raw));
+            let lane = lanes::lane_of(raw.partition_key, factor);
+            prepared.push((lane, event::prepare(&self.event_ctx, &raw)));
         }
-        self.batcher.extend(prepared);
+        self.accept(prepared);
         let lag = out.millis_behind_latest().unwrap_or(0);
         self.iterator = out.next_shard_iterator().map(str::to_string);
         if self.iterator.is_none() {
@@ -340,6 +377,22 @@ impl ShardReader {
         Ok(n > 0 || lag > 0)
     }
 
+    /// Records read (and not filtered out), each with its lane: into the batcher, or with lanes
+    /// into theirs (a filtered-out tail then counts as done at once).
+    fn accept(&mut self, records: Vec<(usize, PreparedRecord)>) {
+        match self.lanes.as_mut() {
+            None => self.batcher.extend(records.into_iter().map(|(_, r)| r)),
+            Some(lanes) => {
+                for (lane, r) in records {
+                    lanes.push(lane, r);
+                }
+                if let Some(seq) = self.filtered_tail.take() {
+                    lanes.skipped(seq);
+                }
+            }
+        }
+    }
+
     fn set_idle(&self, idle: bool) {
         self.send(ShardEvent::Idle {
             shard_id: self.shard_id.clone(),
@@ -350,8 +403,12 @@ impl ShardReader {
     /// Reads the shard until its end, until asked to stop, or until the lease is lost; the
     /// invoker is shut down on the way out.
     pub async fn run(mut self) -> Result<ReaderEnd, EsmError> {
-        let end = self.read().await;
-        self.runner.shutdown().await;
+        let end = if self.lanes.is_some() {
+            self.read_lanes().await
+        } else {
+            self.read().await
+        };
+        self.shutdown_invokers().await;
         match end {
             Err(EsmError::LeaseTable(LeaseTableError::LeaseLost(_))) => {
                 self.held.mark_lost();
@@ -404,16 +461,7 @@ impl ShardReader {
                 continue;
             }
             if self.ended && self.batcher.is_empty() {
-                let children = std::mem::take(&mut self.children);
-                {
-                    let mut lease = self.held.lock().await;
-                    if self.held.is_lost() {
-                        return Ok(ReaderEnd::Lost);
-                    }
-                    self.mapping.leases.shard_end(&mut lease, &children).await?;
-                }
-                self.set_idle(true);
-                return Ok(ReaderEnd::ShardEnded { children });
+                return self.end_of_shard().await;
             }
             let now_idle = self.batcher.is_empty() && !backlog;
             if idle != Some(now_idle) {
@@ -441,6 +489,20 @@ impl ShardReader {
         }
     }
 
+    /// Everything of the shard is done: checkpoints `SHARD_END` and names the children.
+    async fn end_of_shard(&mut self) -> Result<ReaderEnd, EsmError> {
+        let children = std::mem::take(&mut self.children);
+        {
+            let mut lease = self.held.lock().await;
+            if self.held.is_lost() {
+                return Ok(ReaderEnd::Lost);
+            }
+            self.mapping.leases.shard_end(&mut lease, &children).await?;
+        }
+        self.set_idle(true);
+        Ok(ReaderEnd::ShardEnded { children })
+    }
+
     /// Runs one batch to completion through the runner, carrying out its decisions: success,
     /// retries, bisection, discards.
     async fn deliver(&mut self, batch: Vec<PreparedRecord>) -> Result<Delivery, EsmError> {
@@ -452,7 +514,10 @@ impl ShardReader {
                 }
                 return Ok(Delivery::Abandoned);
             }
-            for decision in self.runner.step(&mut pending).await {
+            let Some(runner) = self.runner.as_mut() else {
+                return Ok(Delivery::Abandoned);
+            };
+            for decision in runner.step(&mut pending).await {
                 match decision {
                     Decision::Completed { upto, records } => {
                         self.checkpoint(Checkpoint::After(upto)).await?;
@@ -505,6 +570,18 @@ impl ShardReader {
             return Ok(());
         };
         let last = last.sequence_number.clone();
+        self.send_discard(&range).await?;
+        self.checkpoint(Checkpoint::After(last)).await?;
+        self.send(ShardEvent::Discarded {
+            shard_id: self.shard_id.clone(),
+            records: range.records.len() as u64,
+        });
+        Ok(())
+    }
+
+    /// Sends a range to the on-failure destination, retrying until it is accepted, and reports
+    /// it; checkpointing past it is the caller's.
+    async fn send_discard(&mut self, range: &DiscardRange) -> Result<(), EsmError> {
         if self.held.is_lost() {
             // The new owner re-reads this range and decides for itself.
             return Err(LeaseTableError::LeaseLost(self.shard_id.clone()).into());
@@ -557,11 +634,6 @@ impl ShardReader {
             records: range.records.len(),
             condition: range.condition.as_str(),
             destination,
-        });
-        self.checkpoint(Checkpoint::After(last)).await?;
-        self.send(ShardEvent::Discarded {
-            shard_id: self.shard_id.clone(),
-            records: range.records.len() as u64,
         });
         Ok(())
     }

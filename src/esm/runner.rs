@@ -110,6 +110,7 @@ pub struct BatchRunner {
     timeout: Duration,
     shard_id: String,
     lane: usize,
+    lanes: usize,
     clock: Arc<dyn Clock>,
     reporter: Arc<dyn Reporter>,
 }
@@ -126,6 +127,8 @@ pub struct RunnerSettings {
     pub shard_id: String,
     /// The lane.
     pub lane: usize,
+    /// How many lanes the shard has (`ParallelizationFactor`).
+    pub lanes: usize,
     /// Time, for record age.
     pub clock: Arc<dyn Clock>,
     /// Where per-invocation lines go.
@@ -142,6 +145,7 @@ impl BatchRunner {
             timeout: s.timeout,
             shard_id: s.shard_id,
             lane: s.lane,
+            lanes: s.lanes,
             clock: s.clock,
             reporter: s.reporter,
         }
@@ -202,6 +206,7 @@ impl BatchRunner {
         let attempts = attempts + 1;
         self.reporter.batch(&BatchReport {
             shard_id: self.shard_id.clone(),
+            lane: (self.lanes > 1).then_some(self.lane),
             records: recs.len(),
             first_sequence_number: recs
                 .first()

@@ -118,11 +118,13 @@ pub(super) fn apply(
             args.filter = f.value.clone();
         }
     }
-    if let Some(p) = m.parallelization_factor.as_ref().filter(|p| p.value > 1) {
-        notes.push(format!(
-            "ParallelizationFactor {} ({}) is not applied: kinlocal consume runs one batch per shard at a time",
-            p.value, p.source
-        ));
+    if let Some(p) = m
+        .parallelization_factor
+        .as_ref()
+        .filter(|_| unset("parallelization_factor"))
+    {
+        args.parallelization_factor = crate::cli::values::parallelization_factor(&p.value.to_string())
+            .map_err(|e| format!("{}: ParallelizationFactor {e}", p.source))?;
     }
     if let Some(t) = m.tumbling_window_secs.as_ref().filter(|t| t.value > 0) {
         notes.push(format!(
@@ -164,6 +166,7 @@ pub(super) fn describe(
             "MaximumBatchingWindowInSeconds" => ("maximum_batching_window", "--maximum-batching-window"),
             "StartingPosition" => ("starting_position", "--starting-position"),
             "StartingPositionTimestamp" => ("starting_position_timestamp", "--starting-position-timestamp"),
+            "ParallelizationFactor" => ("parallelization_factor", "--parallelization-factor"),
             "MaximumRetryAttempts" => ("maximum_retry_attempts", "--maximum-retry-attempts"),
             "MaximumRecordAgeInSeconds" => ("maximum_record_age", "--maximum-record-age"),
             "BisectBatchOnFunctionError" => (
@@ -182,6 +185,7 @@ pub(super) fn describe(
             "memory_size" => args.memory_size.to_string(),
             "stream" => args.stream.clone().unwrap_or_default(),
             "batch_size" => args.batch_size.to_string(),
+            "parallelization_factor" => args.parallelization_factor.to_string(),
             "maximum_batching_window" => humantime::format_duration(args.maximum_batching_window).to_string(),
             "starting_position" => format!("{:?}", args.starting_position),
             "maximum_retry_attempts" => args
