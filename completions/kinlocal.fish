@@ -140,6 +140,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l starting-p
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -s b -l batch-size -d 'Most records per invocation (BatchSize, 1-10000)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-batching-window -d 'How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l poll-interval -d 'How often each shard is polled when it has no backlog (200ms keeps a real stream under its 5 GetRecords/s per shard)' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l tumbling-window -d 'Group records into tumbling windows of this length by arrival time (TumblingWindowInSeconds, 1s-900s; 0 is off): each invocation carries the window and the state the previous one returned, and a final invocation closes each window' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l parallelization-factor -d 'Batches of one shard in flight at once (ParallelizationFactor, 1-10): records go to lanes by partition key, so one key is always handled in order and never concurrently' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-retry-attempts -d 'Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l maximum-record-age -d 'Discard records older than this (MaximumRecordAgeInSeconds): -1 is infinite, or 60s-7d' -r
@@ -244,6 +245,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l create-strea
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l delete-stream-delay -d 'How long a deleted stream stays DELETING' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l update-stream-delay -d 'How long a stream stays UPDATING after a reshard or retention change' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l create-table-delay -d 'How long a new DynamoDB table stays CREATING' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l max-retention -d 'Trim records older than this whatever a stream\'s retention period says (AWS\'s minimum is 24 hours): keeps the memory and the journal of a long-running engine bounded by recent traffic. Consumers further behind than this lose the records trimmed' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l iterator-ttl -d 'How long a shard iterator stays valid (AWS: 5 minutes)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l request-timeout -d 'A request\'s headers, and then its body, must each arrive within this; a client that never finishes gets 408 and its connection is closed' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l idle-timeout -d 'A connection that moves no byte either way for this long is closed' -r
