@@ -167,6 +167,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --node 'The Node.js binary for a nodejs --runtime (default: node)'
             cand --env 'An environment variable for the function (KEY=VALUE); repeatable; wins over --env-file and kinlocal''s own Lambda variables'
             cand --env-file 'A dotenv file of variables for the function (KEY=VALUE lines, # comments); repeatable'
+            cand --watch 'With --runtime-api or --handler: hot reload. When a file under PATH changes (a directory is watched recursively; __pycache__, hidden files and editor backups are ignored), the warm processes are replaced before their next batch; a batch in flight finishes on the code it started with. Repeatable'
             cand --starting-position 'Where a shard with no checkpoint starts (StartingPosition)'
             cand --starting-position-timestamp 'With --starting-position at-timestamp: Unix seconds or an RFC 3339 time'
             cand -b 'Most records per invocation (BatchSize, 1-10000)'

@@ -133,6 +133,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l python -d 
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l node -d 'The Node.js binary for a nodejs --runtime (default: node)' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l env -d 'An environment variable for the function (KEY=VALUE); repeatable; wins over --env-file and kinlocal\'s own Lambda variables' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l env-file -d 'A dotenv file of variables for the function (KEY=VALUE lines, # comments); repeatable' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l watch -d 'With --runtime-api or --handler: hot reload. When a file under PATH changes (a directory is watched recursively; __pycache__, hidden files and editor backups are ignored), the warm processes are replaced before their next batch; a batch in flight finishes on the code it started with. Repeatable' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand consume" -l starting-position -d 'Where a shard with no checkpoint starts (StartingPosition)' -r -f -a "trim-horizon\t'The oldest record still in the stream (TRIM_HORIZON)'
 latest\t'Only records put after the consumer started (LATEST)'
 at-timestamp\t'Records that arrived at or after --starting-position-timestamp (AT_TIMESTAMP)'"

@@ -40,6 +40,12 @@ pub struct ConsumeArgs {
     /// How the function runs: the Lambda Runtime API, a handler by name, its environment.
     #[command(flatten)]
     pub function: FunctionRuntimeArgs,
+    /// With --runtime-api or --handler: hot reload. When a file under PATH changes (a
+    /// directory is watched recursively; __pycache__, hidden files and editor backups are
+    /// ignored), the warm processes are replaced before their next batch; a batch in flight
+    /// finishes on the code it started with. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub watch: Vec<std::path::PathBuf>,
     /// Arguments appended to the --exec command line.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,

@@ -298,7 +298,35 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         runtime_api: None,
         env,
         filters: filters(args)?,
+        watch: watch_paths(args)?,
     })
+}
+
+/// `--watch` paths, checked: they exist, and there is a warm process to replace.
+fn watch_paths(args: &ConsumeArgs) -> Result<Vec<std::path::PathBuf>, ExitError> {
+    if args.watch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let f = &args.function;
+    if f.runtime_api_only {
+        return Err(ExitError::usage(
+            "--watch replaces the warm processes kinlocal starts; with --runtime-api-only you \
+             start (and restart) the function yourself",
+        ));
+    }
+    if !(f.runtime_api || f.handler.is_some()) {
+        return Err(ExitError::usage(
+            "--watch needs --runtime-api or --handler: with --exec alone every batch starts a \
+             fresh process, which already runs the current code",
+        ));
+    }
+    if let Some(missing) = args.watch.iter().find(|p| !p.exists()) {
+        return Err(ExitError::usage(format!(
+            "--watch {}: no such file or directory",
+            missing.display()
+        )));
+    }
+    Ok(args.watch.clone())
 }
 
 /// `--filter` patterns and those of `--filter-file`, compiled; an invalid one is refused here,

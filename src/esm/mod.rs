@@ -67,6 +67,9 @@ pub enum EsmError {
     /// The on-failure destination failed.
     #[error(transparent)]
     Destination(#[from] destination::DestinationError),
+    /// `--watch` could not watch a path.
+    #[error(transparent)]
+    Watch(#[from] invoker::runtime_api::reload::WatchError),
 }
 
 impl EsmError {
@@ -80,6 +83,7 @@ impl EsmError {
                 | Self::WhichStream(_)
                 // A bad handler name or a bootstrap that will not start: fix the function.
                 | Self::Init(_)
+                | Self::Watch(_)
         )
     }
 }

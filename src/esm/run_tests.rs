@@ -260,6 +260,7 @@ impl Env {
             runtime_api: None,
             env: Vec::new(),
             filters: Default::default(),
+            watch: Vec::new(),
         }
     }
 

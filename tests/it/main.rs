@@ -49,6 +49,7 @@ mod reliability;
 mod runtime_api;
 mod runtime_api_consume;
 mod runtime_api_support;
+mod runtime_api_watch;
 mod sdk_h2c;
 mod serve;
 mod status;
