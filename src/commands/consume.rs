@@ -299,6 +299,7 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         env,
         filters: filters(args)?,
         watch: watch_paths(args)?,
+        efo: args.efo.clone(),
     })
 }
 

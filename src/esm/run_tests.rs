@@ -261,6 +261,7 @@ impl Env {
             env: Vec::new(),
             filters: Default::default(),
             watch: Vec::new(),
+            efo: None,
         }
     }
 
