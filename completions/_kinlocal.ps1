@@ -272,7 +272,7 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep reading new records until Ctrl+C instead of stopping when caught up')
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep reading new records until Ctrl+C instead of stopping when caught up')
             [CompletionResult]::new('--base64', '--base64', [CompletionResultType]::ParameterName, 'Print each record''s data base64-encoded (for binary data)')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One line per record: its data as compact JSON (what `produce --from` replays)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON line per record, with AWS''s member names and the data in base64 (what `produce --from` and `event --records-from` replay)')
             [CompletionResult]::new('--aws', '--aws', [CompletionResultType]::ParameterName, 'Talk to real AWS (standard credential chain). Never done without this flag')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -282,7 +282,7 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
         }
         'kinlocal;event' {
             [CompletionResult]::new('--record', '--record', [CompletionResultType]::ParameterName, 'A record''s data (any text, usually JSON); repeatable, in order')
-            [CompletionResult]::new('--records-from', '--records-from', [CompletionResultType]::ParameterName, 'Records from newline-delimited JSON, one record''s data per line (the form `tail --json` prints and `produce --from` replays); ''-'' reads stdin')
+            [CompletionResult]::new('--records-from', '--records-from', [CompletionResultType]::ParameterName, 'Records from newline-delimited JSON, as `produce --from` replays it: one record''s data per line, or the record lines `tail --json` prints (their partition keys are kept); ''-'' reads stdin')
             [CompletionResult]::new('--random', '--random', [CompletionResultType]::ParameterName, 'N random JSON records (the ones `produce` generates)')
             [CompletionResult]::new('--seed', '--seed', [CompletionResultType]::ParameterName, 'Seed for reproducible --random records')
             [CompletionResult]::new('--stream', '--stream', [CompletionResultType]::ParameterName, 'Stream name in `eventSourceARN`')

@@ -259,7 +259,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand -f 'Keep reading new records until Ctrl+C instead of stopping when caught up'
             cand --follow 'Keep reading new records until Ctrl+C instead of stopping when caught up'
             cand --base64 'Print each record''s data base64-encoded (for binary data)'
-            cand --json 'One line per record: its data as compact JSON (what `produce --from` replays)'
+            cand --json 'One JSON line per record, with AWS''s member names and the data in base64 (what `produce --from` and `event --records-from` replay)'
             cand --aws 'Talk to real AWS (standard credential chain). Never done without this flag'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -268,7 +268,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
         }
         &'kinlocal;event'= {
             cand --record 'A record''s data (any text, usually JSON); repeatable, in order'
-            cand --records-from 'Records from newline-delimited JSON, one record''s data per line (the form `tail --json` prints and `produce --from` replays); ''-'' reads stdin'
+            cand --records-from 'Records from newline-delimited JSON, as `produce --from` replays it: one record''s data per line, or the record lines `tail --json` prints (their partition keys are kept); ''-'' reads stdin'
             cand --random 'N random JSON records (the ones `produce` generates)'
             cand --seed 'Seed for reproducible --random records'
             cand --stream 'Stream name in `eventSourceARN`'

@@ -214,12 +214,12 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l region -d 'AW
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l state-dir -d 'Directory holding the state written by `kinlocal up` (default: $XDG_STATE_HOME/kinlocal)' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s f -l follow -d 'Keep reading new records until Ctrl+C instead of stopping when caught up'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l base64 -d 'Print each record\'s data base64-encoded (for binary data)'
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l json -d 'One line per record: its data as compact JSON (what `produce --from` replays)'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l json -d 'One JSON line per record, with AWS\'s member names and the data in base64 (what `produce --from` and `event --records-from` replay)'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -l aws -d 'Talk to real AWS (standard credential chain). Never done without this flag'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand tail" -s V -l version -d 'Print version'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l record -d 'A record\'s data (any text, usually JSON); repeatable, in order' -r
-complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l records-from -d 'Records from newline-delimited JSON, one record\'s data per line (the form `tail --json` prints and `produce --from` replays); \'-\' reads stdin' -r -F
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l records-from -d 'Records from newline-delimited JSON, as `produce --from` replays it: one record\'s data per line, or the record lines `tail --json` prints (their partition keys are kept); \'-\' reads stdin' -r -F
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l random -d 'N random JSON records (the ones `produce` generates)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l seed -d 'Seed for reproducible --random records' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand event" -l stream -d 'Stream name in `eventSourceARN`' -r

@@ -32,8 +32,26 @@ pub fn sequence_number(i: usize) -> String {
     format!("4959033827149025660855969253836157109592157598913{i:07}")
 }
 
-/// The event `consume` would deliver for `records` (each a record's data), in order.
-pub fn build(source: &SampleSource, records: &[Vec<u8>]) -> Vec<u8> {
+/// One record of a sample event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampleRecord {
+    /// Its data.
+    pub data: Vec<u8>,
+    /// Its own partition key (a record line of `tail --json`); the source's key wins over it.
+    pub partition_key: Option<String>,
+}
+
+impl From<Vec<u8>> for SampleRecord {
+    fn from(data: Vec<u8>) -> Self {
+        Self {
+            data,
+            partition_key: None,
+        }
+    }
+}
+
+/// The event `consume` would deliver for `records`, in order.
+pub fn build(source: &SampleSource, records: &[SampleRecord]) -> Vec<u8> {
     let ctx = EventContext {
         shard_id: source.shard_id.clone(),
         stream_arn: source.stream_arn.clone(),
@@ -43,8 +61,13 @@ pub fn build(source: &SampleSource, records: &[Vec<u8>]) -> Vec<u8> {
     let prepared: Vec<_> = records
         .iter()
         .enumerate()
-        .map(|(i, data)| {
-            let key = source.partition_key.clone().unwrap_or_else(|| format!("pk-{i}"));
+        .map(|(i, record)| {
+            let key = source
+                .partition_key
+                .clone()
+                .or_else(|| record.partition_key.clone())
+                .unwrap_or_else(|| format!("pk-{i}"));
+            let data = &record.data;
             let seq = sequence_number(i);
             let offset = i64::try_from(i).unwrap_or(i64::MAX);
             event::prepare(
@@ -100,16 +123,21 @@ mod tests {
 
     #[test]
     fn the_event_is_what_aws_lambda_events_reads() {
-        let bytes = build(&source(), &[br#"{"a":1}"#.to_vec(), b"raw".to_vec()]);
+        let own_key = SampleRecord {
+            data: b"raw".to_vec(),
+            partition_key: Some("user-7".into()),
+        };
+        let bytes = build(&source(), &[br#"{"a":1}"#.to_vec().into(), own_key]);
         let e: aws_lambda_events::event::kinesis::KinesisEvent =
             serde_json::from_slice(&bytes).expect("a KinesisEvent");
         assert_eq!(e.records.len(), 2);
-        assert_eq!(e.records[1].kinesis.partition_key, "pk-1");
+        assert_eq!(e.records[0].kinesis.partition_key, "pk-0");
+        assert_eq!(e.records[1].kinesis.partition_key, "user-7");
         assert_eq!(&e.records[1].kinesis.data.0[..], b"raw");
         let mut windowed = source();
         windowed.tumbling_window = Some(Duration::from_secs(60));
         let v: serde_json::Value =
-            serde_json::from_slice(&build(&windowed, &[b"{}".to_vec()])).expect("json");
+            serde_json::from_slice(&build(&windowed, &[b"{}".to_vec().into()])).expect("json");
         assert_eq!(v["window"]["start"], "2023-11-14T22:13:00Z");
         assert_eq!(v["isFinalInvokeForWindow"], false);
     }

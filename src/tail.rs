@@ -93,57 +93,128 @@ pub fn shard_id(s: &str) -> String {
     }
 }
 
+/// One shard's reading state.
 struct Cursor {
     shard_id: String,
-    iterator: Option<String>,
+    /// Its parents (`ParentShardId`, `AdjacentParentShardId`) among the shards being read: it is
+    /// read only once they are read to their ends, so records of one key come out in order.
+    parents: Vec<String>,
+    /// Where it starts: the requested position for the shards listed at start, `TRIM_HORIZON`
+    /// for shards a reshard created later (all of their records are new).
+    start: Start,
+    state: State,
     caught_up: bool,
     next_poll: tokio::time::Instant,
 }
 
+enum State {
+    /// Waiting for its parents.
+    Waiting,
+    /// Reading from this iterator.
+    Reading(String),
+    /// Closed and read to its end.
+    Done,
+}
+
+/// A shard as ListShards describes it.
+struct Listed {
+    shard_id: String,
+    parents: Vec<String>,
+}
+
+/// The shards being read, in the order they were found.
+struct Cursors {
+    all: Vec<Cursor>,
+}
+
+impl Cursors {
+    fn known(&self, shard: &str) -> bool {
+        self.all.iter().any(|c| c.shard_id == shard)
+    }
+
+    fn done(&self, shard: &str) -> bool {
+        self.all
+            .iter()
+            .any(|c| c.shard_id == shard && matches!(c.state, State::Done))
+    }
+
+    /// Adds the shards not read yet; a shard's parents that are not read are left out of its
+    /// wait (they are past retention, or not asked for).
+    fn add(&mut self, listed: Vec<Listed>, start: &Start) {
+        for l in &listed {
+            if self.known(&l.shard_id) {
+                continue;
+            }
+            let parents = l
+                .parents
+                .iter()
+                .filter(|p| self.known(p) || listed.iter().any(|o| &o.shard_id == *p))
+                .cloned()
+                .collect();
+            self.all.push(Cursor {
+                shard_id: l.shard_id.clone(),
+                parents,
+                start: start.clone(),
+                state: State::Waiting,
+                caught_up: false,
+                next_poll: tokio::time::Instant::now(),
+            });
+        }
+    }
+}
+
 /// Reads until caught up (or forever with `follow`), calling `each` per record in shard order;
-/// `each` returns `false` to stop.
+/// `each` returns `false` to stop. Without `--shard`, the shards a reshard creates while reading
+/// (children of a split or merge, the new shards of UpdateShardCount) are read too, each after
+/// its parents.
 pub async fn tail(
     client: &Client,
     settings: &TailSettings,
     mut each: impl FnMut(TailedRecord) -> bool,
 ) -> Result<(), TailError> {
-    let shards = shard_ids(client, &settings.stream).await?;
-    let chosen: Vec<String> = match &settings.shard {
+    let listed = list_shards(client, &settings.stream).await?;
+    let listed = match &settings.shard {
         Some(wanted) => {
             let wanted = shard_id(wanted);
-            if !shards.contains(&wanted) {
+            if !listed.iter().any(|l| l.shard_id == wanted) {
+                let known: Vec<&str> = listed.iter().map(|l| l.shard_id.as_str()).collect();
                 return Err(TailError::NoSuchShard {
                     stream: settings.stream.clone(),
                     shard: wanted,
-                    known: shards.join(", "),
+                    known: known.join(", "),
                 });
             }
-            vec![wanted]
+            listed.into_iter().filter(|l| l.shard_id == wanted).collect()
         }
-        None => shards,
+        None => listed,
     };
-    let mut cursors = Vec::new();
-    for shard in chosen {
-        let iterator = iterator(client, &settings.stream, &shard, &settings.start).await?;
-        cursors.push(Cursor {
-            shard_id: shard,
-            iterator,
-            caught_up: false,
-            next_poll: tokio::time::Instant::now(),
-        });
-    }
+    let mut cursors = Cursors { all: Vec::new() };
+    cursors.add(listed, &settings.start);
     loop {
         let mut got_any = false;
-        for c in &mut cursors {
-            let Some(it) = c.iterator.clone() else {
-                c.caught_up = true;
+        let mut closed_one = false;
+        for i in 0..cursors.all.len() {
+            if matches!(cursors.all[i].state, State::Waiting) {
+                let ready = cursors.all[i].parents.iter().all(|p| cursors.done(p));
+                if !ready {
+                    continue;
+                }
+                let c = &cursors.all[i];
+                cursors.all[i].state = match iterator(client, &settings.stream, &c.shard_id, &c.start).await?
+                {
+                    Some(it) => State::Reading(it),
+                    None => State::Done,
+                };
+            }
+            let c = &mut cursors.all[i];
+            let State::Reading(it) = &c.state else {
                 continue;
             };
             tokio::time::sleep_until(c.next_poll).await;
             c.next_poll = tokio::time::Instant::now() + settings.min_poll_interval;
             let page = client
                 .get_records()
-                .shard_iterator(it)
+                .shard_iterator(it.clone())
                 .send()
                 .await
                 .map_err(|e| aws_error::describe("Kinesis", "GetRecords", &e))?;
@@ -164,14 +235,39 @@ pub async fn tail(
                     return Ok(());
                 }
             }
-            c.iterator = page.next_shard_iterator().map(str::to_string);
+            c.state = match page.next_shard_iterator() {
+                Some(next) => State::Reading(next.to_string()),
+                None => {
+                    closed_one = true;
+                    State::Done
+                }
+            };
             c.caught_up = records.is_empty() && page.millis_behind_latest().is_none_or(|m| m == 0);
         }
-        let all_caught_up = cursors.iter().all(|c| c.caught_up || c.iterator.is_none());
+        // A shard closes only by a reshard, which creates its children: look for them.
+        if closed_one && settings.shard.is_none() {
+            let listed = list_shards(client, &settings.stream).await?;
+            let before = cursors.all.len();
+            cursors.add(listed, &Start::TrimHorizon);
+            if cursors.all.len() > before {
+                continue;
+            }
+        }
+        let waiting_ready = cursors
+            .all
+            .iter()
+            .any(|c| matches!(c.state, State::Waiting) && c.parents.iter().all(|p| cursors.done(p)));
+        if waiting_ready {
+            continue;
+        }
+        let all_caught_up = cursors
+            .all
+            .iter()
+            .all(|c| c.caught_up || !matches!(c.state, State::Reading(_)));
         if all_caught_up && !settings.follow {
             return Ok(());
         }
-        if cursors.iter().all(|c| c.iterator.is_none()) {
+        if cursors.all.iter().all(|c| matches!(c.state, State::Done)) {
             return Ok(()); // every shard closed and read to its end
         }
         if !got_any {
@@ -180,7 +276,7 @@ pub async fn tail(
     }
 }
 
-async fn shard_ids(client: &Client, stream: &str) -> Result<Vec<String>, TailError> {
+async fn list_shards(client: &Client, stream: &str) -> Result<Vec<Listed>, TailError> {
     let shards = crate::streams::list_shards(client, stream).await.map_err(|e| {
         if aws_error::code(&e) == Some("ResourceNotFoundException") {
             TailError::StreamNotFound(stream.to_string())
@@ -188,7 +284,18 @@ async fn shard_ids(client: &Client, stream: &str) -> Result<Vec<String>, TailErr
             TailError::from(aws_error::describe("Kinesis", "ListShards", &e))
         }
     })?;
-    Ok(shards.iter().map(|s| s.shard_id().to_string()).collect())
+    Ok(shards
+        .iter()
+        .map(|s| Listed {
+            shard_id: s.shard_id().to_string(),
+            parents: s
+                .parent_shard_id()
+                .into_iter()
+                .chain(s.adjacent_parent_shard_id())
+                .map(str::to_string)
+                .collect(),
+        })
+        .collect())
 }
 
 async fn iterator(

@@ -12,8 +12,9 @@ pub struct EventArgs {
     /// A record's data (any text, usually JSON); repeatable, in order.
     #[arg(long, value_name = "DATA", required_unless_present_any = ["records_from", "random"])]
     pub record: Vec<String>,
-    /// Records from newline-delimited JSON, one record's data per line (the form `tail --json`
-    /// prints and `produce --from` replays); '-' reads stdin.
+    /// Records from newline-delimited JSON, as `produce --from` replays it: one record's data
+    /// per line, or the record lines `tail --json` prints (their partition keys are kept);
+    /// '-' reads stdin.
     #[arg(long, value_name = "FILE|-", conflicts_with_all = ["record", "random"])]
     pub records_from: Option<PathBuf>,
     /// N random JSON records (the ones `produce` generates).

@@ -18,8 +18,11 @@ pub enum TailStart {
 /// `kinlocal tail`: print a stream's records, like `kcat -C` for Kinesis.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Without --follow, tail stops once every shard is caught up. --json prints each record's \
-                  data as one line, the form `kinlocal produce --from FILE` replays."
+    after_help = "Without --follow, tail stops once every shard is caught up; with it, tail also reads the \
+                  shards a reshard creates (after their parents). --json prints one line per record, \
+                  {\"ShardId\",\"SequenceNumber\",\"ApproximateArrivalTimestamp\",\"PartitionKey\",\"Data\"} \
+                  with the data in base64: the form `kinlocal produce --from FILE` replays with each \
+                  record's own partition key."
 )]
 pub struct TailArgs {
     /// Stream to read.
@@ -55,7 +58,8 @@ pub struct TailArgs {
     /// Print each record's data base64-encoded (for binary data).
     #[arg(long, conflicts_with = "json")]
     pub base64: bool,
-    /// One line per record: its data as compact JSON (what `produce --from` replays).
+    /// One JSON line per record, with AWS's member names and the data in base64 (what
+    /// `produce --from` and `event --records-from` replay).
     #[arg(long)]
     pub json: bool,
     /// Where to talk to.

@@ -1,14 +1,13 @@
 //! `kinlocal event`: gather the records' data from the flags, print the event.
 
-use std::io::BufRead as _;
-
 use rand::SeedableRng as _;
 
 use crate::cli::EventArgs;
 use crate::exit::{ExitError, SUCCESS};
 use crate::producer::clock::EventClock;
 use crate::producer::generate::EventGenerator;
-use crate::sample::{self, SampleSource};
+use crate::producer::replay::Replay;
+use crate::sample::{self, SampleRecord, SampleSource};
 
 /// Runs `kinlocal event`.
 pub fn run(args: EventArgs) -> anyhow::Result<i32> {
@@ -41,17 +40,17 @@ pub fn run(args: EventArgs) -> anyhow::Result<i32> {
     Ok(SUCCESS)
 }
 
-fn records(args: &EventArgs) -> Result<Vec<Vec<u8>>, ExitError> {
+fn records(args: &EventArgs) -> Result<Vec<SampleRecord>, ExitError> {
     if let Some(n) = args.random {
         let mut rng = match args.seed {
             Some(s) => rand::rngs::StdRng::seed_from_u64(s),
             None => rand::rngs::StdRng::from_os_rng(),
         };
         let mut gen = EventGenerator::new(200, EventClock::new(args.seed.is_some()));
-        return Ok((0..n).map(|_| gen.next(&mut rng)).collect());
+        return Ok((0..n).map(|_| gen.next(&mut rng).into()).collect());
     }
     let Some(path) = &args.records_from else {
-        return Ok(args.record.iter().map(|r| r.as_bytes().to_vec()).collect());
+        return Ok(args.record.iter().map(|r| r.as_bytes().to_vec().into()).collect());
     };
     let what = path.display();
     let reader: Box<dyn std::io::BufRead> = if path.as_os_str() == "-" {
@@ -61,15 +60,17 @@ fn records(args: &EventArgs) -> Result<Vec<Vec<u8>>, ExitError> {
             .map_err(|e| ExitError::usage(format!("--records-from {what}: cannot read it: {e}")))?;
         Box::new(std::io::BufReader::new(f))
     };
+    // The lines `produce --from` replays: data lines, or the record lines of `tail --json`.
+    let mut replay = Replay::new(reader);
     let mut out = Vec::new();
-    for line in reader.split(b'\n') {
-        let mut line = line.map_err(|e| ExitError::usage(format!("--records-from {what}: {e}")))?;
-        if line.last() == Some(&b'\r') {
-            line.pop();
-        }
-        if !line.iter().all(u8::is_ascii_whitespace) {
-            out.push(line);
-        }
+    while let Some(r) = replay
+        .next_record()
+        .map_err(|e| ExitError::usage(format!("--records-from {what}: {e}")))?
+    {
+        out.push(SampleRecord {
+            data: r.data,
+            partition_key: r.key.map(|k| k.partition_key),
+        });
     }
     if out.is_empty() {
         return Err(ExitError::usage(format!(

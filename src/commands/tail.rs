@@ -8,6 +8,7 @@ use base64::Engine as _;
 use crate::cli::{TailArgs, TailStart};
 use crate::esm::filter::{FilterCriteria, RecordView};
 use crate::exit::{ExitError, SUCCESS};
+use crate::producer::replay::RecordLine;
 use crate::tail::{self, Start, TailSettings, TailedRecord};
 
 /// The most patterns Lambda accepts in one FilterCriteria (without a quota increase).
@@ -16,7 +17,7 @@ const MAX_FILTERS: usize = 10;
 /// How each record is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Format {
-    /// Data as compact JSON, one line (what `produce --from` replays).
+    /// One record line: AWS's member names, data in base64 (what `produce --from` replays).
     Json,
     /// Data base64-encoded.
     Base64,
@@ -83,7 +84,6 @@ pub fn run(args: TailArgs) -> anyhow::Result<i32> {
         let region = clients.endpoint.region.clone();
         let stream_arn = format!("arn:aws:kinesis:{region}:000000000000:stream/{}", args.stream);
         let mut printed = 0u64;
-        let mut not_json = 0u64;
         let mut out = std::io::stdout().lock();
         let each = |r: TailedRecord| {
             if args
@@ -108,15 +108,7 @@ pub fn run(args: TailArgs) -> anyhow::Result<i32> {
                     return true;
                 }
             }
-            let Some(line) = render(&r.data, format) else {
-                not_json += 1;
-                eprintln!(
-                    "kinlocal: {} {}: data is not JSON, left out of --json (use --base64)",
-                    r.shard_id,
-                    crate::human::sequence(&r.sequence_number)
-                );
-                return true;
-            };
+            let line = render(&r, format);
             // A closed pipe (`kinlocal tail -f | head -3`) ends the tail quietly.
             if out.write_all(&line).and_then(|()| out.flush()).is_err() {
                 return false;
@@ -130,53 +122,65 @@ pub fn run(args: TailArgs) -> anyhow::Result<i32> {
             }
             () = super::serve::shutdown_signal() => {}
         }
-        if not_json > 0 {
-            eprintln!("kinlocal: {not_json} record(s) were not JSON and are not in the --json output");
-        }
         Ok(SUCCESS)
     })
 }
 
-/// One record's output line; `None` when --json cannot represent it.
-fn render(data: &[u8], format: Format) -> Option<Vec<u8>> {
+/// One record's output line.
+fn render(r: &TailedRecord, format: Format) -> Vec<u8> {
+    let data = &r.data;
     let mut line = match format {
         Format::Base64 => base64::engine::general_purpose::STANDARD
             .encode(data)
             .into_bytes(),
-        Format::Raw => data.to_vec(),
+        Format::Raw => data.clone(),
         Format::Json => {
-            let v: serde_json::Value = serde_json::from_slice(data).ok()?;
-            // One line per record: bytes unchanged unless the document spans lines.
-            if data.contains(&b'\n') {
-                serde_json::to_vec(&v).ok()?
-            } else {
-                data.to_vec()
-            }
+            let record = RecordLine::read(
+                &r.shard_id,
+                &r.sequence_number,
+                r.arrival_ms,
+                &r.partition_key,
+                data,
+            );
+            // Strings and a number only: serializing cannot fail.
+            serde_json::to_vec(&record).unwrap_or_default()
         }
         Format::Pretty => match serde_json::from_slice::<serde_json::Value>(data) {
-            Ok(v) => serde_json::to_vec_pretty(&v).unwrap_or_else(|_| data.to_vec()),
+            Ok(v) => serde_json::to_vec_pretty(&v).unwrap_or_else(|_| data.clone()),
             Err(_) => String::from_utf8_lossy(data).into_owned().into_bytes(),
         },
     };
     line.push(b'\n');
-    Some(line)
+    line
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn record(data: &[u8]) -> TailedRecord {
+        TailedRecord {
+            shard_id: "shardId-000000000000".into(),
+            partition_key: "k".into(),
+            sequence_number: "1".into(),
+            arrival_ms: 1_500,
+            data: data.to_vec(),
+        }
+    }
+
     #[test]
-    fn json_lines_keep_the_bytes_unless_they_span_lines() {
+    fn each_format_prints_one_line() {
         assert_eq!(
-            render(br#"{"a": 1}"#, Format::Json),
-            Some(b"{\"a\": 1}\n".to_vec())
+            render(&record(b"\xff\x00"), Format::Json),
+            br#"{"ShardId":"shardId-000000000000","SequenceNumber":"1","ApproximateArrivalTimestamp":1.5,"PartitionKey":"k","Data":"/wA="}
+"#
+            .to_vec()
         );
+        assert_eq!(render(&record(b"hi"), Format::Base64), b"aGk=\n".to_vec());
+        assert_eq!(render(&record(b"hi"), Format::Raw), b"hi\n".to_vec());
         assert_eq!(
-            render(b"{\"a\":\n1}", Format::Json),
-            Some(b"{\"a\":1}\n".to_vec())
+            render(&record(br#"{"a":1}"#), Format::Pretty),
+            b"{\n  \"a\": 1\n}\n".to_vec()
         );
-        assert_eq!(render(b"\xff\x00", Format::Json), None);
-        assert_eq!(render(b"hi", Format::Base64), Some(b"aGk=\n".to_vec()));
     }
 }

@@ -97,6 +97,19 @@ impl Request<'_> {
     }
 }
 
+/// Decodes a body into JSON-shaped data, converting CBOR as [`Request::parse`] does.
+pub fn decode_value(format: Format, body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    match format {
+        Format::Json10 | Format::Json11 => serde_json::from_slice(body)
+            .map_err(|e| ApiError::serialization(serialization_message(&e.to_string()))),
+        Format::Cbor => {
+            let value: ciborium::Value = ciborium::de::from_reader(body)
+                .map_err(|e| ApiError::serialization(format!("Malformed CBOR body: {e}")))?;
+            cbor_to_json(value, None)
+        }
+    }
+}
+
 fn serialization_message(detail: &str) -> String {
     format!("Could not decode the request body: {detail}")
 }

@@ -1,8 +1,9 @@
 //! The HTTP front of the engine: one POST per API call, routed by `X-Amz-Target`.
 //!
-//! Checks what AWS checks before an operation runs (an `Authorization` header shaped like
-//! SigV4, a date header, a known target, a body within bounds) and turns every outcome, error
-//! or not, into the response AWS would give: status, `x-amzn-RequestId`, content type, body.
+//! Checks what AWS checks before an operation runs, in AWS's order (for Kinesis: a body, a
+//! content type, a decodable body, a known operation, members of the right types, then a
+//! SigV4 signature in the header or the query string) and turns every outcome, error or not,
+//! into the response AWS would give: status, `x-amzn-RequestId`, content type, body.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,6 +17,9 @@ use hyper::{Method, Request as HttpRequest, Response, StatusCode};
 
 use super::codec::{Format, Request};
 use super::error::ApiError;
+use super::kinesis::call::Call;
+use super::kinesis::shapes;
+use super::sigv4;
 use super::Engine;
 
 /// A response body: a whole reply, or an event stream fed as events happen (SubscribeToShard).
@@ -114,19 +118,18 @@ fn id2() -> HeaderValue {
 
 /// AWS's answer to anything but a POST: 403 with an XML `AccessDeniedException`.
 fn access_denied(request_id: &str) -> Response<Body> {
-    let body = "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n";
-    let mut resp = Response::new(Either::Left(Full::new(Bytes::from_static(body.as_bytes()))));
-    *resp.status_mut() = StatusCode::FORBIDDEN;
-    if let Ok(v) = HeaderValue::from_str(request_id) {
-        resp.headers_mut().insert("x-amzn-requestid", v);
-    }
-    resp
+    xml_error(
+        request_id,
+        "<AccessDeniedException>\n  <Message>Unable to determine service/operation name to be authorized</Message>\n</AccessDeniedException>\n",
+        StatusCode::FORBIDDEN,
+    )
 }
 
 /// Answers one API call.
 async fn answer(engine: Arc<Engine>, req: HttpRequest<Incoming>) -> Result<Response<Body>, Infallible> {
     let request_id = uuid::Uuid::new_v4().to_string();
     let headers = req.headers().clone();
+    let query = req.uri().query().map(str::to_string);
     let format = Format::from_content_type(header(&headers, "content-type"));
     let target = header(&headers, "x-amz-target").unwrap_or("").to_string();
     let service = if target.starts_with("DynamoDB_20120810.") {
@@ -158,28 +161,151 @@ async fn answer(engine: Arc<Engine>, req: HttpRequest<Incoming>) -> Result<Respo
             return Ok(error_response(service, format, &request_id, &err));
         }
     };
+    if service == Service::Kinesis {
+        let call = KinesisCall {
+            headers: &headers,
+            query: query.as_deref(),
+            target: &target,
+            body: &body,
+            request_id: &request_id,
+        };
+        return Ok(call.answer(engine));
+    }
 
-    if let Err(err) = check_auth(&headers) {
+    if let Err(err) = sigv4::check(&headers, query.as_deref()) {
         return Ok(error_response(service, format, &request_id, &err));
     }
-
     let request = Request { format, body: &body };
-    if target == "Kinesis_20131202.SubscribeToShard" {
-        return Ok(subscribe(engine, &request, &request_id));
-    }
     let outcome = guarded(service, || match target.split_once('.') {
-        Some(("Kinesis_20131202", op)) => engine.kinesis.handle(op, &request),
         Some(("DynamoDB_20120810", op)) => engine.dynamodb.handle(op, &request),
         _ => Err(ApiError::new("UnknownOperationException", "")),
     });
-    Ok(match outcome {
+    Ok(reply_or_error(service, format, &request_id, outcome))
+}
+
+fn reply_or_error(
+    service: Service,
+    format: Format,
+    request_id: &str,
+    outcome: Result<super::codec::Reply, ApiError>,
+) -> Response<Body> {
+    match outcome {
         Ok(reply) => {
             let mut resp = Response::new(Either::Left(Full::new(Bytes::from(reply.0))));
-            set_common_headers(resp.headers_mut(), format, &request_id);
+            set_common_headers(resp.headers_mut(), format, request_id);
             resp
         }
-        Err(err) => error_response(service, format, &request_id, &err),
-    })
+        Err(err) => error_response(service, format, request_id, &err),
+    }
+}
+
+/// The media types Kinesis reads.
+const AMZ_JSON: &str = "application/x-amz-json-1.1";
+const AMZ_CBOR: &str = "application/x-amz-cbor-1.1";
+/// A media type AWS still recognises for Kinesis, only to answer in its deprecated envelope.
+const PLAIN_JSON: &str = "application/json";
+
+/// One POST to Kinesis, checked in AWS's order: body present, content type, body decoded,
+/// operation known, member types converted; only then the signature, then the operation.
+struct KinesisCall<'a> {
+    headers: &'a HeaderMap,
+    query: Option<&'a str>,
+    target: &'a str,
+    body: &'a [u8],
+    request_id: &'a str,
+}
+
+impl KinesisCall<'_> {
+    fn answer(self, engine: Arc<Engine>) -> Response<Body> {
+        let media = header(self.headers, "content-type")
+            .and_then(|ct| ct.split(';').next())
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let mut target = self.target.splitn(2, '.');
+        let (prefix, op) = (target.next().unwrap_or(""), target.next());
+        let known = prefix == "Kinesis_20131202" && op.is_some_and(|op| shapes::input(op).is_some());
+        let op = op.unwrap_or("");
+        let fail =
+            |format: Format, err: &ApiError| error_response(Service::Kinesis, format, self.request_id, err);
+
+        // An empty body is refused before anything else, in CBOR unless JSON 1.1 was named.
+        if self.body.is_empty() {
+            let format = if media == AMZ_JSON {
+                Format::Json11
+            } else {
+                Format::Cbor
+            };
+            let code = if known {
+                "SerializationException"
+            } else {
+                "UnknownOperationException"
+            };
+            return fail(format, &ApiError::new(code, ""));
+        }
+        let format = match media.as_str() {
+            AMZ_JSON => Format::Json11,
+            AMZ_CBOR => Format::Cbor,
+            PLAIN_JSON => return self.plain_json(),
+            _ if prefix.is_empty() || op.is_empty() => return access_denied(self.request_id),
+            _ => {
+                return xml_error(
+                    self.request_id,
+                    "<UnknownOperationException/>\n",
+                    StatusCode::NOT_FOUND,
+                )
+            }
+        };
+        let call = match Call::decode(op, format, self.body) {
+            Ok(call) if known => call,
+            Ok(_) => return fail(format, &ApiError::new("UnknownOperationException", "")),
+            Err(err) => return fail(format, &err),
+        };
+        let call = match sigv4::check(self.headers, self.query) {
+            Ok(signed) => call.signed_for(signed.region),
+            Err(err) => return fail(format, &err),
+        };
+        if op == "SubscribeToShard" {
+            return subscribe(engine, &call, self.request_id);
+        }
+        let outcome = guarded(Service::Kinesis, || engine.kinesis.call(op, &call));
+        reply_or_error(Service::Kinesis, format, self.request_id, outcome)
+    }
+
+    /// `application/json`: AWS decodes the body, then answers in the old Coral envelope.
+    fn plain_json(&self) -> Response<Body> {
+        let decodes = matches!(
+            serde_json::from_slice::<serde_json::Value>(self.body),
+            Ok(serde_json::Value::Object(_))
+        );
+        let (status, kind) = if decodes {
+            (StatusCode::NOT_FOUND, "UnknownOperationException")
+        } else {
+            (StatusCode::BAD_REQUEST, "SerializationException")
+        };
+        let body = serde_json::json!({
+            "Output": { "__type": format!("com.amazon.coral.service#{kind}") },
+            "Version": "1.0",
+        });
+        let mut resp = Response::new(Either::Left(Full::new(Bytes::from(body.to_string()))));
+        *resp.status_mut() = status;
+        let h = resp.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(PLAIN_JSON));
+        if let Ok(v) = HeaderValue::from_str(self.request_id) {
+            h.insert("x-amzn-requestid", v);
+        }
+        resp
+    }
+}
+
+/// An XML error body without a content type, as AWS's front answers a request it cannot route.
+fn xml_error(request_id: &str, body: &'static str, status: StatusCode) -> Response<Body> {
+    let mut resp = Response::new(Either::Left(Full::new(Bytes::from_static(body.as_bytes()))));
+    *resp.status_mut() = status;
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        resp.headers_mut().insert("x-amzn-requestid", v);
+    }
+    resp
 }
 
 /// Runs one operation so that a bug panicking inside it answers this request with a 500
@@ -201,7 +327,7 @@ fn guarded(
 
 /// SubscribeToShard: an error answers at once; a subscription answers 200 with an event
 /// stream body that a task feeds until the subscription ends.
-fn subscribe(engine: Arc<Engine>, request: &Request<'_>, request_id: &str) -> Response<Body> {
+fn subscribe(engine: Arc<Engine>, request: &Call, request_id: &str) -> Response<Body> {
     let format = request.format;
     let accepted = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         engine.kinesis.subscribe_to_shard(request)
@@ -238,39 +364,6 @@ impl super::kinesis::subscribe::EventSink for BodySink {
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// Signatures are not verified, but a request must look signed, as kinesalite and AWS require.
-fn check_auth(headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(auth) = header(headers, "authorization") else {
-        return Err(ApiError::new(
-            "MissingAuthenticationTokenException",
-            "Missing Authentication Token",
-        ));
-    };
-    let mut missing = Vec::new();
-    for (param, label) in [
-        ("Credential=", "Credential"),
-        ("Signature=", "Signature"),
-        ("SignedHeaders=", "SignedHeaders"),
-    ] {
-        if !auth.contains(param) {
-            missing.push(format!("Authorization header requires '{label}' parameter."));
-        }
-    }
-    if header(headers, "x-amz-date").is_none() && header(headers, "date").is_none() {
-        missing.push(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
-                .to_string(),
-        );
-    }
-    if !missing.is_empty() {
-        return Err(ApiError::new(
-            "IncompleteSignatureException",
-            format!("{} Authorization={auth}", missing.join(" ")),
-        ));
-    }
-    Ok(())
 }
 
 fn set_common_headers(headers: &mut HeaderMap, format: Format, request_id: &str) {

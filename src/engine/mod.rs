@@ -13,6 +13,7 @@ pub mod eventstream;
 pub mod http;
 pub mod journal;
 pub mod kinesis;
+pub mod sigv4;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -43,7 +43,7 @@ use crate::streams::{self, Capacity, ShardRange, StreamShape, StreamsError};
 use clock::EventClock;
 use generate::EventGenerator;
 use partition::{KeyChooser, KeyError, KeySpec};
-use replay::{Replay, ReplayError, MAX_RECORD_BYTES};
+use replay::{Replay, ReplayError, ReplayRecord, MAX_RECORD_BYTES};
 use sender::{Backoff, Batch, BatchBuilder, PutRecordsApi, SendError};
 use stats::Stats;
 use summary::Summary;
@@ -153,7 +153,10 @@ impl ProduceError {
         matches!(
             self,
             Self::Replay {
-                source: ReplayError::InvalidJson { .. } | ReplayError::TooLarge { .. },
+                source: ReplayError::InvalidJson { .. }
+                    | ReplayError::TooLarge { .. }
+                    | ReplayError::NotARecord { .. }
+                    | ReplayError::BadRecord { .. },
                 ..
             } | Self::Key { .. }
                 | Self::TooLarge { .. }
@@ -215,7 +218,9 @@ pub async fn run<A: PutRecordsApi>(
     shutdown: impl Future<Output = ()>,
 ) -> Outcome {
     let start = Instant::now();
-    let ordered = config.partition_key.keeps_order();
+    // A replay keeps its order: record lines carry their own keys, whatever --partition-key says.
+    let ordered =
+        config.partition_key.keeps_order() || matches!(config.source, Source::File(_) | Source::Stdin);
     let max_in_flight = if ordered { 1 } else { config.max_in_flight.max(1) };
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, mut rx) = mpsc::channel::<Result<Batch, ProduceError>>(max_in_flight * 2);
@@ -328,10 +333,12 @@ impl Records {
         })
     }
 
-    fn next(&mut self, rng: &mut StdRng, index: u64) -> Result<Option<Vec<u8>>, ProduceError> {
+    /// The next record: its data, and its own key when the input gives one (record lines).
+    fn next(&mut self, rng: &mut StdRng, index: u64) -> Result<Option<ReplayRecord>, ProduceError> {
+        let generated = |data| Ok(Some(ReplayRecord { data, key: None }));
         match self {
-            Self::Events(g) => Ok(Some(g.next(rng))),
-            Self::Template(t, clock) => Ok(Some(t.render(rng, index, clock))),
+            Self::Events(g) => generated(g.next(rng)),
+            Self::Template(t, clock) => generated(t.render(rng, index, clock)),
             Self::Replay(r, input) => r.next_record().map_err(|source| ProduceError::Replay {
                 input: input.clone(),
                 source,
@@ -401,16 +408,19 @@ impl Generator {
                     continue;
                 }
             }
-            let Some(data) = records.next(&mut rng, index)? else {
+            let Some(ReplayRecord { data, key: own_key }) = records.next(&mut rng, index)? else {
                 return Ok(());
             };
-            let key = self
-                .keys
-                .choose(&data, &mut rng)
-                .map_err(|source| ProduceError::Key {
-                    at: records.describe(index),
-                    source,
-                })?;
+            let key = match own_key {
+                Some(k) => k,
+                None => self
+                    .keys
+                    .choose(&data, &mut rng)
+                    .map_err(|source| ProduceError::Key {
+                        at: records.describe(index),
+                        source,
+                    })?,
+            };
             let size = data.len() + key.partition_key.len();
             if size > MAX_RECORD_BYTES {
                 return Err(ProduceError::TooLarge {

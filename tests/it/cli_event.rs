@@ -115,3 +115,34 @@ fn event_random_is_reproducible_and_windows_have_an_envelope() {
     assert_eq!(w["state"], serde_json::json!({}));
     assert_eq!(w["shardId"], "shardId-000000000000");
 }
+
+/// `tail --json | kinlocal event --records-from -`: the record lines keep their partition keys
+/// and data (binary too); `--partition-key` still wins when given.
+#[test]
+fn event_reads_the_record_lines_tail_prints() {
+    let lines = concat!(
+        r#"{"ShardId":"shardId-000000000001","SequenceNumber":"1","ApproximateArrivalTimestamp":1.5,"PartitionKey":"user-9","Data":"/wB7fQ=="}"#,
+        "\n",
+        r#"{"PartitionKey":"user-3","Data":"eyJhIjoxfQ=="}"#,
+        "\n"
+    );
+    let run = |extra: &[&str]| {
+        let out = kinlocal()
+            .args(["event", "--records-from", "-"])
+            .args(extra)
+            .write_stdin(lines)
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("event JSON")
+    };
+    let e = run(&[]);
+    let records = e["Records"].as_array().expect("Records");
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["kinesis"]["partitionKey"], "user-9");
+    assert_eq!(records[0]["kinesis"]["data"], "/wB7fQ==");
+    assert_eq!(records[1]["kinesis"]["partitionKey"], "user-3");
+    assert_eq!(records[1]["kinesis"]["data"], "eyJhIjoxfQ==");
+    let e = run(&["--partition-key", "fixed"]);
+    assert_eq!(e["Records"][1]["kinesis"]["partitionKey"], "fixed");
+}

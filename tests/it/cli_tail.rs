@@ -1,8 +1,11 @@
-//! `kinlocal tail` through the real binary: the `tail --json > f; produce --from f` round trip,
-//! filters, partition keys, counts, following, and its errors.
+//! `kinlocal tail` through the real binary: the `tail --json > f; produce --from f` round trip
+//! (every field a record line carries), following across reshards, filters, partition keys,
+//! counts, and its errors.
 
-use std::io::Write as _;
+use std::io::{BufRead as _, Write as _};
 use std::time::Duration;
+
+use base64::Engine as _;
 
 use crate::support::{kinlocal, TestEngine};
 
@@ -31,24 +34,116 @@ fn sorted_lines(s: &str) -> Vec<String> {
     v
 }
 
+fn b64(data: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// A record line as `produce --from` replays it.
+fn record_line(key: &str, data: &[u8], hash_key: Option<&str>) -> String {
+    let mut v = serde_json::json!({"PartitionKey": key, "Data": b64(data)});
+    if let Some(h) = hash_key {
+        v["ExplicitHashKey"] = h.into();
+    }
+    v.to_string()
+}
+
+/// The record lines `tail --json` printed, parsed.
+fn parsed(lines: &str) -> Vec<serde_json::Value> {
+    lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// Per shard, in order: (PartitionKey, Data) of each record.
+fn by_shard(records: &[serde_json::Value]) -> std::collections::BTreeMap<String, Vec<(String, String)>> {
+    let mut out = std::collections::BTreeMap::<String, Vec<(String, String)>>::new();
+    for r in records {
+        out.entry(r["ShardId"].as_str().expect("ShardId").to_string())
+            .or_default()
+            .push((
+                r["PartitionKey"].as_str().expect("PartitionKey").to_string(),
+                r["Data"].as_str().expect("Data").to_string(),
+            ));
+    }
+    out
+}
+
 #[test]
 fn tail_json_then_produce_from_reproduces_the_records() {
     let engine = TestEngine::start();
     ok(&run(&engine, &["create-stream", "src", "--shards", "2"]));
+    // Binary and JSON data, five keys, written as record lines so the keys are ours.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("input.ndjson");
+    let mut lines = Vec::new();
+    let mut sent = Vec::new();
+    for i in 0..40u8 {
+        let key = format!("user-{}", i % 5);
+        let data = if i % 2 == 0 {
+            vec![i, 0xff, 0x00, b'\n', 0x80]
+        } else {
+            format!(r#"{{"n": {i}, "note": "é"}}"#).into_bytes()
+        };
+        lines.push(record_line(&key, &data, None));
+        sent.push((key, b64(&data)));
+    }
+    std::fs::write(&input, lines.join("\n") + "\n").expect("write");
     ok(&run(
         &engine,
-        &["produce", "--stream", "src", "--count", "50", "--seed", "7"],
+        &[
+            "produce",
+            "--stream",
+            "src",
+            "--from",
+            input.to_str().expect("utf-8"),
+        ],
     ));
+
     let captured = ok(&run(
         &engine,
         &["tail", "src", "--starting-position", "trim-horizon", "--json"],
     ));
-    assert_eq!(captured.lines().count(), 50, "{captured}");
-    let dir = tempfile::tempdir().expect("tempdir");
+    let first = parsed(&captured);
+    assert_eq!(first.len(), 40, "{captured}");
+    for r in &first {
+        let keys: Vec<&str> = r
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "ShardId",
+                "SequenceNumber",
+                "ApproximateArrivalTimestamp",
+                "PartitionKey",
+                "Data"
+            ]
+        );
+        assert!(r["ApproximateArrivalTimestamp"].as_f64().expect("seconds") > 1.0e9);
+    }
+    // What was sent, key by key in order, is what tail read.
+    let mut read: Vec<(String, String)> = first
+        .iter()
+        .map(|r| {
+            (
+                r["PartitionKey"].as_str().expect("key").into(),
+                r["Data"].as_str().expect("data").into(),
+            )
+        })
+        .collect();
+    let mut expected = sent.clone();
+    read.sort_by(|a, b| a.0.cmp(&b.0));
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(read, expected, "per-key order and every byte kept");
+
+    // The round trip: the captured file replayed into a stream of the same shape.
     let file = dir.path().join("captured.ndjson");
     std::fs::write(&file, &captured).expect("write");
-
-    ok(&run(&engine, &["create-stream", "dst", "--shards", "3"]));
+    ok(&run(&engine, &["create-stream", "dst", "--shards", "2"]));
     ok(&run(
         &engine,
         &[
@@ -59,15 +154,224 @@ fn tail_json_then_produce_from_reproduces_the_records() {
             file.to_str().expect("utf-8"),
         ],
     ));
-    let replayed = ok(&run(
+    let replayed = parsed(&ok(&run(
         &engine,
         &["tail", "dst", "--starting-position", "trim-horizon", "--json"],
-    ));
+    )));
     assert_eq!(
-        sorted_lines(&replayed),
-        sorted_lines(&captured),
-        "the same records, byte for byte"
+        by_shard(&replayed),
+        by_shard(&first),
+        "the same records, keys and data in the same shards in the same order"
     );
+    // ExplicitHashKey in a record line picks the shard, whatever the key's MD5 says.
+    let pinned = dir.path().join("pinned.ndjson");
+    let max = u128::MAX.to_string();
+    std::fs::write(
+        &pinned,
+        format!(
+            "{}\n{}\n",
+            record_line("same", b"{}", Some("0")),
+            record_line("same", b"[]", Some(&max))
+        ),
+    )
+    .expect("write");
+    ok(&run(&engine, &["create-stream", "pin", "--shards", "2"]));
+    ok(&run(
+        &engine,
+        &[
+            "produce",
+            "--stream",
+            "pin",
+            "--from",
+            pinned.to_str().expect("utf-8"),
+        ],
+    ));
+    let shards: Vec<String> = parsed(&ok(&run(
+        &engine,
+        &["tail", "pin", "--starting-position", "trim-horizon", "--json"],
+    )))
+    .iter()
+    .map(|r| {
+        format!(
+            "{}={}",
+            r["ShardId"].as_str().expect("shard"),
+            r["Data"].as_str().expect("data")
+        )
+    })
+    .collect();
+    assert_eq!(
+        sorted_lines(&shards.join("\n")),
+        ["shardId-000000000000=e30=", "shardId-000000000001=W10="]
+    );
+}
+
+/// A file's first line decides its form: a data line among record lines is refused before
+/// anything is sent, with its line number (exit 2).
+#[test]
+fn a_data_line_among_record_lines_is_a_usage_error() {
+    let engine = TestEngine::start();
+    ok(&run(&engine, &["create-stream", "mixed"]));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("mixed.ndjson");
+    std::fs::write(&file, format!("{}\n{{\"a\":1}}\n", record_line("k", b"{}", None))).expect("write");
+    let out = run(
+        &engine,
+        &[
+            "produce",
+            "--stream",
+            "mixed",
+            "--from",
+            file.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2: unknown field `a`"), "{err}");
+    assert!(err.contains("line 1 is a record line"), "{err}");
+    let left = ok(&run(
+        &engine,
+        &["tail", "mixed", "--starting-position", "trim-horizon"],
+    ));
+    assert_eq!(left, "", "nothing was sent");
+}
+
+/// `tail -f` keeps reading across reshards: the new shards of UpdateShardCount and the
+/// children of a split, each after its parents, so every record comes out once and each key's
+/// records in the order they were put.
+#[test]
+fn follow_reads_the_shards_a_reshard_creates() {
+    let engine = TestEngine::start();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let k = rt.block_on(engine.kinesis());
+    ok(&run(&engine, &["create-stream", "rs", "--shards", "2"]));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let put_phase = |phase: u32| {
+        let file = dir.path().join(format!("phase{phase}.ndjson"));
+        let lines: Vec<String> = (0..8)
+            .map(|n| {
+                record_line(
+                    &format!("k{}", n % 4),
+                    format!(r#"{{"phase":{phase},"n":{n}}}"#).as_bytes(),
+                    None,
+                )
+            })
+            .collect();
+        std::fs::write(&file, lines.join("\n") + "\n").expect("write");
+        ok(&run(
+            &engine,
+            &[
+                "produce",
+                "--stream",
+                "rs",
+                "--from",
+                file.to_str().expect("utf-8"),
+            ],
+        ));
+    };
+    put_phase(1);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("kinlocal"))
+        .args([
+            "tail",
+            "rs",
+            "-f",
+            "--starting-position",
+            "trim-horizon",
+            "--json",
+            "--count",
+            "24",
+            "--endpoint-url",
+            &engine.endpoint,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn tail");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut got: Vec<serde_json::Value> = Vec::new();
+    let mut take = |n: usize, what: &str| {
+        for _ in 0..n {
+            let line = rx
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("{what}: tail printed {} record(s) in all", got.len()));
+            got.push(serde_json::from_str(&line).expect("a record line"));
+        }
+    };
+    take(8, "before any reshard");
+
+    // UpdateShardCount: both shards close, new ones take over.
+    rt.block_on(
+        k.update_shard_count()
+            .stream_name("rs")
+            .target_shard_count(3)
+            .scaling_type(aws_sdk_kinesis::types::ScalingType::UniformScaling)
+            .send(),
+    )
+    .expect("update shard count");
+    put_phase(2);
+    take(8, "after UpdateShardCount");
+
+    // SplitShard of one of the new shards.
+    let shards = rt
+        .block_on(k.list_shards().stream_name("rs").send())
+        .expect("list shards");
+    let open = shards
+        .shards()
+        .iter()
+        .find(|s| {
+            s.sequence_number_range()
+                .and_then(|r| r.ending_sequence_number())
+                .is_none()
+        })
+        .expect("an open shard");
+    let range = open.hash_key_range().expect("range");
+    let lo: u128 = range.starting_hash_key().parse().expect("start");
+    let hi: u128 = range.ending_hash_key().parse().expect("end");
+    rt.block_on(
+        k.split_shard()
+            .stream_name("rs")
+            .shard_to_split(open.shard_id())
+            .new_starting_hash_key((lo + (hi - lo) / 2 + 1).to_string())
+            .send(),
+    )
+    .expect("split");
+    put_phase(3);
+    take(8, "after SplitShard");
+    let status = child.wait().expect("tail ends after --count 24");
+    assert!(status.success());
+
+    let shards_seen: std::collections::BTreeSet<&str> = got
+        .iter()
+        .map(|r| r["ShardId"].as_str().expect("shard"))
+        .collect();
+    assert!(
+        shards_seen.len() >= 4,
+        "read the old and the new shards: {shards_seen:?}"
+    );
+    let mut per_key = std::collections::BTreeMap::<String, Vec<(u64, u64)>>::new();
+    for r in &got {
+        let data = base64::engine::general_purpose::STANDARD
+            .decode(r["Data"].as_str().expect("data"))
+            .expect("base64");
+        let v: serde_json::Value = serde_json::from_slice(&data).expect("json");
+        per_key
+            .entry(r["PartitionKey"].as_str().expect("key").to_string())
+            .or_default()
+            .push((v["phase"].as_u64().expect("phase"), v["n"].as_u64().expect("n")));
+    }
+    assert_eq!(per_key.len(), 4);
+    for (key, order) in per_key {
+        let mut sorted = order.clone();
+        sorted.sort_unstable();
+        assert_eq!(order, sorted, "{key}: in the order put, parents before children");
+        assert_eq!(order.len(), 6, "{key}: each record once");
+    }
 }
 
 #[test]
@@ -87,7 +391,8 @@ fn filters_partition_keys_shards_and_counts() {
         &engine,
         &["produce", "--stream", "ev", "--from", path, "-k", "field:type"],
     ));
-    let all = ["tail", "ev", "--starting-position", "trim-horizon", "--json"];
+    // Not a terminal, no --json: each record's data as it is, one per line.
+    let all = ["tail", "ev", "--starting-position", "trim-horizon"];
 
     let orders = ok(&run(
         &engine,
@@ -144,7 +449,6 @@ fn follow_prints_records_put_after_it_started() {
             "tail",
             "live",
             "-f",
-            "--json",
             "--count",
             "2",
             "--endpoint-url",

@@ -1,5 +1,5 @@
 //! Enhanced fan-out: the consumer operations with AWS's shapes and errors, and SubscribeToShard
-//! as an AWS event stream, from the Rust SDK (HTTP/1.1), a raw HTTP/2 client and boto3.
+//! as an AWS event stream, from the Rust SDK (HTTP/1.1 and HTTP/2), a raw HTTP/2 client and boto3.
 
 use std::time::Duration;
 
@@ -250,11 +250,43 @@ async fn collect(
 async fn subscribe_to_shard_from_the_rust_sdk_delivers_every_record_in_order_across_a_reshard() {
     let engine = TestEngine::start();
     let k = engine.kinesis().await;
-    create_stream(&k, "sub", 1).await;
-    let arn = stream_arn(&k, "sub").await;
-    let consumer = register(&k, &arn, "app").await;
+    every_record_in_order_across_a_reshard(&k, &k).await;
+}
+
+/// The Rust SDK over cleartext HTTP/2 (its own client speaks HTTP/2 only through TLS, so the
+/// test gives it one that opens h2c connections); every answer must have been HTTP/2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribe_to_shard_from_the_rust_sdk_over_http2_delivers_every_record_in_order_across_a_reshard() {
+    let engine = TestEngine::start();
+    let k = engine.kinesis().await;
+    let h2 = crate::sdk_h2c::H2cConnector::default();
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(&engine.endpoint)
+        .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .http_client(h2.http_client())
+        .load()
+        .await;
+    let over_h2 = Client::new(&conf);
+    every_record_in_order_across_a_reshard(&k, &over_h2).await;
+    let versions = h2.versions.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(versions.len() >= 3, "one subscription per shard: {versions:?}");
+    assert!(
+        versions.iter().all(|v| *v == hyper::Version::HTTP_2),
+        "{versions:?}"
+    );
+}
+
+/// Five records before a subscription, five during it, a split, six after: the subscriber
+/// (`sub`) sees the parent's ten in order, then each child's in order.
+async fn every_record_in_order_across_a_reshard(k: &Client, sub: &Client) {
+    create_stream(k, "sub", 1).await;
+    let arn = stream_arn(k, "sub").await;
+    let consumer = register(k, &arn, "app").await;
     for i in 0..5 {
-        put(&k, "sub", &format!("pk{}", i % 3), &format!("before-{i}")).await;
+        put(k, "sub", &format!("pk{}", i % 3), &format!("before-{i}")).await;
     }
     // Records put while subscribed are pushed as they arrive; then the shard splits.
     let k2 = k.clone();
@@ -275,7 +307,7 @@ async fn subscribe_to_shard_from_the_rust_sdk_delivers_every_record_in_order_acr
         }
     });
     let (parent, children) = collect(
-        &k,
+        sub,
         &consumer,
         "shardId-000000000000",
         at(ShardIteratorType::TrimHorizon),
@@ -292,7 +324,7 @@ async fn subscribe_to_shard_from_the_rust_sdk_delivers_every_record_in_order_acr
 
     let mut after = Vec::new();
     for child in &children {
-        let (records, _) = collect(&k, &consumer, child, at(ShardIteratorType::TrimHorizon), true).await;
+        let (records, _) = collect(sub, &consumer, child, at(ShardIteratorType::TrimHorizon), true).await;
         // Within a child, records come in the order they were put.
         let mut sorted = records.clone();
         sorted.sort_by_key(|r| r.1.clone());

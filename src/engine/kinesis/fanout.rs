@@ -4,11 +4,12 @@
 use base64::Engine as _;
 use serde_json::{json, Value};
 
+use super::call::Call;
 use super::model::{ConsumerRef, ListConsumersInput, RegisterConsumerInput};
 use super::state::{Consumer, ConsumerStatus, Event};
 use super::validate::Checks;
 use super::Ctx;
-use crate::engine::codec::{Reply, Request};
+use crate::engine::codec::Reply;
 use crate::engine::error::{constraint, ApiError};
 
 /// Consumers one stream may have (AWS's quota).
@@ -133,7 +134,7 @@ impl Ctx<'_> {
                 "satisfy regular expression pattern: ^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+",
             )])
         })?;
-        if parsed.account != self.cfg.account_id || parsed.region != self.cfg.region {
+        if parsed.account != self.cfg.account_id || parsed.region != self.region {
             return Err(self.consumer_not_found(&parsed.stream, &parsed.consumer));
         }
         Ok(parsed)
@@ -150,7 +151,7 @@ fn consumer_json(ctx: &Ctx<'_>, stream: &str, c: &Consumer) -> Value {
 }
 
 /// RegisterStreamConsumer.
-pub fn register(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn register(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: RegisterConsumerInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.stream_arn, "streamARN");
@@ -209,7 +210,7 @@ pub fn register(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError>
 }
 
 /// DescribeStreamConsumer.
-pub fn describe(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn describe(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ConsumerRef = req.parse()?;
     let (stream, c) = ctx.find_consumer(&input)?;
     let mut out = consumer_json(ctx, &stream, &c);
@@ -218,7 +219,7 @@ pub fn describe(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError>
 }
 
 /// DeregisterStreamConsumer.
-pub fn deregister(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn deregister(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ConsumerRef = req.parse()?;
     let (stream, c) = ctx.find_consumer(&input)?;
     if c.status(ctx.now) == ConsumerStatus::Deleting {
@@ -238,7 +239,7 @@ pub fn deregister(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErro
 }
 
 /// ListStreamConsumers (paging by an opaque `NextToken`).
-pub fn list(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn list(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ListConsumersInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.stream_arn, "streamARN");

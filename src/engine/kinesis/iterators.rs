@@ -3,12 +3,13 @@
 use base64::Engine as _;
 use serde_json::json;
 
+use super::call::Call;
 use super::model::GetShardIteratorInput;
-use super::sequence::SeqParts;
+use super::sequence::Layout;
 use super::state::{parse_shard_id, Shard, Stream};
 use super::validate::Checks;
 use super::Ctx;
-use crate::engine::codec::{Reply, Request};
+use crate::engine::codec::Reply;
 use crate::engine::error::ApiError;
 
 /// What an iterator points at.
@@ -26,7 +27,19 @@ pub struct Iterator {
     pub issued_ms: u64,
 }
 
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
+
+/// Every iterator starts with these bytes, as AWS's do (`AAAAAAAAAA` and `E`–`H` in base64).
+const HEADER: [u8; 8] = [0, 0, 0, 0, 0, 0, 0, 1];
+
+/// The sealed part of an iterator is a multiple of this, and at least `MIN_SEALED` bytes: AWS's
+/// iterators decode to 152–280 bytes, and ours (the header plus 144–176 sealed bytes) do too.
+const BLOCK: usize = 16;
+const MIN_SEALED: usize = 144;
+
+/// Fixed fields before the stream name: version, stream creation, shard, position, issue
+/// time, name length.
+const FIXED: usize = 1 + 8 + 4 + 8 + 8 + 1;
 
 fn fnv64(key: u64, bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ key;
@@ -37,29 +50,55 @@ fn fnv64(key: u64, bytes: &[u8]) -> u64 {
     h
 }
 
+/// XORs `bytes` with a keystream drawn from `key` (splitmix64): enough to make the token
+/// opaque; integrity comes from the keyed checksum inside it.
+fn mask(key: u64, bytes: &mut [u8]) {
+    let mut state = key;
+    for chunk in bytes.chunks_mut(8) {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        for (b, k) in chunk.iter_mut().zip(z.to_le_bytes()) {
+            *b ^= k;
+        }
+    }
+}
+
 impl Iterator {
-    /// The opaque token handed to clients.
+    /// The opaque token handed to clients: base64 of AWS's header and a sealed body, the size
+    /// of AWS's iterators.
     pub fn encode(&self, key: u64) -> String {
-        let mut b = Vec::with_capacity(40 + self.stream.len());
+        let name = self.stream.as_bytes();
+        let name = &name[..name.len().min(usize::from(u8::MAX))];
+        let sealed_len = (FIXED + name.len() + 8).div_ceil(BLOCK).max(MIN_SEALED / BLOCK) * BLOCK;
+        let mut b = Vec::with_capacity(HEADER.len() + sealed_len);
+        b.extend_from_slice(&HEADER);
         b.push(VERSION);
         b.extend_from_slice(&self.stream_created_ms.to_le_bytes());
         b.extend_from_slice(&self.shard.to_le_bytes());
         b.extend_from_slice(&self.position.to_le_bytes());
         b.extend_from_slice(&self.issued_ms.to_le_bytes());
-        b.extend_from_slice(self.stream.as_bytes());
-        let sum = fnv64(key, &b);
+        b.push(name.len() as u8);
+        b.extend_from_slice(name);
+        b.resize(HEADER.len() + sealed_len - 8, 0);
+        let sum = fnv64(key, &b[HEADER.len()..]);
         b.extend_from_slice(&sum.to_le_bytes());
+        mask(key, &mut b[HEADER.len()..]);
         base64::engine::general_purpose::STANDARD.encode(b)
     }
 
-    /// Decodes a token; `None` when it is not one of ours or was altered.
+    /// Decodes a token; `None` when it is not one of ours (or not this engine's), or altered.
     pub fn decode(token: &str, key: u64) -> Option<Self> {
-        let b = base64::engine::general_purpose::STANDARD.decode(token).ok()?;
-        if b.len() < 29 + 8 || b[0] != VERSION {
+        let mut b = base64::engine::general_purpose::STANDARD.decode(token).ok()?;
+        if !(HEADER.len() + MIN_SEALED..=280).contains(&b.len()) || b[..HEADER.len()] != HEADER {
             return None;
         }
-        let (body, sum) = b.split_at(b.len() - 8);
-        if fnv64(key, body) != u64::from_le_bytes(sum.try_into().ok()?) {
+        let sealed = &mut b[HEADER.len()..];
+        mask(key, sealed);
+        let (body, sum) = sealed.split_at(sealed.len() - 8);
+        if fnv64(key, body) != u64::from_le_bytes(sum.try_into().ok()?) || body[0] != VERSION {
             return None;
         }
         let u64_at = |i: usize| {
@@ -67,12 +106,13 @@ impl Iterator {
                 .and_then(|s| s.try_into().ok())
                 .map(u64::from_le_bytes)
         };
+        let name_len = usize::from(*body.get(FIXED - 1)?);
         Some(Self {
             stream_created_ms: u64_at(1)?,
             shard: u32::from_le_bytes(body.get(9..13)?.try_into().ok()?),
             position: u64_at(13)?,
             issued_ms: u64_at(21)?,
-            stream: String::from_utf8(body.get(29..)?.to_vec()).ok()?,
+            stream: String::from_utf8(body.get(FIXED..FIXED + name_len)?.to_vec()).ok()?,
         })
     }
 }
@@ -112,7 +152,7 @@ fn parse_timestamp(v: &serde_json::Value) -> Option<u64> {
 }
 
 /// GetShardIterator.
-pub fn get_shard_iterator(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn get_shard_iterator(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: GetShardIteratorInput = req.parse()?;
     let kinds = [
         "AT_SEQUENCE_NUMBER",
@@ -141,7 +181,7 @@ pub fn get_shard_iterator(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply,
         (None, true) | (Some(_), false) => {
             return Err(ApiError::invalid_argument(format!(
                 "Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. Request specified {kind} and {} StartingSequenceNumber.",
-                if input.starting_sequence_number.is_some() { "a" } else { "no" }
+                if input.starting_sequence_number.is_some() { "also a" } else { "no" }
             )));
         }
         _ => {}
@@ -197,20 +237,28 @@ pub fn start_position(
         }
         _ => {
             let seq = seq.unwrap_or_default();
-            let parts = SeqParts::decode(seq).ok_or_else(|| {
+            let invalid = |why: &str| {
                 ApiError::invalid_argument(format!(
-                    "StartingSequenceNumber {seq} used in GetShardIterator on shard {} in stream {} under account {} is invalid.",
+                    "StartingSequenceNumber {seq} used in GetShardIterator on shard {} in stream {} under account {} is invalid{why}.",
                     shard.id(),
                     stream.name,
                     ctx.cfg.account_id
                 ))
-            })?;
-            if parts.shard_index != shard.index {
+            };
+            let parts = Layout::parse(seq).ok_or_else(|| invalid(""))?;
+            if parts.shard_index != i64::from(shard.index) {
                 return Err(ApiError::invalid_argument(format!(
                     "Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard with {}",
-                    super::state::shard_id(parts.shard_index),
+                    super::state::shard_id_signed(parts.shard_index),
                     shard.id()
                 )));
+            }
+            if parts.version != 2 || parts.shard_created_secs != shard.created_ms / 1000 {
+                // AWS fails internally on an old-layout number of the right shard.
+                if parts.version == 0 {
+                    return Err(ApiError::internal("InternalFailure", ""));
+                }
+                return Err(invalid(" because it did not come from this stream"));
             }
             let at = if kind == "AFTER_SEQUENCE_NUMBER" {
                 parts.index.saturating_add(1)
@@ -236,8 +284,37 @@ mod tests {
             issued_ms: 4,
         };
         let tok = it.encode(42);
-        assert_eq!(Iterator::decode(&tok, 42), Some(it));
-        assert_eq!(Iterator::decode(&tok, 43), None);
+        assert_eq!(Iterator::decode(&tok, 42), Some(it.clone()));
+        assert_eq!(Iterator::decode(&tok, 43), None, "another engine's iterator");
         assert_eq!(Iterator::decode("garbage", 42), None);
+        let mut bytes = base64::engine::general_purpose::STANDARD
+            .decode(&tok)
+            .expect("base64");
+        bytes[40] ^= 1;
+        let altered = base64::engine::general_purpose::STANDARD.encode(&bytes);
+        assert_eq!(Iterator::decode(&altered, 42), None, "an altered iterator");
+    }
+
+    #[test]
+    fn iterators_are_the_size_of_aws_ones() {
+        for name in ["s", &"n".repeat(128)] {
+            let it = Iterator {
+                stream: name.to_string(),
+                stream_created_ms: u64::MAX,
+                shard: u32::MAX,
+                position: u64::MAX,
+                issued_ms: u64::MAX,
+            };
+            let tok = it.encode(7);
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(&tok)
+                .expect("base64");
+            assert!((152..=280).contains(&raw.len()), "{} bytes", raw.len());
+            assert!(
+                tok.starts_with("AAAAAAAAAA") && "EFGH".contains(&tok[10..11]),
+                "{tok}"
+            );
+            assert_eq!(Iterator::decode(&tok, 7), Some(it));
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! (listing and resharding), [`records`] (puts and reads), [`iterators`] (shard iterators),
 //! with [`hash`] and [`sequence`] for the numbers, [`state`] for the model.
 
+pub mod call;
 pub mod fanout;
 pub mod hash;
 pub mod iterators;
@@ -15,6 +16,7 @@ pub mod records;
 pub mod resources;
 pub mod sequence;
 pub mod settings;
+pub mod shapes;
 pub mod shards;
 pub mod state;
 pub mod streams;
@@ -27,6 +29,7 @@ use super::codec::{Reply, Request};
 use super::error::ApiError;
 use super::journal::Journal;
 use super::{EngineConfig, EngineError};
+use call::Call;
 use persist::Log;
 use state::{Event, PutBatch, State, Status, Stream};
 
@@ -60,6 +63,8 @@ pub struct Ctx<'a> {
     pub now: u64,
     /// Key for iterator integrity.
     pub iterator_key: u64,
+    /// The region of this request's ARNs: the one the client signed for, else `--region`.
+    pub region: &'a str,
 }
 
 impl Kinesis {
@@ -109,8 +114,13 @@ impl Kinesis {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Runs one Kinesis operation.
+    /// Decodes and runs one Kinesis operation, for the engine's own region.
     pub fn handle(&self, op: &str, req: &Request<'_>) -> Result<Reply, ApiError> {
+        self.call(op, &Call::decode(op, req.format, req.body)?)
+    }
+
+    /// Runs one decoded Kinesis operation.
+    pub fn call(&self, op: &str, req: &Call) -> Result<Reply, ApiError> {
         let now = self.config.clock.now_ms();
         let mut guard = self.lock();
         let inner = &mut *guard;
@@ -128,6 +138,7 @@ impl Kinesis {
             journal: &mut inner.journal,
             now,
             iterator_key: self.iterator_key,
+            region: req.region.as_deref().unwrap_or(&self.config.region),
         };
         match op {
             "CreateStream" => streams::create_stream(&mut ctx, req),
@@ -211,7 +222,7 @@ impl Ctx<'_> {
     pub fn stream_arn(&self, name: &str) -> String {
         format!(
             "arn:aws:kinesis:{}:{}:stream/{name}",
-            self.cfg.region, self.cfg.account_id
+            self.region, self.cfg.account_id
         )
     }
 
@@ -263,13 +274,23 @@ impl Ctx<'_> {
         checks.finish()?;
         let from_arn = match arn {
             None => None,
-            Some(arn) => Some(parse_stream_arn(arn).ok_or_else(|| {
-                ApiError::validation(&[super::error::constraint(
-                    arn,
-                    "streamARN",
-                    "satisfy regular expression pattern: arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+",
-                )])
-            })?),
+            Some(arn) => {
+                let parsed = parse_stream_arn(arn).ok_or_else(|| {
+                    ApiError::validation(&[super::error::constraint(
+                        arn,
+                        "streamARN",
+                        "satisfy regular expression pattern: arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+",
+                    )])
+                })?;
+                // A stream of another region or account is none of this endpoint's.
+                if parsed.region != self.region || parsed.account != self.cfg.account_id {
+                    return Err(ApiError::not_found(format!(
+                        "Stream {} under account {} not found.",
+                        parsed.name, parsed.account
+                    )));
+                }
+                Some(parsed.name.to_string())
+            }
         };
         match (name, from_arn) {
             (Some(n), Some(a)) if n != a => Err(ApiError::invalid_argument(format!(
@@ -283,10 +304,22 @@ impl Ctx<'_> {
     }
 }
 
-/// The stream name of `arn:aws:kinesis:<region>:<12 digits>:stream/<name>`.
-pub fn parse_stream_arn(arn: &str) -> Option<String> {
+/// The parts of a stream ARN (`arn:aws:kinesis:<region>:<12 digits>:stream/<name>`); a consumer
+/// ARN names its stream the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamArn<'a> {
+    /// The region it names.
+    pub region: &'a str,
+    /// The account it names.
+    pub account: &'a str,
+    /// The stream name.
+    pub name: &'a str,
+}
+
+/// Parses a stream (or consumer) ARN; `None` when it does not have a stream ARN's shape.
+pub fn parse_stream_arn(arn: &str) -> Option<StreamArn<'_>> {
     let mut parts = arn.splitn(6, ':');
-    let (arn_lit, partition, service, _region, account, resource) = (
+    let (arn_lit, partition, service, region, account, resource) = (
         parts.next()?,
         parts.next()?,
         parts.next()?,
@@ -303,7 +336,11 @@ pub fn parse_stream_arn(arn: &str) -> Option<String> {
     let name = resource.strip_prefix("stream/")?;
     // A consumer ARN (`stream/x/consumer/...`) names the stream before the slash.
     let name = name.split('/').next()?;
-    (!name.is_empty()).then(|| name.to_string())
+    (!name.is_empty()).then_some(StreamArn {
+        region,
+        account,
+        name,
+    })
 }
 
 #[cfg(test)]
@@ -313,8 +350,12 @@ mod tests {
     #[test]
     fn stream_arns_parse() {
         assert_eq!(
-            parse_stream_arn("arn:aws:kinesis:us-east-1:000000000000:stream/orders").as_deref(),
-            Some("orders")
+            parse_stream_arn("arn:aws:kinesis:eu-west-1:000000000000:stream/orders"),
+            Some(StreamArn {
+                region: "eu-west-1",
+                account: "000000000000",
+                name: "orders"
+            })
         );
         assert_eq!(
             parse_stream_arn("arn:aws:kinesis:us-east-1:0:stream/orders"),

@@ -4,15 +4,17 @@
 use base64::Engine as _;
 use serde_json::json;
 
+use super::call::Call;
 use super::iterators::{find_shard, shard_missing, Iterator};
 use super::model::{
     ChildShardOut, GetRecordsInput, GetRecordsOutput, HashKeyRange, PutRecordInput, PutRecordsEntry,
     PutRecordsInput, PutRecordsResultEntry, RecordOut,
 };
+use super::sequence::Layout;
 use super::state::{shard_id, PutBatch, Stream};
 use super::validate::Checks;
 use super::{hash, Ctx};
-use crate::engine::codec::{Reply, Request};
+use crate::engine::codec::Reply;
 use crate::engine::error::{constraint, ApiError};
 
 /// Largest `Data` blob the API model accepts (a stream's own limit may be lower).
@@ -109,7 +111,7 @@ fn throttled(ctx: &Ctx<'_>, stream: &str, shard: u32) -> String {
 }
 
 /// PutRecord.
-pub fn put_record(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn put_record(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: PutRecordInput = req.parse()?;
     let mut checks = Checks::default();
     check_entry(
@@ -134,6 +136,16 @@ pub fn put_record(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErro
         || "data".to_string(),
     )?;
     let now = ctx.now;
+    if let Some(seq) = input.sequence_number_for_ordering.as_deref() {
+        // Any layout AWS reads is accepted, unless it names a time still to come.
+        let readable = Layout::parse(seq).is_some_and(|l| l.record_secs.is_none_or(|s| s * 1000 <= now));
+        if !readable {
+            return Err(ApiError::invalid_argument(format!(
+                "ExclusiveMinimumSequenceNumber {seq} used in PutRecord on stream {name} under account {} is invalid.",
+                ctx.cfg.account_id
+            )));
+        }
+    }
     if ctx.cfg.enforce_limits {
         let bytes = (p.data.len() + p.partition_key.len()) as u64;
         let msg = throttled(ctx, &name, p.shard);
@@ -167,7 +179,7 @@ pub fn put_record(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErro
 }
 
 /// PutRecords.
-pub fn put_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn put_records(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: PutRecordsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.records, "records");
@@ -284,7 +296,7 @@ pub fn put_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
 }
 
 /// GetRecords.
-pub fn get_records(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn get_records(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: GetRecordsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.shard_iterator, "shardIterator");

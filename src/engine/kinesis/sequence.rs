@@ -139,6 +139,120 @@ impl SeqParts {
     }
 }
 
+/// What a client-supplied sequence number says, read the way AWS reads one: by the layout
+/// version in its last hex digit (2 today; 1 and 0 are older layouts AWS still recognises).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// 0, 1 or 2.
+    pub version: u8,
+    /// Epoch seconds at which the shard was created.
+    pub shard_created_secs: u64,
+    /// The shard index it encodes (negative when its top bit is set, as AWS reads it).
+    pub shard_index: i64,
+    /// The record index within the shard (version 2 only; 0 otherwise).
+    pub index: u64,
+    /// Epoch seconds of the record (versions 1 and 2).
+    pub record_secs: Option<u64>,
+}
+
+/// Creation times at or past this many seconds are refused (AWS's bound).
+const MAX_CREATED_SECS: u64 = 16_025_175_000;
+
+impl Layout {
+    /// Parses a decimal sequence number; `None` where AWS calls it invalid.
+    pub fn parse(s: &str) -> Option<Self> {
+        if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let mut v: Limbs = [0; 6];
+        for b in s.bytes() {
+            let mut carry = u64::from(b - b'0');
+            for limb in v.iter_mut() {
+                let cur = u64::from(*limb) * 10 + carry;
+                *limb = cur as u32;
+                carry = cur >> 32;
+            }
+            if carry != 0 {
+                // Wider than 192 bits: no layout is that wide.
+                return None;
+            }
+        }
+        let bit_len = |v: &Limbs| {
+            v.iter()
+                .enumerate()
+                .rev()
+                .find(|(_, &l)| l != 0)
+                .map_or(0, |(i, &l)| i as u32 * 32 + (32 - l.leading_zeros()))
+        };
+        // Numbers below 2^124 are read as if 2^124 were added (the version-0 range).
+        if bit_len(&v) <= 124 {
+            v[3] |= 1 << 28;
+        }
+        let bits = bit_len(&v);
+        let hex: String = v.iter().rev().map(|l| format!("{l:08x}")).collect::<String>();
+        let hex = hex.trim_start_matches('0');
+        let field = |from: usize, to: usize| hex.get(from..to).and_then(|h| u64::from_str_radix(h, 16).ok());
+        let version = if bits <= 129 {
+            0
+        } else if bits == 186 && (v[5] >> 24) & 1 == 0 && hex.len() == 47 {
+            // Below 1.5 * 2^185 (and above 2^185, which ends in 0): the last hex digit.
+            match field(46, 47)? {
+                1 => 1,
+                2 => 2,
+                _ => return None,
+            }
+        } else {
+            return None;
+        };
+        match version {
+            2 => {
+                let created = field(1, 10)?;
+                let index_hex = hex.get(11..27)?;
+                if created >= MAX_CREATED_SECS || index_hex.as_bytes()[0] > b'7' {
+                    return None;
+                }
+                Some(Self {
+                    version,
+                    shard_created_secs: created,
+                    shard_index: signed_shard(field(38, 46)?),
+                    index: u64::from_str_radix(index_hex, 16).ok()?,
+                    record_secs: Some(field(29, 38)?),
+                })
+            }
+            1 => Some(Self {
+                version,
+                shard_created_secs: field(1, 10)?,
+                shard_index: i64::try_from(field(38, 46)?).ok()?,
+                index: 0,
+                record_secs: Some(field(13, 22)?),
+            }),
+            0 => {
+                let created = field(1, 10)?;
+                if created >= MAX_CREATED_SECS {
+                    return None;
+                }
+                Some(Self {
+                    version,
+                    shard_created_secs: created,
+                    shard_index: i64::try_from(field(28, 32)?).ok()?,
+                    index: 0,
+                    record_secs: None,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// An 8-hex-digit shard index, negative when its top bit is set.
+fn signed_shard(raw: u64) -> i64 {
+    if raw >= 0x8000_0000 {
+        raw as i64 - 0x1_0000_0000
+    } else {
+        raw as i64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +293,47 @@ mod tests {
         }
         .encode();
         assert!(end.len() > a.len() || end > a);
+    }
+
+    #[test]
+    fn layouts_read_as_aws_reads_them() {
+        let ours = SeqParts {
+            shard_created_secs: 1_700_000_000,
+            shard_index: 3,
+            index: 42,
+            record_secs: 1_700_000_005,
+        };
+        let l = Layout::parse(&ours.encode()).expect("ours parse");
+        assert_eq!(
+            l,
+            Layout {
+                version: 2,
+                shard_created_secs: 1_700_000_000,
+                shard_index: 3,
+                index: 42,
+                record_secs: Some(1_700_000_005),
+            }
+        );
+        // AWS's documented example, a version-2 number.
+        let aws = Layout::parse("49590338271490256608559692538361571095921575989136588898").expect("aws");
+        assert_eq!(
+            (aws.version, aws.shard_index, aws.shard_created_secs),
+            (2, 6, 1_542_776_258)
+        );
+        // Small numbers are version 0 (2^124 is added); they encode a shard in their low digits.
+        let small = Layout::parse("1").expect("small");
+        assert_eq!((small.version, small.shard_index), (0, 1));
+        for bad in [
+            "",
+            "12a",
+            // A version-2 number ending in another digit.
+            "49590338271490256608559692538361571095921575989136588899",
+            // Past 1.5 * 2^185.
+            "73559785961562665201200657303214840813699477864812904450",
+            &"9".repeat(129),
+        ] {
+            assert_eq!(Layout::parse(bad), None, "{bad}");
+        }
     }
 
     #[test]

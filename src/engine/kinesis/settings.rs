@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::call::Call;
 use super::model::{
     AccountSettingsInput, EncryptionInput, MaxRecordSizeInput, MonitoringInput, UpdateStreamModeInput,
     WarmThroughputInput,
@@ -11,7 +12,7 @@ use super::model::{
 use super::state::{Event, Mode, Stream};
 use super::validate::Checks;
 use super::Ctx;
-use crate::engine::codec::{Reply, Request};
+use crate::engine::codec::Reply;
 use crate::engine::error::{constraint, ApiError};
 
 /// The shard-level metrics, in the order AWS lists them (`ALL` stands for every one).
@@ -29,7 +30,7 @@ pub const SHARD_LEVEL_METRICS: [&str; 7] = [
 const COMMITMENT_MS: u64 = 365 * 24 * 3_600_000;
 
 /// UpdateStreamMode.
-pub fn update_stream_mode(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn update_stream_mode(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: UpdateStreamModeInput = req.parse()?;
     let mode_name = input
         .stream_mode_details
@@ -90,7 +91,7 @@ pub fn update_stream_mode(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply,
 }
 
 /// Enable/DisableEnhancedMonitoring.
-pub fn monitoring(ctx: &mut Ctx<'_>, req: &Request<'_>, enable: bool) -> Result<Reply, ApiError> {
+pub fn monitoring(ctx: &mut Ctx<'_>, req: &Call, enable: bool) -> Result<Reply, ApiError> {
     let input: MonitoringInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.shard_level_metrics, "shardLevelMetrics");
@@ -142,7 +143,7 @@ pub fn monitoring(ctx: &mut Ctx<'_>, req: &Request<'_>, enable: bool) -> Result<
 }
 
 /// Start/StopStreamEncryption.
-pub fn encryption(ctx: &mut Ctx<'_>, req: &Request<'_>, start: bool) -> Result<Reply, ApiError> {
+pub fn encryption(ctx: &mut Ctx<'_>, req: &Call, start: bool) -> Result<Reply, ApiError> {
     let input: EncryptionInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.encryption_type, "encryptionType");
@@ -175,7 +176,7 @@ pub fn encryption(ctx: &mut Ctx<'_>, req: &Request<'_>, start: bool) -> Result<R
 }
 
 /// UpdateMaxRecordSize.
-pub fn update_max_record_size(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn update_max_record_size(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: MaxRecordSizeInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.stream_arn, "streamARN");
@@ -204,7 +205,7 @@ pub fn warm_throughput(stream: &Stream) -> Option<Value> {
 }
 
 /// UpdateStreamWarmThroughput.
-pub fn update_warm_throughput(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn update_warm_throughput(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: WarmThroughputInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.warm_throughput_mibps, "warmThroughputMiBps");
@@ -252,13 +253,13 @@ fn commitment(ctx: &Ctx<'_>) -> Value {
 }
 
 /// DescribeAccountSettings.
-pub fn describe_account_settings(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn describe_account_settings(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let _: Value = req.parse()?;
     req.reply(&json!({ "MinimumThroughputBillingCommitment": commitment(ctx) }))
 }
 
 /// UpdateAccountSettings.
-pub fn update_account_settings(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn update_account_settings(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: AccountSettingsInput = req.parse()?;
     let status = input
         .minimum_throughput_billing_commitment

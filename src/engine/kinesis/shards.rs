@@ -5,6 +5,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::call::Call;
 use super::model::{
     HashKeyRange, ListShardsInput, MergeShardsInput, SequenceNumberRange, ShardOut, SplitShardInput,
     UpdateShardCountInput,
@@ -13,7 +14,7 @@ use super::state::{parse_shard_id, shard_id, Event, Mode, Shard, Stream};
 use super::streams::check_shard_limit;
 use super::validate::Checks;
 use super::{hash, Ctx};
-use crate::engine::codec::{Reply, Request};
+use crate::engine::codec::Reply;
 use crate::engine::error::ApiError;
 
 /// How long a ListShards `NextToken` stays valid.
@@ -52,7 +53,7 @@ fn open_at(s: &Shard, t: u64) -> bool {
 }
 
 /// ListShards.
-pub fn list_shards(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn list_shards(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ListShardsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.range(input.max_results, "maxResults", 1, 10_000);
@@ -233,7 +234,7 @@ fn open_shard<'s>(ctx: &Ctx<'_>, stream: &'s Stream, id: &str) -> Result<&'s Sha
 }
 
 /// SplitShard.
-pub fn split_shard(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn split_shard(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: SplitShardInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.shard_to_split, "shardToSplit");
@@ -269,7 +270,7 @@ pub fn split_shard(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
 }
 
 /// MergeShards.
-pub fn merge_shards(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn merge_shards(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: MergeShardsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.shard_to_merge, "shardToMerge");
@@ -309,7 +310,7 @@ pub fn merge_shards(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiEr
 }
 
 /// UpdateShardCount (UNIFORM_SCALING).
-pub fn update_shard_count(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn update_shard_count(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: UpdateShardCountInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.target_shard_count, "targetShardCount");

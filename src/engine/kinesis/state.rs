@@ -59,6 +59,12 @@ pub fn shard_id(index: u32) -> String {
     format!("shardId-{index:012}")
 }
 
+/// The shard id a sequence number encodes; AWS pads a negative index as text (`0000000000-5`).
+pub fn shard_id_signed(index: i64) -> String {
+    let digits = index.to_string();
+    format!("shardId-{digits:0>12}")
+}
+
 /// Resolves a shard id as AWS does: the number after the first `-` (`shardId-000000000007`,
 /// `shardId-7`, `anything-7`), or a bare number (`7`).
 pub fn parse_shard_id(id: &str) -> Option<u32> {

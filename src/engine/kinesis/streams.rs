@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
+use super::call::Call;
 use super::model::{
     AddTagsInput, CreateStreamInput, DeleteStreamInput, DescribeStreamInput, ListStreamsInput, ListTagsInput,
     RemoveTagsInput, RetentionInput, StreamRef,
@@ -13,7 +14,7 @@ use super::shards::shard_out;
 use super::state::{parse_shard_id, Event, Mode, Stream};
 use super::validate::Checks;
 use super::Ctx;
-use crate::engine::codec::{Reply, Request};
+use crate::engine::codec::Reply;
 use crate::engine::error::ApiError;
 
 /// Open shards allowed per account (AWS's quota in us-east-1, us-west-2 and eu-west-1).
@@ -32,7 +33,7 @@ fn secs(ms: u64) -> f64 {
 }
 
 /// CreateStream.
-pub fn create_stream(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn create_stream(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: CreateStreamInput = req.parse()?;
     let mode_name = input
         .stream_mode_details
@@ -132,7 +133,7 @@ pub fn check_shard_limit(ctx: &Ctx<'_>, more: u64) -> Result<(), ApiError> {
     if open + more > SHARD_LIMIT {
         return Err(ApiError::limit_exceeded(format!(
             "This request would exceed the shard limit for the account {} in {}. Current limit of shards: {SHARD_LIMIT}. Existing shards: {open}. Requested shards: {more}.",
-            ctx.cfg.account_id, ctx.cfg.region
+            ctx.cfg.account_id, ctx.region
         )));
     }
     Ok(())
@@ -166,7 +167,7 @@ pub(crate) fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), ApiError
 }
 
 /// DeleteStream.
-pub fn delete_stream(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn delete_stream(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: DeleteStreamInput = req.parse()?;
     let name = ctx.resolve_name(input.stream_name.as_deref(), input.stream_arn.as_deref())?;
     let stream = ctx.stream(&name)?;
@@ -208,7 +209,7 @@ fn settings_fields(stream: &Stream, out: &mut serde_json::Map<String, Value>) {
 }
 
 /// DescribeStream (with paging over shards).
-pub fn describe_stream(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn describe_stream(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: DescribeStreamInput = req.parse()?;
     let mut checks = Checks::default();
     checks.range(input.limit, "limit", 1, 10_000);
@@ -249,7 +250,7 @@ pub fn describe_stream(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, Ap
 }
 
 /// DescribeStreamSummary.
-pub fn describe_stream_summary(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn describe_stream_summary(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: StreamRef = req.parse()?;
     let name = ctx.resolve_name(input.stream_name.as_deref(), input.stream_arn.as_deref())?;
     let stream = ctx.stream(&name)?;
@@ -276,7 +277,7 @@ pub fn describe_stream_summary(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<R
 }
 
 /// ListStreams (paging by `ExclusiveStartStreamName` or `NextToken`).
-pub fn list_streams(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn list_streams(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ListStreamsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.range(input.limit, "limit", 1, 10_000);
@@ -331,7 +332,7 @@ pub fn list_streams(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiEr
 }
 
 /// Increase/DecreaseStreamRetentionPeriod.
-pub fn change_retention(ctx: &mut Ctx<'_>, req: &Request<'_>, increase: bool) -> Result<Reply, ApiError> {
+pub fn change_retention(ctx: &mut Ctx<'_>, req: &Call, increase: bool) -> Result<Reply, ApiError> {
     let input: RetentionInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.retention_period_hours, "retentionPeriodHours");
@@ -380,7 +381,7 @@ pub fn change_retention(ctx: &mut Ctx<'_>, req: &Request<'_>, increase: bool) ->
 }
 
 /// AddTagsToStream.
-pub fn add_tags(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn add_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: AddTagsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.tags, "tags");
@@ -413,7 +414,7 @@ pub fn add_tags(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError>
 }
 
 /// RemoveTagsFromStream.
-pub fn remove_tags(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn remove_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: RemoveTagsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.tag_keys, "tagKeys");
@@ -433,7 +434,7 @@ pub fn remove_tags(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiErr
 }
 
 /// ListTagsForStream.
-pub fn list_tags(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn list_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ListTagsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.range(input.limit, "limit", 1, 50);
@@ -457,7 +458,7 @@ pub fn list_tags(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError
 }
 
 /// DescribeLimits.
-pub fn describe_limits(ctx: &mut Ctx<'_>, req: &Request<'_>) -> Result<Reply, ApiError> {
+pub fn describe_limits(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let _: Value = req.parse()?;
     let open: usize = ctx.state.streams.values().map(|s| s.open_shards().count()).sum();
     let on_demand = ctx

@@ -14,13 +14,14 @@ use bytes::Bytes;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::call::Call;
 use super::iterators::{find_shard, start_position};
 use super::model::{SubscribeToShardEvent, SubscribeToShardInput};
 use super::records::read_shard;
 use super::state::ConsumerStatus;
 use super::validate::Checks;
 use super::{Ctx, Kinesis};
-use crate::engine::codec::{encode, Format, Request};
+use crate::engine::codec::{encode, Format};
 use crate::engine::error::ApiError;
 use crate::engine::eventstream;
 
@@ -105,7 +106,7 @@ enum Step {
 impl Kinesis {
     /// Validates a SubscribeToShard request and takes the consumer's lease on the shard.
     /// Errors here are ordinary error responses; afterwards they travel as exception events.
-    pub fn subscribe_to_shard(&self, req: &Request<'_>) -> Result<Subscription, ApiError> {
+    pub fn subscribe_to_shard(&self, req: &Call) -> Result<Subscription, ApiError> {
         let input: SubscribeToShardInput = req.parse()?;
         let mut checks = Checks::default();
         checks.required(&input.consumer_arn, "consumerARN");
@@ -125,7 +126,7 @@ impl Kinesis {
             checks.sequence_number(p.sequence_number.as_deref(), "startingPosition.sequenceNumber");
         }
         checks.finish()?;
-        let sub = self.with_ctx(|ctx| {
+        let sub = self.with_ctx(req.region.as_deref(), |ctx| {
             let arn =
                 ctx.parse_consumer_arn(input.consumer_arn.as_deref().unwrap_or_default(), "consumerARN")?;
             let (stream_name, consumer) = ctx.find_consumer(&super::model::ConsumerRef {
@@ -198,7 +199,7 @@ impl Kinesis {
                 encode(format, &body).unwrap_or_default(),
             ))
         };
-        self.with_ctx(|ctx| {
+        self.with_ctx(None, |ctx| {
             // Records past retention are skipped, as a GetRecords reader's would be.
             if let Some(stream) = ctx.state.streams.get_mut(&sub.stream) {
                 let horizon = stream.horizon_ms(ctx.now);
@@ -268,7 +269,7 @@ impl Kinesis {
         })
     }
 
-    fn with_ctx<T>(&self, f: impl FnOnce(&mut Ctx<'_>) -> T) -> T {
+    fn with_ctx<T>(&self, region: Option<&str>, f: impl FnOnce(&mut Ctx<'_>) -> T) -> T {
         let now = self.config.clock.now_ms();
         let mut guard = self.lock();
         let inner = &mut *guard;
@@ -278,6 +279,7 @@ impl Kinesis {
             journal: &mut inner.journal,
             now,
             iterator_key: self.iterator_key,
+            region: region.unwrap_or(&self.config.region),
         };
         f(&mut ctx)
     }
@@ -361,6 +363,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+    use crate::engine::codec::Request;
     use crate::engine::EngineConfig;
 
     /// Frames a subscription wrote, decoded to `(event or exception type, JSON payload)`.
@@ -400,10 +403,11 @@ mod tests {
             "StartingPosition": {"Type": "LATEST"},
         })
         .to_string();
-        k.subscribe_to_shard(&Request {
-            format: Format::Json11,
-            body: body.as_bytes(),
-        })
+        k.subscribe_to_shard(&Call::decode(
+            "SubscribeToShard",
+            Format::Json11,
+            body.as_bytes(),
+        )?)
     }
 
     fn engine() -> (Arc<Kinesis>, String) {
