@@ -3,15 +3,19 @@
 # --data-dir`, sampling the engine's and the consumer's RSS and the journal size, then checking
 # that every produced record was delivered exactly as often as it was produced.
 #
-#   bench/soak.sh [DURATION_SECONDS=600] [RATE=2000] [SHARDS=4]
+#   bench/soak.sh [DURATION_SECONDS=600] [RATE=2000] [SHARDS=4] [MAX_RETENTION=2m]
 #
-# Uses target/release/kinlocal (built with `cargo build --release` if missing). Prints one
-# sample line every 10 s and a summary; the samples are also left in $OUT (default: a temp dir).
+# The engine runs with `--max-retention MAX_RETENTION` so that retention trims within the run
+# (a stream's own minimum is 24 hours): from then on the engine holds only that much traffic,
+# and its RSS and journal should stop growing. Uses target/release/kinlocal (built with
+# `cargo build --release` if missing). Prints one sample line every 10 s and a summary; the
+# samples are also left in $OUT (default: a temp dir).
 set -euo pipefail
 
 DURATION=${1:-600}
 RATE=${2:-2000}
 SHARDS=${3:-4}
+MAX_RETENTION=${4:-2m}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${KINLOCAL_BIN:-$ROOT/target/release/kinlocal}
 OUT=${OUT:-$(mktemp -d)}
@@ -30,7 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$BIN" serve --port 0 --json --data-dir "$DATA" >"$OUT/engine.out" 2>"$OUT/engine.err" &
+"$BIN" serve --port 0 --json --data-dir "$DATA" --max-retention "$MAX_RETENTION" >"$OUT/engine.out" 2>"$OUT/engine.err" &
 ENGINE=$!
 for _ in $(seq 100); do
   [ -s "$OUT/engine.out" ] && break
@@ -79,6 +83,15 @@ for _ in $(seq 120); do
   sleep 1
 done
 unique=$(sort -u "$OUT/delivered.txt" | wc -l)
+# RSS and journal over the run: the first minute (start-up), then the rest.
+awk 'NR > 1 && $1 > 60 {
+       if (!n++) { emin = emax = $2; cmin = cmax = $3; jmax = $4 }
+       if ($2 < emin) emin = $2; if ($2 > emax) emax = $2
+       if ($3 < cmin) cmin = $3; if ($3 > cmax) cmax = $3
+       if ($4 > jmax) jmax = $4
+     }
+     END { if (n) printf "after the first minute: engine RSS %d-%d MiB, consumer RSS %d-%d MiB, journal at most %d MiB\n", emin, emax, cmin, cmax, jmax }' \
+  "$OUT/samples.txt"
 echo "produced (acknowledged): ${produced:-?}"
 echo "delivered: $delivered (unique sequence numbers: $unique)"
 echo "lost: $(( ${produced:-0} - unique ))"

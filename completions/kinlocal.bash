@@ -909,7 +909,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__serve)
-            opts="-p -h -V --host --allow-remote --port --region --account-id --data-dir --fsync --repair --enforce-limits --create-stream-delay --delete-stream-delay --update-stream-delay --create-table-delay --iterator-ttl --request-timeout --idle-timeout --json --help --version"
+            opts="-p -h -V --host --allow-remote --port --region --account-id --data-dir --fsync --repair --enforce-limits --create-stream-delay --delete-stream-delay --update-stream-delay --create-table-delay --max-retention --iterator-ttl --request-timeout --idle-timeout --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -956,6 +956,10 @@ _kinlocal() {
                     return 0
                     ;;
                 --create-table-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-retention)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

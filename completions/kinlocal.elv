@@ -297,6 +297,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --delete-stream-delay 'How long a deleted stream stays DELETING'
             cand --update-stream-delay 'How long a stream stays UPDATING after a reshard or retention change'
             cand --create-table-delay 'How long a new DynamoDB table stays CREATING'
+            cand --max-retention 'Trim records older than this whatever a stream''s retention period says (AWS''s minimum is 24 hours): keeps the memory and the journal of a long-running engine bounded by recent traffic. Consumers further behind than this lose the records trimmed'
             cand --iterator-ttl 'How long a shard iterator stays valid (AWS: 5 minutes)'
             cand --request-timeout 'A request''s headers, and then its body, must each arrive within this; a client that never finishes gets 408 and its connection is closed'
             cand --idle-timeout 'A connection that moves no byte either way for this long is closed'

@@ -244,6 +244,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l create-strea
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l delete-stream-delay -d 'How long a deleted stream stays DELETING' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l update-stream-delay -d 'How long a stream stays UPDATING after a reshard or retention change' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l create-table-delay -d 'How long a new DynamoDB table stays CREATING' -r
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l max-retention -d 'Trim records older than this whatever a stream\'s retention period says (AWS\'s minimum is 24 hours): keeps the memory and the journal of a long-running engine bounded by recent traffic. Consumers further behind than this lose the records trimmed' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l iterator-ttl -d 'How long a shard iterator stays valid (AWS: 5 minutes)' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l request-timeout -d 'A request\'s headers, and then its body, must each arrive within this; a client that never finishes gets 408 and its connection is closed' -r
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l idle-timeout -d 'A connection that moves no byte either way for this long is closed' -r

@@ -54,6 +54,11 @@ pub struct ServeArgs {
     /// How long a new DynamoDB table stays CREATING.
     #[arg(long, default_value = "0s", value_parser = super::values::duration, value_name = "DURATION")]
     pub create_table_delay: Duration,
+    /// Trim records older than this whatever a stream's retention period says (AWS's minimum
+    /// is 24 hours): keeps the memory and the journal of a long-running engine bounded by
+    /// recent traffic. Consumers further behind than this lose the records trimmed.
+    #[arg(long, value_parser = super::values::positive_duration, value_name = "DURATION")]
+    pub max_retention: Option<Duration>,
     /// How long a shard iterator stays valid (AWS: 5 minutes).
     #[arg(long, default_value = "5m", value_parser = super::values::duration, value_name = "DURATION")]
     pub iterator_ttl: Duration,

@@ -17,6 +17,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
         update_stream_delay: args.update_stream_delay,
         create_table_delay: args.create_table_delay,
         iterator_ttl: args.iterator_ttl,
+        max_retention: args.max_retention,
         clock: Default::default(),
         fsync: args.fsync.parse().map_err(anyhow::Error::msg)?,
         repair: args.repair,

@@ -59,9 +59,18 @@ pub struct EngineConfig {
     pub journal_compact_min_bytes: u64,
     /// Request timeouts, idle timeout and the connection cap.
     pub conn: conn::ConnLimits,
+    /// Records older than this are trimmed whatever a stream's retention period says
+    /// (`serve --max-retention`): bounds memory and disk of a long-running engine.
+    pub max_retention: Option<Duration>,
 }
 
 impl EngineConfig {
+    /// [`Self::max_retention`] in milliseconds.
+    pub fn max_retention_ms(&self) -> Option<u64> {
+        self.max_retention
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
     /// How journals are opened.
     pub fn journal_options(&self) -> journal::JournalOptions {
         journal::JournalOptions {
@@ -88,6 +97,7 @@ impl Default for EngineConfig {
             repair: false,
             journal_compact_min_bytes: 64 * 1024 * 1024,
             conn: conn::ConnLimits::default(),
+            max_retention: None,
         }
     }
 }

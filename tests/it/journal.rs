@@ -303,3 +303,69 @@ async fn compaction_reclaims_deleted_streams_and_trimmed_records() {
         .collect();
     assert_eq!(got, live, "the live records, with their sequence numbers");
 }
+
+/// `serve --max-retention`: records older than the cap are trimmed although the stream keeps
+/// 24 hours, and compaction gives their journal space back, so a long-running engine's memory
+/// and disk follow recent traffic (what `bench/soak.sh` relies on).
+#[tokio::test]
+async fn max_retention_trims_within_the_stream_retention_and_compacts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = EngineConfig {
+        data_dir: Some(dir.path().to_path_buf()),
+        journal_compact_min_bytes: 64 * 1024,
+        max_retention: Some(Duration::from_secs(60)),
+        ..EngineConfig::default()
+    };
+    let clock = config.clock.clone();
+    let journal = dir.path().join("kinesis.journal");
+    let engine = TestEngine::start_with(config);
+    let k = engine.kinesis().await;
+    create_stream(&k, "capped", 1).await;
+    let big = "z".repeat(4000);
+    for i in 0..100 {
+        k.put_record()
+            .stream_name("capped")
+            .partition_key("p")
+            .data(Blob::new(format!("{i}{big}")))
+            .send()
+            .await
+            .expect("put");
+    }
+    let grown = std::fs::metadata(&journal).expect("journal").len();
+    assert_eq!(read_shard(&k, "capped", "shardId-000000000000").await.len(), 100);
+    // A minute later the old records are gone, the stream's 24 hours notwithstanding.
+    clock.advance_ms(61_000);
+    k.put_record()
+        .stream_name("capped")
+        .partition_key("p")
+        .data(Blob::new("live"))
+        .send()
+        .await
+        .expect("put live");
+    let left = read_shard(&k, "capped", "shardId-000000000000").await;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].data().as_ref(), b"live");
+    let described = k
+        .describe_stream_summary()
+        .stream_name("capped")
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        described
+            .stream_description_summary()
+            .map(|d| d.retention_period_hours()),
+        Some(24)
+    );
+    let mut size = grown;
+    for _ in 0..200 {
+        k.list_streams().send().await.expect("list");
+        size = std::fs::metadata(&journal).expect("journal").len();
+        if size < 100_000 {
+            break;
+        }
+        clock.advance_ms(11_000);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(size < 100_000, "compacted from {grown} to {size} bytes");
+}

@@ -127,7 +127,7 @@ pub fn shard_missing(ctx: &Ctx<'_>, id: &str, stream: &str) -> ApiError {
 
 /// A listed (not expired) shard of `stream` by id.
 pub fn find_shard<'s>(ctx: &Ctx<'_>, stream: &'s Stream, id: &str) -> Result<&'s Shard, ApiError> {
-    let horizon = stream.horizon_ms(ctx.now);
+    let horizon = stream.horizon_ms(ctx.now, ctx.cfg.max_retention_ms());
     parse_shard_id(id)
         .and_then(|i| stream.shards.get(i as usize))
         .filter(|s| !s.is_expired(horizon))
@@ -213,7 +213,7 @@ pub fn start_position(
     seq: Option<&str>,
     timestamp: Option<&serde_json::Value>,
 ) -> Result<u64, ApiError> {
-    let horizon = stream.horizon_ms(ctx.now);
+    let horizon = stream.horizon_ms(ctx.now, ctx.cfg.max_retention_ms());
     let trimmed_first = shard.first_index + shard.records.partition_point(|r| r.arrival_ms < horizon) as u64;
     Ok(match kind {
         "TRIM_HORIZON" => trimmed_first,

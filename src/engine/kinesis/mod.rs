@@ -91,7 +91,7 @@ impl Kinesis {
                         );
                     }
                 }
-                maintain(&mut state, config.clock.now_ms());
+                maintain(&mut state, config.clock.now_ms(), config.max_retention_ms());
                 log.compact_on_open(&state)
                     .map_err(|source| EngineError::DataDir { path, source })?;
                 log
@@ -127,7 +127,7 @@ impl Kinesis {
         let due = now.saturating_sub(inner.last_maintenance_ms) >= MAINTENANCE_EVERY_MS;
         if due {
             inner.last_maintenance_ms = now;
-            maintain(&mut inner.state, now);
+            maintain(&mut inner.state, now, self.config.max_retention_ms());
         } else {
             inner.state.purge_deleted(now);
         }
@@ -185,10 +185,10 @@ impl Kinesis {
 }
 
 /// Trims records past retention everywhere and drops deleted streams.
-fn maintain(state: &mut State, now: u64) {
+fn maintain(state: &mut State, now: u64, max_retention_ms: Option<u64>) {
     state.purge_deleted(now);
     for stream in state.streams.values_mut() {
-        let horizon = stream.horizon_ms(now);
+        let horizon = stream.horizon_ms(now, max_retention_ms);
         for shard in &mut stream.shards {
             shard.trim(horizon);
         }

@@ -329,8 +329,9 @@ pub fn get_records(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let account = ctx.cfg.account_id.clone();
     let limit = input.limit.map_or(MAX_GET_RECORDS, |l| l as usize);
     let key = ctx.iterator_key;
+    let cap = ctx.cfg.max_retention_ms();
     let stream = ctx.serving_stream_mut(&it.stream)?;
-    let horizon = stream.horizon_ms(now);
+    let horizon = stream.horizon_ms(now, cap);
     let stream_name = stream.name.clone();
     {
         let Some(shard) = stream.shards.get_mut(it.shard as usize) else {

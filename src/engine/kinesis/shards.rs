@@ -145,7 +145,7 @@ pub fn list_shards(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     };
 
     let stream = ctx.stream(&name)?;
-    let horizon = stream.horizon_ms(ctx.now);
+    let horizon = stream.horizon_ms(ctx.now, ctx.cfg.max_retention_ms());
     let selected: Vec<&Shard> = stream
         .shards
         .iter()

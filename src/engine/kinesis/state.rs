@@ -334,9 +334,11 @@ impl Stream {
         }
     }
 
-    /// Oldest arrival time still retained at `now_ms`.
-    pub fn horizon_ms(&self, now_ms: u64) -> u64 {
-        now_ms.saturating_sub(u64::from(self.retention_hours) * 3_600_000)
+    /// Oldest arrival time still retained at `now_ms`: the stream's retention period, or
+    /// `max_retention_ms` when that is shorter (`serve --max-retention`).
+    pub fn horizon_ms(&self, now_ms: u64, max_retention_ms: Option<u64>) -> u64 {
+        let retention = u64::from(self.retention_hours) * 3_600_000;
+        now_ms.saturating_sub(max_retention_ms.map_or(retention, |cap| cap.min(retention)))
     }
 
     /// Open shards in hash-key order.

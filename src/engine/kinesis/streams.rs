@@ -217,7 +217,7 @@ pub fn describe_stream(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError>
     checks.finish()?;
     let name = ctx.resolve_name(input.stream_name.as_deref(), input.stream_arn.as_deref())?;
     let stream = ctx.stream(&name)?;
-    let horizon = stream.horizon_ms(ctx.now);
+    let horizon = stream.horizon_ms(ctx.now, ctx.cfg.max_retention_ms());
     let limit = input.limit.unwrap_or(100) as usize;
     let after = input
         .exclusive_start_shard_id
@@ -371,8 +371,9 @@ pub fn change_retention(ctx: &mut Ctx<'_>, req: &Call, increase: bool) -> Result
         delay_ms,
     })?;
     // A shorter retention trims at once.
+    let cap = ctx.cfg.max_retention_ms();
     if let Some(stream) = ctx.state.streams.get_mut(&name) {
-        let horizon = stream.horizon_ms(at_ms);
+        let horizon = stream.horizon_ms(at_ms, cap);
         for shard in &mut stream.shards {
             shard.trim(horizon);
         }

@@ -201,8 +201,9 @@ impl Kinesis {
         };
         self.with_ctx(None, |ctx| {
             // Records past retention are skipped, as a GetRecords reader's would be.
+            let cap = ctx.cfg.max_retention_ms();
             if let Some(stream) = ctx.state.streams.get_mut(&sub.stream) {
-                let horizon = stream.horizon_ms(ctx.now);
+                let horizon = stream.horizon_ms(ctx.now, cap);
                 if let Some(shard) = stream.shards.get_mut(sub.shard as usize) {
                     shard.trim(horizon);
                 }
