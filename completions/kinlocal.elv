@@ -173,6 +173,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --batch-size 'Most records per invocation (BatchSize, 1-10000)'
             cand --maximum-batching-window 'How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s)'
             cand --poll-interval 'How often each shard is polled when it has no backlog (200ms keeps a real stream under its 5 GetRecords/s per shard)'
+            cand --tumbling-window 'Group records into tumbling windows of this length by arrival time (TumblingWindowInSeconds, 1s-900s; 0 is off): each invocation carries the window and the state the previous one returned, and a final invocation closes each window'
             cand --parallelization-factor 'Batches of one shard in flight at once (ParallelizationFactor, 1-10): records go to lanes by partition key, so one key is always handled in order and never concurrently'
             cand --maximum-retry-attempts 'Retries of a failing batch (MaximumRetryAttempts): -1 is infinite, or 0-10000'
             cand --maximum-record-age 'Discard records older than this (MaximumRecordAgeInSeconds): -1 is infinite, or 60s-7d'

@@ -59,6 +59,11 @@ pub struct ConsumeArgs {
     /// its 5 GetRecords/s per shard).
     #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = values::duration)]
     pub poll_interval: Duration,
+    /// Group records into tumbling windows of this length by arrival time
+    /// (TumblingWindowInSeconds, 1s-900s; 0 is off): each invocation carries the window and the
+    /// state the previous one returned, and a final invocation closes each window.
+    #[arg(long, value_name = "DURATION", value_parser = super::values::tumbling_window)]
+    pub tumbling_window: Option<Duration>,
     /// Batches of one shard in flight at once (ParallelizationFactor, 1-10): records go to lanes
     /// by partition key, so one key is always handled in order and never concurrently.
     #[arg(long, default_value_t = 1, value_name = "N", allow_hyphen_values = true, value_parser = super::values::parallelization_factor)]

@@ -29,6 +29,18 @@ pub(crate) fn positive_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A tumbling window (`TumblingWindowInSeconds`): whole seconds from 1s to 900s, or 0 (off,
+/// as in Lambda's API: it turns off a window a `--template` sets).
+pub fn tumbling_window(s: &str) -> Result<Duration, String> {
+    let d = duration(s)?;
+    if d.subsec_nanos() != 0 || d.as_secs() > 900 {
+        return Err(format!(
+            "'{s}' is not a tumbling window: expected whole seconds from 1s to 900s (15m), like 30s or 2m, or 0 (off)"
+        ));
+    }
+    Ok(d)
+}
+
 /// A setting where `-1` means infinite (`None`); a distinct type so clap keeps the `Option`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrInfinite<T>(pub Option<T>);
@@ -154,6 +166,18 @@ pub fn sequence_number(s: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tumbling_windows_are_whole_seconds_from_1s_to_900s() {
+        assert_eq!(tumbling_window("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(tumbling_window("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(tumbling_window("900"), Ok(Duration::from_secs(900)));
+        assert_eq!(tumbling_window("0"), Ok(Duration::ZERO), "off");
+        for bad in ["901s", "16m", "1500ms", "soon", "-1"] {
+            let e = tumbling_window(bad).expect_err(bad);
+            assert!(e.contains(bad), "{e}");
+        }
+    }
 
     #[test]
     fn one_duration_syntax_one_message() {

@@ -49,7 +49,14 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             }
         }
     }
-    let settings = settings(&args)?;
+    let mut settings = settings(&args)?;
+    if settings.tumbling_window.is_some() && settings.parallelization_factor > 1 {
+        eprintln!(
+            "kinlocal: warning: ParallelizationFactor {} is not applied with a tumbling window: a window's state passes from one invocation to the next, so each shard runs one batch at a time",
+            settings.parallelization_factor
+        );
+        settings.parallelization_factor = 1;
+    }
     if let Some(DestinationSpec::Directory(dir)) = &settings.on_failure {
         std::fs::create_dir_all(dir).map_err(|e| {
             ExitError::usage(format!(
@@ -253,6 +260,7 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         batch_size: args.batch_size,
         maximum_batching_window: args.maximum_batching_window,
         poll_interval: args.poll_interval,
+        tumbling_window: args.tumbling_window.filter(|d| !d.is_zero()),
         parallelization_factor: args.parallelization_factor,
         maximum_retry_attempts: args.maximum_retry_attempts.0,
         maximum_record_age: args.maximum_record_age.0,
@@ -389,13 +397,19 @@ impl Reporter for ConsoleReporter {
         let ms = r.duration.as_millis();
         // Sequence numbers are 56 digits: abbreviated here, whole in --json.
         let lane = r.lane.map(|l| format!(" lane {l}")).unwrap_or_default();
+        // A window's final invocation carries no records, so no range.
+        let range = if r.records == 0 {
+            String::new()
+        } else {
+            format!(
+                " {}..{}",
+                crate::human::sequence(&r.first_sequence_number),
+                crate::human::sequence(&r.last_sequence_number)
+            )
+        };
         let mut text = format!(
-            "{}{lane} {} record(s) {}..{} {ms}ms {}",
-            r.shard_id,
-            r.records,
-            crate::human::sequence(&r.first_sequence_number),
-            crate::human::sequence(&r.last_sequence_number),
-            r.outcome
+            "{}{lane} {} record(s){range} {ms}ms {}",
+            r.shard_id, r.records, r.outcome
         );
         if !r.detail.is_empty() {
             text.push_str(&format!(" ({})", r.detail));

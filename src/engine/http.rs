@@ -166,7 +166,7 @@ async fn answer(engine: Arc<Engine>, req: HttpRequest<Incoming>) -> Result<Respo
             headers: &headers,
             query: query.as_deref(),
             target: &target,
-            body: &body,
+            body,
             request_id: &request_id,
         };
         return Ok(call.answer(engine));
@@ -211,7 +211,7 @@ struct KinesisCall<'a> {
     headers: &'a HeaderMap,
     query: Option<&'a str>,
     target: &'a str,
-    body: &'a [u8],
+    body: Bytes,
     request_id: &'a str,
 }
 
@@ -256,14 +256,15 @@ impl KinesisCall<'_> {
                 )
             }
         };
-        let call = match Call::decode(op, format, self.body) {
+        let call = match Call::decode(op, format, self.body.clone()) {
             Ok(call) if known => call,
             Ok(_) => return fail(format, &ApiError::new("UnknownOperationException", "")),
             Err(err) => return fail(format, &err),
         };
         let call = match sigv4::check(self.headers, self.query) {
             Ok(signed) => call.signed_for(signed.region),
-            Err(err) => return fail(format, &err),
+            // A body error AWS finds before the signature wins over the signature's.
+            Err(err) => return fail(format, &call.verify().err().unwrap_or(err)),
         };
         if op == "SubscribeToShard" {
             return subscribe(engine, &call, self.request_id);
@@ -275,7 +276,7 @@ impl KinesisCall<'_> {
     /// `application/json`: AWS decodes the body, then answers in the old Coral envelope.
     fn plain_json(&self) -> Response<Body> {
         let decodes = matches!(
-            serde_json::from_slice::<serde_json::Value>(self.body),
+            serde_json::from_slice::<serde_json::Value>(&self.body),
             Ok(serde_json::Value::Object(_))
         );
         let (status, kind) = if decodes {

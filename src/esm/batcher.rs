@@ -57,8 +57,14 @@ impl Batcher {
     /// before the record that would take the event past the payload limit; never 0 when
     /// records wait (a single oversized record goes alone).
     fn next_len(&self, limit: usize) -> usize {
+        self.next_len_reserving(limit, 0)
+    }
+
+    /// [`Self::next_len`] leaving `reserve` bytes of the payload for what goes around the
+    /// records (a tumbling window's envelope and state).
+    fn next_len_reserving(&self, limit: usize, reserve: usize) -> usize {
         let cap = self.batch_size.min(limit).min(self.buf.len());
-        let mut size = event::ENVELOPE_BYTES;
+        let mut size = event::ENVELOPE_BYTES + reserve;
         for (i, r) in self.buf.iter().take(cap).enumerate() {
             size += r.json.len() + usize::from(i > 0);
             if size > self.max_bytes {
@@ -86,8 +92,19 @@ impl Batcher {
 
     /// Takes the next batch (at most `limit` records).
     pub fn take(&mut self, limit: usize) -> Vec<PreparedRecord> {
-        let n = self.next_len(limit);
+        self.take_reserving(limit, 0)
+    }
+
+    /// Takes the next batch (at most `limit` records), cut so that `reserve` more bytes still
+    /// fit in the payload.
+    pub fn take_reserving(&mut self, limit: usize, reserve: usize) -> Vec<PreparedRecord> {
+        let n = self.next_len_reserving(limit, reserve);
         self.buf.drain(..n).collect()
+    }
+
+    /// Arrival times (Unix ms) of the records waiting, in shard order.
+    pub fn arrivals(&self) -> impl Iterator<Item = i64> + '_ {
+        self.buf.iter().map(|r| r.arrival_ms)
     }
 }
 

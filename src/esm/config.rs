@@ -81,6 +81,8 @@ pub struct EsmConfig {
     pub maximum_batching_window: Duration,
     /// How often each shard is polled when it has no backlog.
     pub poll_interval: Duration,
+    /// `TumblingWindowInSeconds` (`None`: off).
+    pub tumbling_window: Option<Duration>,
     /// `ParallelizationFactor`: lanes per shard, each with one batch in flight.
     pub parallelization_factor: usize,
     /// Retries, record age, bisect, partial responses.

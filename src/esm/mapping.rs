@@ -33,6 +33,8 @@ pub struct ConsumeSettings {
     pub maximum_batching_window: Duration,
     /// How often an idle shard is polled.
     pub poll_interval: Duration,
+    /// `TumblingWindowInSeconds` (`None`: off).
+    pub tumbling_window: Option<Duration>,
     /// `ParallelizationFactor` (1-10): batches of one shard in flight at once.
     pub parallelization_factor: usize,
     /// `MaximumRetryAttempts` (`None`: infinite).
@@ -165,6 +167,7 @@ impl Mapping {
             batch_size: s.batch_size,
             maximum_batching_window: s.maximum_batching_window,
             poll_interval: s.poll_interval,
+            tumbling_window: s.tumbling_window,
             parallelization_factor: s
                 .parallelization_factor
                 .clamp(1, super::lanes::MAX_PARALLELIZATION_FACTOR),

@@ -36,7 +36,12 @@ use super::mapping::Mapping;
 use super::record::{PreparedRecord, SequenceNumber};
 use super::runner::{BatchRunner, Decision, DiscardRange, PendingBatch, RunnerSettings};
 use super::shutdown::Shutdown;
+use super::window::ShardWindows;
 use super::{DiscardReport, EsmError, Reporter};
+
+mod windowed;
+
+use windowed::WindowPlan;
 
 /// GetRecords' maximum `Limit`: read as much as there is; batches are cut from the buffer.
 const GET_RECORDS_LIMIT: i32 = 10_000;
@@ -107,6 +112,13 @@ pub struct ShardReader {
     /// The last record read, when filters dropped it: once everything before it is
     /// delivered, the checkpoint moves past it (a restart must not read it again).
     filtered_tail: Option<SequenceNumber>,
+    /// With `--tumbling-window`: the shard's windows and their states.
+    windows: Option<ShardWindows>,
+    /// The last record of the open window that is done (checkpointed when the window closes).
+    window_last: Option<SequenceNumber>,
+    /// When the last GetRecords that left nothing behind started (Unix ms): every record that
+    /// arrived before it has been read, so a window that ended by then is complete.
+    read_up_to_ms: Option<i64>,
 }
 
 /// A record as the filters see it.
@@ -181,6 +193,7 @@ impl ShardReader {
         };
         let batcher = new_batcher();
         let lost = held.lost_signal();
+        let windows = config.tumbling_window.map(ShardWindows::new);
         let mut reader = Self {
             mapping,
             shard_id,
@@ -197,6 +210,9 @@ impl ShardReader {
             ended: false,
             children: Vec::new(),
             filtered_tail: None,
+            windows,
+            window_last: None,
+            read_up_to_ms: None,
         };
         if let Err(e) = reader.reposition().await {
             reader.shutdown_invokers().await;
@@ -253,6 +269,11 @@ impl ShardReader {
     async fn reposition(&mut self) -> Result<(), EsmError> {
         self.batcher.clear();
         self.filtered_tail = None;
+        // Records after the checkpoint are read again: an open window starts again with them.
+        if let Some(w) = &mut self.windows {
+            *w = ShardWindows::new(w.length());
+        }
+        self.window_last = None;
         let read = self.lanes.as_ref().and_then(|l| l.last_read()).cloned();
         let cp = match read {
             Some(seq) => Checkpoint::After(seq),
@@ -302,6 +323,7 @@ impl ShardReader {
             self.ended = true;
             return Ok(false);
         };
+        let started_ms = self.mapping.clock.now_ms();
         let res = self
             .mapping
             .kinesis
@@ -360,6 +382,9 @@ impl ShardReader {
         }
         self.accept(prepared);
         let lag = out.millis_behind_latest().unwrap_or(0);
+        if lag == 0 && n < GET_RECORDS_LIMIT as usize {
+            self.read_up_to_ms = Some(started_ms);
+        }
         self.iterator = out.next_shard_iterator().map(str::to_string);
         if self.iterator.is_none() {
             self.ended = true;
@@ -429,14 +454,29 @@ impl ShardReader {
             if !self.ended && self.batcher.len() < self.mapping.config.batch_size {
                 backlog = self.poll().await?;
             }
-            if self.batcher.is_empty() {
+            if self.batcher.is_empty() && !self.window_open() {
                 if let Some(seq) = self.filtered_tail.take() {
                     // Nothing before it is pending: a filtered-out tail (or a whole poll) is done.
                     self.checkpoint(Checkpoint::After(seq)).await?;
                 }
             }
             let now = Instant::now();
-            if self.batcher.ready(window_start, now) || (self.ended && !self.batcher.is_empty()) {
+            let mut ready = self.batcher.ready(window_start, now) || (self.ended && !self.batcher.is_empty());
+            let (mut window_call, mut limit) = (None, usize::MAX);
+            match self.window_plan(ready) {
+                WindowPlan::Off => {}
+                WindowPlan::Final(call) => {
+                    let delivery = self.deliver_final(call).await?;
+                    window_start = Instant::now();
+                    if let Delivery::Abandoned = delivery {
+                        return Ok(self.stopped());
+                    }
+                    continue;
+                }
+                WindowPlan::Batch { call, take } => (ready, window_call, limit) = (true, Some(call), take),
+                WindowPlan::Wait => ready = false,
+            }
+            if ready {
                 let batch_size = self.mapping.config.batch_size;
                 let budget = self.budget.reserve(batch_size);
                 if budget == 0 {
@@ -444,13 +484,19 @@ impl ShardReader {
                     self.send(ShardEvent::BudgetSpent);
                     return Ok(self.stopped());
                 }
-                let batch = self.batcher.take(budget);
+                let reserve = windowed::envelope_bytes(window_call.as_ref());
+                let batch = self.batcher.take_reserving(budget.min(limit), reserve);
                 self.budget.unreserve(budget - batch.len());
                 if idle != Some(false) {
                     idle = Some(false);
                     self.set_idle(false);
                 }
-                let delivery = self.deliver(batch).await?;
+                let mut pending = match window_call {
+                    Some(call) => PendingBatch::windowed(batch, call),
+                    None => PendingBatch::new(batch),
+                };
+                let delivery = self.deliver(&mut pending).await?;
+                self.window_batch_done(&pending);
                 window_start = Instant::now();
                 if self.budget.spent() {
                     self.send(ShardEvent::BudgetSpent);
@@ -461,9 +507,15 @@ impl ShardReader {
                 continue;
             }
             if self.ended && self.batcher.is_empty() {
+                // The shard's end closes its open window (children start fresh ones).
+                if let Some(call) = self.window_at_shard_end() {
+                    if let Delivery::Abandoned = self.deliver_final(call).await? {
+                        return Ok(self.stopped());
+                    }
+                }
                 return self.end_of_shard().await;
             }
-            let now_idle = self.batcher.is_empty() && !backlog;
+            let now_idle = self.batcher.is_empty() && !backlog && !self.window_open();
             if idle != Some(now_idle) {
                 idle = Some(now_idle);
                 self.set_idle(now_idle);
@@ -505,22 +557,21 @@ impl ShardReader {
 
     /// Runs one batch to completion through the runner, carrying out its decisions: success,
     /// retries, bisection, discards.
-    async fn deliver(&mut self, batch: Vec<PreparedRecord>) -> Result<Delivery, EsmError> {
-        let mut pending = PendingBatch::new(batch);
+    async fn deliver(&mut self, pending: &mut PendingBatch) -> Result<Delivery, EsmError> {
         while !pending.is_done() {
             if self.held.is_lost() || (pending.has_failed() && self.stopping()) {
                 if !self.held.is_lost() {
-                    self.report_stuck(&pending);
+                    self.report_stuck(pending);
                 }
                 return Ok(Delivery::Abandoned);
             }
             let Some(runner) = self.runner.as_mut() else {
                 return Ok(Delivery::Abandoned);
             };
-            for decision in runner.step(&mut pending).await {
+            for decision in runner.step(pending).await {
                 match decision {
                     Decision::Completed { upto, records } => {
-                        self.checkpoint(Checkpoint::After(upto)).await?;
+                        self.settle(upto).await?;
                         self.send(ShardEvent::Delivered {
                             shard_id: self.shard_id.clone(),
                             records: records as u64,
@@ -528,7 +579,7 @@ impl ShardReader {
                     }
                     Decision::Discard(range) => self.discard(range).await?,
                     Decision::Retry { after } => {
-                        self.report_stuck(&pending);
+                        self.report_stuck(pending);
                         if self.stopping() || !self.pause(after).await {
                             return Ok(Delivery::Abandoned);
                         }
@@ -571,7 +622,7 @@ impl ShardReader {
         };
         let last = last.sequence_number.clone();
         self.send_discard(&range).await?;
-        self.checkpoint(Checkpoint::After(last)).await?;
+        self.settle(last).await?;
         self.send(ShardEvent::Discarded {
             shard_id: self.shard_id.clone(),
             records: range.records.len() as u64,

@@ -18,6 +18,7 @@ use super::policy::{Condition, RetryPolicy, TokioClock};
 use super::record::{PreparedRecord, SequenceNumber};
 use super::runner::{BatchRunner, Decision, PendingBatch, RunnerSettings};
 use super::supervisor::{self, Summary};
+use super::window::{Window, WindowCall};
 use super::{BatchReport, DiscardReport, Reporter, ShardProgress};
 use crate::engine::{self, Engine, EngineConfig};
 
@@ -26,6 +27,8 @@ use crate::engine::{self, Engine, EngineConfig};
 struct Call {
     shard_id: String,
     seqs: Vec<String>,
+    /// The tumbling-window fields of the event (`Null` without a window).
+    window: serde_json::Value,
 }
 
 /// Decides each invocation's outcome from the records it carries and how often each was seen.
@@ -77,9 +80,20 @@ impl Invoker for FakeInvoker {
                 .iter()
                 .map(|r| r["kinesis"]["sequenceNumber"].as_str().expect("seq").to_string())
                 .collect();
+            let window = match event.get("window") {
+                Some(_) => serde_json::json!({
+                    "window": event["window"],
+                    "state": event["state"],
+                    "shardId": event["shardId"],
+                    "isFinalInvokeForWindow": event["isFinalInvokeForWindow"],
+                    "isWindowTerminatedEarly": event["isWindowTerminatedEarly"],
+                }),
+                None => serde_json::Value::Null,
+            };
             let call = Call {
                 shard_id: inv.shard_id.clone(),
                 seqs,
+                window,
             };
             if !fake.delay.is_zero() {
                 tokio::time::sleep(fake.delay).await;
@@ -223,6 +237,7 @@ impl Env {
             batch_size: 10,
             maximum_batching_window: Duration::ZERO,
             poll_interval: Duration::from_millis(10),
+            tumbling_window: None,
             parallelization_factor: 1,
             maximum_retry_attempts: None,
             maximum_record_age: None,
@@ -643,4 +658,167 @@ async fn the_runner_expires_old_records_before_invoking() {
     }
     assert_eq!(fake.calls().len(), 1);
     assert_eq!(fake.calls()[0].seqs, vec!["2", "3"]);
+}
+
+fn window_call(state: serde_json::Value, is_final: bool) -> WindowCall {
+    WindowCall {
+        window: Window::containing(1_607_497_440_000, Duration::from_secs(120)),
+        state,
+        event_source_arn: "arn:aws:kinesis:us-east-1:000000000000:stream/s".into(),
+        is_final,
+        terminated_early: false,
+        closed: false,
+    }
+}
+
+/// Returns `{"state": {"n": <records seen in this window so far>}}`, failing as `fail` says.
+fn counting(fail: impl Fn(&Call) -> Option<Outcome> + Send + Sync + 'static) -> Fake {
+    Fake::new(move |call, _| {
+        if let Some(outcome) = fail(call) {
+            return outcome;
+        }
+        let before: usize = call.window["state"]["n"]
+            .as_str()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        Outcome::Returned(
+            serde_json::json!({"state": {"n": (before + call.seqs.len()).to_string()}, "batchItemFailures": []})
+                .to_string()
+                .into_bytes(),
+        )
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_windowed_batch_carries_the_envelope_and_keeps_the_state_returned() {
+    let fake = counting(|_| None);
+    let mut r = runner(&fake, policy());
+    let mut batch = PendingBatch::windowed(records(3), window_call(serde_json::json!({"n": "4"}), false));
+    let d = r.step(&mut batch).await;
+    assert_eq!(
+        d,
+        vec![Decision::Completed {
+            upto: SequenceNumber::new("3"),
+            records: 3
+        }]
+    );
+    let calls = fake.calls();
+    assert_eq!(
+        calls[0].window,
+        serde_json::json!({
+            "window": {"start": "2020-12-09T07:04:00Z", "end": "2020-12-09T07:06:00Z"},
+            "state": {"n": "4"},
+            "shardId": "s",
+            "isFinalInvokeForWindow": false,
+            "isWindowTerminatedEarly": false,
+        })
+    );
+    let w = batch.window().expect("windowed");
+    assert_eq!(w.state, serde_json::json!({"n": "7"}));
+    assert!(!w.closed, "only a final invocation closes the window");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_windowed_response_without_state_fails_and_the_retry_gets_the_same_state() {
+    // The first attempt returns no state: a failed invocation.
+    let first = Mutex::new(true);
+    let fake = counting(move |_| {
+        std::mem::replace(&mut *first.lock().expect("lock"), false)
+            .then(|| Outcome::Returned(br#"{"batchItemFailures": [], "count": 2}"#.to_vec()))
+    });
+    let mut r = runner(&fake, policy());
+    let mut batch = PendingBatch::windowed(records(2), window_call(serde_json::json!({"n": "0"}), false));
+    let d = r.step(&mut batch).await;
+    assert_eq!(
+        d,
+        vec![Decision::Retry {
+            after: Duration::from_millis(100)
+        }]
+    );
+    assert_eq!(
+        batch.window().map(|w| w.state.clone()),
+        Some(serde_json::json!({"n": "0"}))
+    );
+    let d = r.step(&mut batch).await;
+    assert!(
+        matches!(d.as_slice(), [Decision::Completed { records: 2, .. }]),
+        "{d:?}"
+    );
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 2);
+    assert_eq!(
+        calls[1].window["state"],
+        serde_json::json!({"n": "0"}),
+        "the retry gets the state first sent"
+    );
+    assert_eq!(
+        batch.window().map(|w| w.state.clone()),
+        Some(serde_json::json!({"n": "2"}))
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_windowed_partial_failure_keeps_the_state_for_the_rest() {
+    let fake = Fake::new(|call, seen| {
+        if call.seqs.first().map(String::as_str) == Some("1") && seen.get("3").copied() == Some(1) {
+            Outcome::Returned(
+                serde_json::json!({"state": {"n": "2"}, "batchItemFailures": [{"itemIdentifier": "3"}]})
+                    .to_string()
+                    .into_bytes(),
+            )
+        } else {
+            Outcome::Returned(br#"{"state": {"n": "4"}}"#.to_vec())
+        }
+    });
+    let mut r = runner(&fake, policy());
+    let mut batch = PendingBatch::windowed(records(4), window_call(serde_json::json!({}), false));
+    let d = r.step(&mut batch).await;
+    assert!(
+        matches!(
+            d.as_slice(),
+            [Decision::Completed { records: 2, .. }, Decision::Retry { .. }]
+        ),
+        "{d:?}"
+    );
+    assert_eq!(
+        batch.window().map(|w| w.state.clone()),
+        Some(serde_json::json!({"n": "2"}))
+    );
+    let _ = r.step(&mut batch).await;
+    let calls = fake.calls();
+    assert_eq!(calls[1].seqs, ["3", "4"]);
+    assert_eq!(calls[1].window["state"], serde_json::json!({"n": "2"}));
+    assert!(batch.is_done());
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_final_invocation_carries_no_records_and_closes_the_window() {
+    let fake = counting(|_| None);
+    let mut r = runner(&fake, policy());
+    let mut batch = PendingBatch::windowed(Vec::new(), window_call(serde_json::json!({"n": "9"}), true));
+    assert!(!batch.is_done(), "a final invocation is due even without records");
+    let d = r.step(&mut batch).await;
+    assert!(d.is_empty(), "nothing to checkpoint: {d:?}");
+    assert!(batch.is_done());
+    assert!(batch.window().is_some_and(|w| w.closed));
+    let calls = fake.calls();
+    assert!(calls[0].seqs.is_empty());
+    assert_eq!(calls[0].window["isFinalInvokeForWindow"], true);
+    assert_eq!(calls[0].window["state"], serde_json::json!({"n": "9"}));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_final_invocation_is_retried_then_given_up() {
+    let fake = Fake::new(|_, _| function_error());
+    let mut r = runner(&fake, policy());
+    let mut batch = PendingBatch::windowed(Vec::new(), window_call(serde_json::json!({}), true));
+    let mut retries = 0;
+    while !batch.is_done() {
+        let d = r.step(&mut batch).await;
+        retries += d.iter().filter(|d| matches!(d, Decision::Retry { .. })).count();
+        assert!(d.iter().all(|d| matches!(d, Decision::Retry { .. })), "{d:?}");
+    }
+    assert_eq!(retries, 2, "MaximumRetryAttempts 2");
+    assert_eq!(fake.calls().len(), 3);
+    assert!(batch.window().is_some_and(|w| !w.closed));
 }

@@ -13,6 +13,7 @@ use super::invoker::{InitError, Invocation, Invoker, Outcome as InvokeOutcome};
 use super::policy::{AfterInvoke, BeforeInvoke, Clock, Condition, Outcome, RetryPolicy};
 use super::record::{PreparedRecord, SequenceNumber};
 use super::response::{self, BatchResponse};
+use super::window::{self, WindowCall};
 use super::{BatchReport, Reporter};
 
 /// What the reader must do, in the order the runner returns them.
@@ -56,6 +57,8 @@ pub struct PendingBatch {
     stack: Vec<(Vec<PreparedRecord>, u32)>,
     last_request_id: Option<String>,
     failed: bool,
+    /// With a tumbling window: the envelope every invocation carries, and the state learnt.
+    window: Option<WindowCall>,
 }
 
 impl PendingBatch {
@@ -70,7 +73,30 @@ impl PendingBatch {
             stack,
             last_request_id: None,
             failed: false,
+            window: None,
         }
+    }
+
+    /// Records of one tumbling window, or (`call.is_final`, no records) the window's final
+    /// invocation.
+    pub fn windowed(records: Vec<PreparedRecord>, call: WindowCall) -> Self {
+        let stack = if records.is_empty() && !call.is_final {
+            Vec::new()
+        } else {
+            vec![(records, 0)]
+        };
+        Self {
+            stack,
+            last_request_id: None,
+            failed: false,
+            window: Some(call),
+        }
+    }
+
+    /// The window part, once the batch is done: the state the function left, whether a final
+    /// invocation succeeded.
+    pub fn window(&self) -> Option<&WindowCall> {
+        self.window.as_ref()
     }
 
     /// Nothing left to invoke.
@@ -194,7 +220,10 @@ impl BatchRunner {
             .invoker
             .invoke(Invocation {
                 request_id: request_id.clone(),
-                payload: Arc::new(event::build(&recs)),
+                payload: Arc::new(match &batch.window {
+                    Some(w) => w.wrap(&self.shard_id, event::build(&recs)),
+                    None => event::build(&recs),
+                }),
                 deadline: SystemTime::now() + self.timeout,
                 timeout: self.timeout,
                 function_arn: self.function_arn.clone(),
@@ -202,7 +231,18 @@ impl BatchRunner {
                 lane: self.lane,
             })
             .await;
-        let (outcome, label, detail) = self.judge(&report.outcome, &recs);
+        let (mut outcome, mut label, mut detail) = self.judge(&report.outcome, &recs);
+        // With a tumbling window the response must carry a state, or the invocation failed.
+        let mut returned_state = None;
+        if let (Some(w), InvokeOutcome::Returned(value)) = (&batch.window, &report.outcome) {
+            match window::returned_state(value) {
+                Ok(state) => returned_state = Some(state),
+                Err(e) => (outcome, label, detail) = (Outcome::FunctionError, "error", e.to_string()),
+            }
+            if detail.is_empty() {
+                detail = w.describe();
+            }
+        }
         let attempts = attempts + 1;
         self.reporter.batch(&BatchReport {
             shard_id: self.shard_id.clone(),
@@ -222,7 +262,21 @@ impl BatchRunner {
             attempt: attempts,
             request_id: request_id.clone(),
         });
-        match self.policy.after_invoke(&recs, attempts, outcome) {
+        let after = self.policy.after_invoke(&recs, attempts, outcome);
+        if let (Some(w), Some(state)) = (batch.window.as_mut(), returned_state) {
+            // The returned state stands for the records that succeeded: none, it is not kept.
+            match after {
+                AfterInvoke::Done => {
+                    w.state = state;
+                    w.closed = w.is_final;
+                }
+                AfterInvoke::Retry { from, .. } | AfterInvoke::Discard { from, .. } if from > 0 => {
+                    w.state = state;
+                }
+                _ => {}
+            }
+        }
+        match after {
             AfterInvoke::Done => decisions.extend(completed(&recs)),
             AfterInvoke::Retry {
                 from,

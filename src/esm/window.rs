@@ -143,6 +143,59 @@ pub fn returned_state(response: &[u8]) -> Result<Value, WindowError> {
     }
 }
 
+/// The window part of one invocation: what the runner wraps around `Records`, and what it
+/// learns back (the state the function returned, whether a final invocation went through).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowCall {
+    /// The window.
+    pub window: Window,
+    /// The state sent; replaced by the returned one once records of the batch succeed.
+    pub state: Value,
+    /// `eventSourceARN`.
+    pub event_source_arn: String,
+    /// `isFinalInvokeForWindow` (the invocation carries no records).
+    pub is_final: bool,
+    /// `isWindowTerminatedEarly`.
+    pub terminated_early: bool,
+    /// A final invocation that succeeded (the window may close and be checkpointed).
+    pub closed: bool,
+}
+
+impl WindowCall {
+    /// The event for `records_event` (`{"Records":[...]}`) of `shard_id` in this window.
+    pub fn wrap(&self, shard_id: &str, records_event: Vec<u8>) -> Vec<u8> {
+        Envelope {
+            window: self.window,
+            state: &self.state,
+            shard_id,
+            event_source_arn: &self.event_source_arn,
+            is_final: self.is_final,
+            terminated_early: self.terminated_early,
+        }
+        .wrap(records_event)
+    }
+
+    /// `window 07:04:00Z-07:06:00Z` (and `final`) for the per-batch line.
+    pub fn describe(&self) -> String {
+        let time = |ms: i64| {
+            let t = rfc3339(ms);
+            t.split_once('T').map_or(t.clone(), |(_, hms)| hms.to_string())
+        };
+        let mut out = format!(
+            "window {}-{}",
+            time(self.window.start_ms),
+            time(self.window.end_ms)
+        );
+        if self.is_final {
+            out.push_str(" final");
+        }
+        if self.terminated_early {
+            out.push_str(", terminated early");
+        }
+        out
+    }
+}
+
 /// What the reader does next for a windowed shard.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
@@ -201,8 +254,14 @@ impl ShardWindows {
     /// current time, and the time up to which the shard has been read (the start of the last
     /// GetRecords that returned everything there was: no record that arrived before it can
     /// still come).
-    pub fn next(&self, buffered: &[i64], now_ms: i64, read_up_to_ms: Option<i64>) -> Step {
-        let head = buffered.first().copied();
+    pub fn next(
+        &self,
+        buffered: impl IntoIterator<Item = i64>,
+        now_ms: i64,
+        read_up_to_ms: Option<i64>,
+    ) -> Step {
+        let mut buffered = buffered.into_iter().peekable();
+        let head = buffered.peek().copied();
         if let Some(open) = &self.open {
             let later_record_next = head.is_some_and(|a| a >= open.window.end_ms);
             let time_passed = head.is_none()
@@ -226,7 +285,7 @@ impl ShardWindows {
         };
         Step::Batch {
             window,
-            take: same_window_prefix(buffered.iter().copied(), self.length),
+            take: same_window_prefix(buffered, self.length),
             state,
         }
     }
@@ -311,17 +370,17 @@ mod tests {
     #[test]
     fn state_starts_empty_and_is_carried_within_a_window() {
         let mut w = ShardWindows::new(MIN);
-        let Step::Batch { window, take, state } = w.next(&[T0 + 5, T0 + 6], T0 + 10, None) else {
+        let Step::Batch { window, take, state } = w.next([T0 + 5, T0 + 6], T0 + 10, None) else {
             panic!("expected a batch");
         };
         assert_eq!((take, state), (2, json!({})));
         w.batch_succeeded(window, json!({"count": 2}), seq(2));
         assert_eq!(
-            w.next(&[], T0 + 20, Some(T0 + 20)),
+            w.next([], T0 + 20, Some(T0 + 20)),
             Step::Wait,
             "window still open"
         );
-        let Step::Batch { state, .. } = w.next(&[T0 + 30], T0 + 31, None) else {
+        let Step::Batch { state, .. } = w.next([T0 + 30], T0 + 31, None) else {
             panic!("expected a batch");
         };
         assert_eq!(state, json!({"count": 2}));
@@ -333,9 +392,9 @@ mod tests {
         let window = Window::containing(T0 + 5, MIN);
         w.batch_succeeded(window, json!({"n": "1"}), seq(1));
         let end = T0 + 120_000;
-        assert_eq!(w.next(&[], end - 1, Some(end - 1)), Step::Wait);
+        assert_eq!(w.next([], end - 1, Some(end - 1)), Step::Wait);
         assert_eq!(
-            w.next(&[], end + 5, Some(end - 1)),
+            w.next([], end + 5, Some(end - 1)),
             Step::Wait,
             "not read past the end yet"
         );
@@ -344,13 +403,13 @@ mod tests {
             state: json!({"n": "1"}),
             terminated_early: false,
         };
-        assert_eq!(w.next(&[], end + 5, Some(end)), expected);
+        assert_eq!(w.next([], end + 5, Some(end)), expected);
         assert_eq!(
             w.final_succeeded(),
             seq(1),
             "the checkpoint moves after the final invoke"
         );
-        assert_eq!(w.next(&[], end + 10, Some(end + 10)), Step::Wait, "sent once");
+        assert_eq!(w.next([], end + 10, Some(end + 10)), Step::Wait, "sent once");
         assert_eq!(w.open_window(), None);
     }
 
@@ -360,9 +419,9 @@ mod tests {
         let first = Window::containing(T0, MIN);
         w.batch_succeeded(first, json!({"a": 1}), seq(1));
         let later = [T0 + 130_000];
-        assert!(matches!(w.next(&later, T0 + 130_001, None), Step::Final { window, .. } if window == first));
+        assert!(matches!(w.next(later, T0 + 130_001, None), Step::Final { window, .. } if window == first));
         w.final_succeeded();
-        let Step::Batch { window, state, .. } = w.next(&later, T0 + 130_001, None) else {
+        let Step::Batch { window, state, .. } = w.next(later, T0 + 130_001, None) else {
             panic!("expected a batch");
         };
         assert_eq!(window.start_ms, T0 + 120_000);
@@ -379,7 +438,7 @@ mod tests {
             terminated_early,
             state,
             ..
-        } = w.next(&[T0 + 10], T0 + 11, None)
+        } = w.next([T0 + 10], T0 + 11, None)
         else {
             panic!("expected the final invoke at once");
         };
@@ -388,7 +447,7 @@ mod tests {
         w.final_succeeded();
         let Step::Batch {
             window: again, state, ..
-        } = w.next(&[T0 + 10], T0 + 11, None)
+        } = w.next([T0 + 10], T0 + 11, None)
         else {
             panic!("expected a batch");
         };
@@ -398,7 +457,7 @@ mod tests {
         let mut ok = ShardWindows::new(MIN);
         let at_limit = json!("y".repeat(MAX_STATE_BYTES - 2));
         ok.batch_succeeded(window, at_limit, seq(1));
-        assert_eq!(ok.next(&[], T0 + 1, None), Step::Wait);
+        assert_eq!(ok.next([], T0 + 1, None), Step::Wait);
     }
 
     #[test]

@@ -19,6 +19,7 @@ mod consume_reliability;
 mod consume_reshard;
 mod consume_scaleout;
 mod consume_stops;
+mod consume_window;
 mod demo;
 mod dynamodb;
 mod dynamodb_admin;

@@ -126,11 +126,22 @@ pub(super) fn apply(
         args.parallelization_factor = crate::cli::values::parallelization_factor(&p.value.to_string())
             .map_err(|e| format!("{}: ParallelizationFactor {e}", p.source))?;
     }
-    if let Some(t) = m.tumbling_window_secs.as_ref().filter(|t| t.value > 0) {
-        notes.push(format!(
-            "TumblingWindowInSeconds {} ({}) is not applied: kinlocal consume has no tumbling windows yet",
-            t.value, t.source
-        ));
+    if let Some(t) = m
+        .tumbling_window_secs
+        .as_ref()
+        .filter(|_| unset("tumbling_window"))
+    {
+        // 0 is Lambda's "off".
+        args.tumbling_window = match t.value {
+            0 => None,
+            n @ 1..=900 => Some(Duration::from_secs(n)),
+            n => {
+                return Err(format!(
+                    "{}: TumblingWindowInSeconds {n} is not 0 (off) or 1-900",
+                    t.source
+                ))
+            }
+        };
     }
     if let Some(c) = &m.consumer {
         notes.push(format!(
@@ -175,6 +186,7 @@ pub(super) fn describe(
             ),
             "FunctionResponseTypes" => ("report_batch_item_failures", "--report-batch-item-failures"),
             "FilterCriteria" => ("filter", "--filter"),
+            "TumblingWindowInSeconds" => ("tumbling_window", "--tumbling-window"),
             _ => return None,
         })
     };
@@ -199,6 +211,9 @@ pub(super) fn describe(
             "bisect_batch_on_function_error" => args.bisect_batch_on_function_error.to_string(),
             "report_batch_item_failures" => args.report_batch_item_failures.to_string(),
             "filter" => serde_json::to_string(&args.filter).unwrap_or_default(),
+            "tumbling_window" => args
+                .tumbling_window
+                .map_or("0".into(), |d| d.as_secs().to_string()),
             _ => String::new(),
         }
     };

@@ -407,7 +407,7 @@ mod tests {
         k.subscribe_to_shard(&Call::decode(
             "SubscribeToShard",
             Format::Json11,
-            body.as_bytes(),
+            Bytes::from(body),
         )?)
     }
 
