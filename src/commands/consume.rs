@@ -14,6 +14,7 @@ use crate::esm::invoker::runtime_api::instance::InstanceSettings;
 use crate::esm::invoker::runtime_api::launch::{self, Bootstrap};
 use crate::esm::invoker::LogSink;
 use crate::esm::mapping::{ConsumeSettings, Mapping};
+use crate::esm::poll::{self, PollPolicy};
 use crate::esm::supervisor::{self, Summary};
 use crate::esm::{BatchReport, DiscardReport, EsmError, Reporter, ShardProgress};
 use crate::exit::{self, ExitError, Kind};
@@ -72,7 +73,20 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         Some((_, text)) => text.clone(),
         None => settings.command.join(" "),
     };
+    let poll = if endpoint.is_local() {
+        PollPolicy::local(args.poll_interval)
+    } else {
+        if let Some(asked) = args.poll_interval.filter(|d| *d < poll::AWS_MIN_GAP) {
+            eprintln!(
+                "kinlocal: warning: --poll-interval {} is more than AWS's 5 GetRecords/s per shard; reading each shard every {} instead",
+                humantime::format_duration(asked),
+                humantime::format_duration(poll::AWS_MIN_GAP)
+            );
+        }
+        PollPolicy::aws(args.poll_interval)
+    };
     let settings = ConsumeSettings {
+        poll,
         region: endpoint.region.clone(),
         runtime_api: runtime_api.map(|(s, _)| Arc::new(s)),
         ..settings
@@ -101,7 +115,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             mapping.leases.name(),
             mapping.leases.owner(),
             mapping.config.batch_size,
-            humantime::format_duration(mapping.config.poll_interval)
+            humantime::format_duration(mapping.config.poll.interval())
         ));
         let unknown = mapping.filters.unknown_keys();
         if !unknown.is_empty() {
@@ -259,7 +273,8 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         starting_position,
         batch_size: args.batch_size,
         maximum_batching_window: args.maximum_batching_window,
-        poll_interval: args.poll_interval,
+        // Replaced once the endpoint is known (local or AWS).
+        poll: PollPolicy::local(args.poll_interval),
         tumbling_window: args.tumbling_window.filter(|d| !d.is_zero()),
         parallelization_factor: args.parallelization_factor,
         maximum_retry_attempts: args.maximum_retry_attempts.0,
@@ -283,7 +298,35 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         runtime_api: None,
         env,
         filters: filters(args)?,
+        watch: watch_paths(args)?,
     })
+}
+
+/// `--watch` paths, checked: they exist, and there is a warm process to replace.
+fn watch_paths(args: &ConsumeArgs) -> Result<Vec<std::path::PathBuf>, ExitError> {
+    if args.watch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let f = &args.function;
+    if f.runtime_api_only {
+        return Err(ExitError::usage(
+            "--watch replaces the warm processes kinlocal starts; with --runtime-api-only you \
+             start (and restart) the function yourself",
+        ));
+    }
+    if !(f.runtime_api || f.handler.is_some()) {
+        return Err(ExitError::usage(
+            "--watch needs --runtime-api or --handler: with --exec alone every batch starts a \
+             fresh process, which already runs the current code",
+        ));
+    }
+    if let Some(missing) = args.watch.iter().find(|p| !p.exists()) {
+        return Err(ExitError::usage(format!(
+            "--watch {}: no such file or directory",
+            missing.display()
+        )));
+    }
+    Ok(args.watch.clone())
 }
 
 /// `--filter` patterns and those of `--filter-file`, compiled; an invalid one is refused here,

@@ -24,6 +24,7 @@ pub mod lease_table;
 pub mod leases;
 pub mod mapping;
 pub mod policy;
+pub mod poll;
 pub mod reader;
 pub mod record;
 pub mod response;
@@ -66,6 +67,9 @@ pub enum EsmError {
     /// The on-failure destination failed.
     #[error(transparent)]
     Destination(#[from] destination::DestinationError),
+    /// `--watch` could not watch a path.
+    #[error(transparent)]
+    Watch(#[from] invoker::runtime_api::reload::WatchError),
 }
 
 impl EsmError {
@@ -79,6 +83,7 @@ impl EsmError {
                 | Self::WhichStream(_)
                 // A bad handler name or a bootstrap that will not start: fix the function.
                 | Self::Init(_)
+                | Self::Watch(_)
         )
     }
 }

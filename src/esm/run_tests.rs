@@ -236,7 +236,7 @@ impl Env {
             starting_position: StartingPosition::TrimHorizon,
             batch_size: 10,
             maximum_batching_window: Duration::ZERO,
-            poll_interval: Duration::from_millis(10),
+            poll: super::poll::PollPolicy::local(Some(Duration::from_millis(10))),
             tumbling_window: None,
             parallelization_factor: 1,
             maximum_retry_attempts: None,
@@ -260,6 +260,7 @@ impl Env {
             runtime_api: None,
             env: Vec::new(),
             filters: Default::default(),
+            watch: Vec::new(),
         }
     }
 

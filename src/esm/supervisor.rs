@@ -315,10 +315,12 @@ pub async fn run(mapping: Mapping, shutdown: impl Future<Output = ()>) -> Result
     let mut take_at = Instant::now();
     let mut renew_at = Instant::now() + leases::renew_interval(failover);
     let mut failure: Option<EsmError> = None;
+    // Not tied to the poll interval (10 ms locally): an idle consumer should not wake often.
     let tick = ctx
         .config
-        .poll_interval
-        .clamp(Duration::from_millis(10), Duration::from_millis(100));
+        .poll
+        .interval()
+        .clamp(Duration::from_millis(50), Duration::from_millis(100));
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut progress_at = Instant::now();

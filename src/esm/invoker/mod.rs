@@ -203,11 +203,14 @@ impl InvokerFactory for InvokerKind {
     fn create(&self, target: InvokerTarget) -> Box<dyn Invoker> {
         match self {
             Self::Exec(settings) => Box::new(exec::ExecInvoker::new(settings.clone(), target)),
-            Self::RuntimeApi(settings) => Box::new(runtime_api::instance::WarmInstance::new(
-                Arc::clone(&settings.instance),
-                target.logs,
-                Arc::clone(&settings.notes),
-            )),
+            Self::RuntimeApi(settings) => Box::new(
+                runtime_api::instance::WarmInstance::new(
+                    Arc::clone(&settings.instance),
+                    target.logs,
+                    Arc::clone(&settings.notes),
+                )
+                .with_reload(settings.reload.clone()),
+            ),
         }
     }
 }

@@ -6,6 +6,7 @@ pub mod environment;
 pub mod instance;
 pub mod launch;
 pub mod oneshot;
+pub mod reload;
 pub mod server;
 
 use std::sync::Arc;
@@ -17,6 +18,9 @@ pub struct RuntimeApiSettings {
     pub instance: Arc<instance::InstanceSettings>,
     /// INIT lines, init errors, the address to use with `--runtime-api-only`.
     pub notes: Arc<dyn instance::NoteSink>,
+    /// With `--watch`: the function's files; processes running older code are replaced
+    /// between invocations.
+    pub reload: Option<Arc<reload::CodeWatcher>>,
 }
 
 impl std::fmt::Debug for RuntimeApiSettings {
