@@ -254,6 +254,7 @@ impl Env {
             worker_id: Some("w1".into()),
             reset: false,
             until_idle: Some(Duration::from_millis(300)),
+            lag_probe: None,
             failover_time: Duration::from_secs(10),
             max_records: None,
             json: false,

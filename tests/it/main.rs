@@ -14,6 +14,7 @@ mod cli_tail;
 mod consume;
 mod consume_failures;
 mod consume_filter;
+mod consume_lag;
 mod consume_lanes;
 mod consume_reliability;
 mod consume_reshard;
