@@ -29,7 +29,7 @@ pub struct Lag {
 
 impl Lag {
     /// Nothing behind.
-    pub const CAUGHT_UP: Self = Self {
+    pub(crate) const CAUGHT_UP: Self = Self {
         records: 0,
         capped: false,
         oldest_arrival_ms: None,
@@ -127,7 +127,7 @@ pub async fn behind(
 
 /// What a [`Probe`] reads with.
 #[derive(Debug, Clone)]
-pub struct ProbeSettings {
+pub(crate) struct ProbeSettings {
     /// The stream.
     pub stream: String,
     /// How often every held shard is counted.
@@ -148,7 +148,7 @@ type Table = Arc<Mutex<HashMap<String, Tracked>>>;
 
 /// Counts, in the background, the records behind the checkpoint of every lease it tracks.
 /// Dropping it stops the task.
-pub struct Probe {
+pub(crate) struct Probe {
     table: Table,
     task: tokio::task::JoinHandle<()>,
 }
@@ -162,7 +162,7 @@ impl Probe {
     }
 
     /// Counts this lease's shard from now on.
-    pub fn track(&self, held: &Arc<HeldLease>) {
+    pub(crate) fn track(&self, held: &Arc<HeldLease>) {
         lock(&self.table).insert(
             held.key().to_string(),
             Tracked {
@@ -173,7 +173,7 @@ impl Probe {
     }
 
     /// Keeps counting only the shards in `running` (the others' readers ended).
-    pub fn retain(&self, running: &std::collections::HashSet<String>) {
+    pub(crate) fn retain(&self, running: &std::collections::HashSet<String>) {
         lock(&self.table).retain(|shard, _| running.contains(shard));
     }
 
