@@ -98,6 +98,9 @@ pub struct EsmConfig {
     pub reset: bool,
     /// Exit once every shard is drained and nothing arrived for this long.
     pub until_idle: Option<Duration>,
+    /// How often the records behind each held shard's checkpoint are counted for the live
+    /// line and `--json` progress (`None`: never; nobody would see it).
+    pub lag_probe: Option<Duration>,
     /// A lease whose counter did not change for this long is expired and may be taken;
     /// held leases are renewed every third of it.
     pub failover_time: Duration,

@@ -69,6 +69,8 @@ pub struct ConsumeSettings {
     pub reset: bool,
     /// Stop once drained and quiet for this long.
     pub until_idle: Option<Duration>,
+    /// How often true lag is counted (`None`: never).
+    pub lag_probe: Option<Duration>,
     /// Lease failover time.
     pub failover_time: Duration,
     /// Stop after this many records.
@@ -193,6 +195,7 @@ impl Mapping {
             app_name: app_name.clone(),
             reset: s.reset,
             until_idle: s.until_idle,
+            lag_probe: s.lag_probe,
             failover_time: s.failover_time,
             max_records: s.max_records,
             json: s.json,

@@ -19,6 +19,7 @@ pub mod event;
 pub mod events;
 pub mod filter;
 pub mod invoker;
+pub mod lag;
 pub mod lanes;
 pub mod lease_table;
 pub mod leases;
@@ -136,6 +137,9 @@ pub struct ShardProgress {
     pub lag_ms: i64,
     /// Records delivered so far.
     pub delivered: u64,
+    /// True lag: records behind the checkpoint and the oldest one's arrival (`None`: not
+    /// counted, see `EsmConfig::lag_probe`).
+    pub behind: Option<lag::Lag>,
 }
 
 /// Where the consumer tells humans and scripts what happens.

@@ -15,6 +15,7 @@ mod consume;
 mod consume_efo;
 mod consume_failures;
 mod consume_filter;
+mod consume_lag;
 mod consume_lanes;
 mod consume_reliability;
 mod consume_reshard;

@@ -37,13 +37,13 @@ pub struct InstanceSettings {
 }
 
 /// Where kinlocal's own lines about an environment go (INIT, init errors, the API address).
-pub trait NoteSink: Send + Sync {
+pub(crate) trait NoteSink: Send + Sync {
     /// One line of kinlocal's own.
     fn note(&self, message: &str);
 }
 
 /// The consumer's reporter as a [`NoteSink`].
-pub struct ReporterNotes(pub Arc<dyn crate::esm::Reporter>);
+pub(crate) struct ReporterNotes(pub Arc<dyn crate::esm::Reporter>);
 
 impl NoteSink for ReporterNotes {
     fn note(&self, message: &str) {
@@ -85,7 +85,7 @@ impl Drop for Running {
 }
 
 /// One lane's warm execution environment.
-pub struct WarmInstance {
+pub(crate) struct WarmInstance {
     settings: Arc<InstanceSettings>,
     /// The process's output, labelled with the lane.
     logs: FunctionLog,
@@ -114,7 +114,7 @@ impl WarmInstance {
     /// Replaces the process before an invocation when the function's files changed since it
     /// started (`--watch`).
     #[must_use]
-    pub fn with_reload(mut self, reload: Option<Arc<CodeWatcher>>) -> Self {
+    pub(crate) fn with_reload(mut self, reload: Option<Arc<CodeWatcher>>) -> Self {
         self.reload = reload;
         self
     }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 /// What every lane's warm instance shares: how to start it, and where kinlocal's own lines go.
 #[derive(Clone)]
-pub struct RuntimeApiSettings {
+pub(crate) struct RuntimeApiSettings {
     /// The bootstrap, its environment and working directory.
     pub instance: Arc<instance::InstanceSettings>,
     /// INIT lines, init errors, the address to use with `--runtime-api-only`.

@@ -33,7 +33,7 @@ pub enum WatchError {
 }
 
 /// Watches the function's files; dropping it stops watching.
-pub struct CodeWatcher {
+pub(crate) struct CodeWatcher {
     /// Kept alive for the run: dropping it removes the OS watches.
     _watcher: notify::RecommendedWatcher,
     /// The current code generation (0 at start, +1 per quiet-separated burst of changes).
