@@ -33,6 +33,7 @@ use super::lanes;
 use super::lease_table::LeaseTableError;
 use super::leases::HeldLease;
 use super::mapping::Mapping;
+use super::poll::ReadOutcome;
 use super::record::{PreparedRecord, SequenceNumber};
 use super::runner::{BatchRunner, Decision, DiscardRange, PendingBatch, RunnerSettings};
 use super::shutdown::Shutdown;
@@ -107,6 +108,10 @@ pub struct ShardReader {
     /// The lanes when `ParallelizationFactor` > 1 (records go there instead of `batcher`).
     lanes: Option<parallel::Lanes>,
     iterator: Option<String>,
+    /// When the next GetRecords may start ([`super::poll::PollPolicy`]).
+    next_read: Instant,
+    /// GetRecords failures in a row (the back-off doubles with each).
+    read_failures: u32,
     ended: bool,
     children: Vec<String>,
     /// The last record read, when filters dropped it: once everything before it is
@@ -207,6 +212,8 @@ impl ShardReader {
             runner,
             lanes,
             iterator: None,
+            next_read: Instant::now(),
+            read_failures: 0,
             ended: false,
             children: Vec::new(),
             filtered_tail: None,
@@ -317,23 +324,49 @@ impl ShardReader {
         Ok(())
     }
 
-    /// One GetRecords; returns whether the shard has a backlog.
-    async fn poll(&mut self) -> Result<bool, EsmError> {
+    /// One GetRecords, held open for at most `wait_cap` by an endpoint that long-polls; returns
+    /// whether the shard has a backlog, and sets when the next read may start.
+    async fn poll(&mut self, wait_cap: Duration) -> Result<bool, EsmError> {
         let Some(it) = self.iterator.clone() else {
             self.ended = true;
             return Ok(false);
         };
         let started_ms = self.mapping.clock.now_ms();
-        let res = self
+        let policy = self.mapping.config.poll;
+        let started = Instant::now();
+        let request = self
             .mapping
             .kinesis
             .get_records()
             .shard_iterator(it)
-            .limit(GET_RECORDS_LIMIT)
-            .send()
-            .await;
+            .limit(GET_RECORDS_LIMIT);
+        let read = async move {
+            match policy.long_poll(wait_cap) {
+                Some(wait) => {
+                    let ms = wait.as_millis().to_string();
+                    request
+                        .customize()
+                        .mutate_request(move |r| {
+                            r.headers_mut()
+                                .insert(crate::engine::http::WAIT_HEADER, ms.clone());
+                        })
+                        .send()
+                        .await
+                }
+                None => request.send().await,
+            }
+        };
+        // A long poll is cut short by a stop or a lost lease (the loop then sees which).
+        let res = tokio::select! {
+            res = read => res,
+            () = self.shutdown.recv() => return Ok(false),
+            _ = self.lost.changed() => return Ok(false),
+        };
         let out = match res {
-            Ok(o) => o,
+            Ok(o) => {
+                self.read_failures = 0;
+                o
+            }
             Err(e) => {
                 let svc = e.as_service_error();
                 if svc.is_some_and(|s| s.is_expired_iterator_exception()) {
@@ -342,6 +375,7 @@ impl ShardReader {
                         self.shard_id
                     ));
                     self.reposition().await?;
+                    self.next_read = policy.next_read(started, ReadOutcome::Backlog);
                     return Ok(true);
                 }
                 // Throttling and transient failures are "before invocation" errors: retried,
@@ -351,8 +385,8 @@ impl ShardReader {
                     self.shard_id,
                     crate::aws_error::detail(&e)
                 ));
-                let wait = self.mapping.config.poll_interval.max(Duration::from_millis(100));
-                self.pause(wait).await;
+                self.read_failures = self.read_failures.saturating_add(1);
+                self.next_read = Instant::now() + policy.retry_after(self.read_failures);
                 return Ok(false);
             }
         };
@@ -399,7 +433,14 @@ impl ShardReader {
             records: n,
             lag_ms: lag,
         });
-        Ok(n > 0 || lag > 0)
+        let backlog = n > 0 || lag > 0;
+        let outcome = if backlog {
+            ReadOutcome::Backlog
+        } else {
+            ReadOutcome::Empty
+        };
+        self.next_read = policy.next_read(started, outcome);
+        Ok(backlog)
     }
 
     /// Records read (and not filtered out), each with its lane: into the batcher, or with lanes
@@ -446,13 +487,28 @@ impl ShardReader {
     async fn read(&mut self) -> Result<ReaderEnd, EsmError> {
         let mut window_start = Instant::now();
         let mut idle: Option<bool> = None;
+        // What the last read said (kept while the policy makes the reader wait for the next).
+        let mut backlog = false;
         loop {
             if self.stopping() {
                 return Ok(self.stopped());
             }
-            let mut backlog = false;
-            if !self.ended && self.batcher.len() < self.mapping.config.batch_size {
-                backlog = self.poll().await?;
+            let wants_read = !self.ended && self.batcher.len() < self.mapping.config.batch_size;
+            if wants_read && Instant::now() >= self.next_read {
+                // A read held open (long poll) must not outlast the batching window, nor the
+                // open tumbling window (its final invocation follows a read past its end).
+                let mut cap = if self.batcher.is_empty() {
+                    Duration::MAX
+                } else {
+                    self.batcher
+                        .window_end(window_start)
+                        .saturating_duration_since(Instant::now())
+                };
+                if let Some(w) = self.windows.as_ref().and_then(|w| w.open_window()) {
+                    let left = w.end_ms.saturating_sub(self.mapping.clock.now_ms()).max(0);
+                    cap = cap.min(Duration::from_millis(left.unsigned_abs()));
+                }
+                backlog = self.poll(cap).await?;
             }
             if self.batcher.is_empty() && !self.window_open() {
                 if let Some(seq) = self.filtered_tail.take() {
@@ -520,21 +576,23 @@ impl ShardReader {
                 idle = Some(now_idle);
                 self.set_idle(now_idle);
             }
-            if backlog && self.batcher.is_empty() {
-                continue;
-            }
-            // Wait for the next poll, or for the window to close if that comes first.
-            let mut wait = self.mapping.config.poll_interval;
+            // Wait for the next read the policy allows, or for the window to close if that
+            // comes first.
+            let now = Instant::now();
+            let mut wait = if !self.ended && self.batcher.len() < self.mapping.config.batch_size {
+                self.next_read.saturating_duration_since(now)
+            } else {
+                Duration::MAX
+            };
             if !self.batcher.is_empty() {
                 let until_window = self
                     .batcher
                     .window_end(window_start)
                     .saturating_duration_since(now);
                 wait = wait.min(until_window);
-                if backlog {
-                    wait = Duration::ZERO;
-                }
             }
+            // A bound, should nothing above give a deadline.
+            let wait = wait.min(Duration::from_secs(1));
             if !wait.is_zero() && !self.pause(wait).await {
                 return Ok(self.stopped());
             }

@@ -236,7 +236,7 @@ impl Env {
             starting_position: StartingPosition::TrimHorizon,
             batch_size: 10,
             maximum_batching_window: Duration::ZERO,
-            poll_interval: Duration::from_millis(10),
+            poll: super::poll::PollPolicy::local(Some(Duration::from_millis(10))),
             tumbling_window: None,
             parallelization_factor: 1,
             maximum_retry_attempts: None,
@@ -254,12 +254,14 @@ impl Env {
             worker_id: Some("w1".into()),
             reset: false,
             until_idle: Some(Duration::from_millis(300)),
+            lag_probe: None,
             failover_time: Duration::from_secs(10),
             max_records: None,
             json: false,
             runtime_api: None,
             env: Vec::new(),
             filters: Default::default(),
+            watch: Vec::new(),
         }
     }
 

@@ -371,6 +371,24 @@ pub fn get_records(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     Ok(reply)
 }
 
+impl super::Kinesis {
+    /// For kinlocal's long poll ([`crate::engine::http::WAIT_HEADER`]): when the GetRecords
+    /// `req` would find nothing yet (a valid iterator at the tip of an open shard), a receiver
+    /// that changes when that shard does (a put, a reshard). `None` when the read has something
+    /// to answer at once: records, the shard's end, or an error.
+    pub fn tip_watch(&self, req: &Call) -> Option<tokio::sync::watch::Receiver<u64>> {
+        let input: GetRecordsInput = req.parse().ok()?;
+        let it = Iterator::decode(input.shard_iterator.as_deref()?, self.iterator_key)?;
+        let guard = self.lock();
+        let stream = guard.state.streams.get(&it.stream)?;
+        if stream.created_ms != it.stream_created_ms {
+            return None;
+        }
+        let shard = stream.shards.get(it.shard as usize)?;
+        (shard.is_open() && it.position >= shard.next_index()).then(|| shard.changes.subscribe())
+    }
+}
+
 /// What one read of a shard found (GetRecords and SubscribeToShard share it).
 pub struct ShardRead<'a> {
     /// The records, oldest first.

@@ -427,9 +427,8 @@ impl ShardReader {
     /// The read loop with lanes: poll while the lanes have room, start a batch on every free
     /// lane that has one ready, carry out each lane's decisions as its step ends.
     pub(super) async fn read_lanes(&mut self) -> Result<ReaderEnd, EsmError> {
-        let poll_interval = self.mapping.config.poll_interval;
+        let poll_interval = self.mapping.config.poll.interval();
         let room = self.mapping.config.parallelization_factor * self.mapping.config.batch_size;
-        let mut next_poll = Instant::now();
         let mut idle: Option<bool> = None;
         let mut stopping = false;
         // Whether the last read found more behind it.
@@ -445,13 +444,16 @@ impl ShardReader {
             }
             let now = Instant::now();
             let may_poll = !stopping && !self.ended && self.lanes_mut()?.buffered() < room;
-            if may_poll && now >= next_poll {
-                backlog = self.poll().await?;
-                next_poll = if backlog {
-                    Instant::now()
+            if may_poll && now >= self.next_read {
+                // A read is held open (long poll) only while no lane has work: the loop does
+                // not see finished batches while it reads.
+                let cap = if self.lanes_mut()?.quiet() {
+                    Duration::MAX
                 } else {
-                    Instant::now() + poll_interval
+                    Duration::ZERO
                 };
+                // Sets `next_read` as the poll policy says.
+                backlog = self.poll(cap).await?;
                 // An all-filtered read moves the checkpoint by itself.
                 self.checkpoint_lanes().await?;
             }
@@ -479,9 +481,7 @@ impl ShardReader {
                 self.set_idle(now_idle);
             }
             let may_poll = !stopping && !self.ended && self.lanes_mut()?.buffered() < room;
-            if may_poll && backlog {
-                next_poll = Instant::now();
-            }
+            let next_poll = self.next_read;
             let ended = self.ended;
             let Self {
                 lanes,
