@@ -121,14 +121,20 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         )
         .await
         .map_err(esm_error)?;
+        let reading = match &mapping.consumer_arn {
+            Some(arn) => format!("enhanced fan-out through {arn}"),
+            None => format!(
+                "poll every {}",
+                humantime::format_duration(mapping.config.poll.interval())
+            ),
+        };
         reporter.note(&format!(
-            "consuming {} with {} (lease table {} as worker {}, batch size {}, poll every {})",
+            "consuming {} with {} (lease table {} as worker {}, batch size {}, {reading})",
             mapping.config.stream_name,
             function_text,
             mapping.leases.name(),
             mapping.leases.owner(),
             mapping.config.batch_size,
-            humantime::format_duration(mapping.config.poll.interval())
         ));
         let unknown = mapping.filters.unknown_keys();
         if !unknown.is_empty() {
