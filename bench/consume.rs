@@ -2,13 +2,22 @@
 //! reads stdin and exits 0 (batch size 100, 4 shards), and latency from PutRecord
 //! acknowledged to handler start. Figures and commands in BENCHMARKS.md.
 //!
+//! Then, with the engine in its own process: the idle cost of a consumer of 4 shards (its CPU, the
+//! engine's, GetRecords per second per shard) and latency from PutRecord acknowledged to handler
+//! start, against kinlocal's engine (polling, and `--efo`) and against an endpoint that does not
+//! long-poll.
+//!
 //! `cargo bench --bench consume` (release). Knobs: KINLOCAL_BENCH_RECORDS (default 100000),
-//! KINLOCAL_BENCH_DYNAMODB_URL (lease table elsewhere than the engine).
+//! KINLOCAL_BENCH_DYNAMODB_URL (lease table elsewhere than the engine),
+//! KINLOCAL_BENCH_ONLY=latency (only the idle and latency part).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stderr)]
 
+use std::io::{Read as _, Write as _};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_kinesis::primitives::Blob;
@@ -114,6 +123,14 @@ fn main() {
         return;
     }
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    if std::env::var("KINLOCAL_BENCH_ONLY").as_deref() == Ok("latency") {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        latency_and_idle(&rt, &fixtures);
+        return;
+    }
     let n: usize = std::env::var("KINLOCAL_BENCH_RECORDS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -281,29 +298,191 @@ fn main() {
         );
     }
 
-    // Latency: PutRecord acknowledged → handler started, one record per batch.
-    for (i, poll) in ["200ms", "5ms"].iter().enumerate() {
-        let stream = format!("lat{i}");
-        rt.block_on(create(&k, &stream, 1));
+    drop(k);
+    latency_and_idle(&rt, &fixtures);
+}
+
+/// An engine in its own process (`kinlocal serve`), so that its CPU time can be read alone.
+struct ServeProcess {
+    child: std::process::Child,
+    url: String,
+}
+
+impl ServeProcess {
+    fn start() -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kinlocal"))
+            .args(["serve", "--port", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("serve prints its URL")
+            .to_string();
+        Self { child, url }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// CPU time (user + system) a process has used so far, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name (which may hold spaces) start at index 2 (state).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap();
+    ticks / clock_ticks_per_second()
+}
+
+/// `getconf CLK_TCK` (USER_HZ; 100 on mainstream kernels).
+fn clock_ticks_per_second() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// A TCP proxy in front of the engine's Kinesis side that counts GetRecords calls and, with
+/// `hide_long_poll`, renames kinlocal's long-poll header (to one of the same length) so that the
+/// engine answers every read at once, as an endpoint without long polls does (kinesalite, the
+/// containers of `up --docker`). Request heads arrive in one read on loopback in practice; a
+/// header split across two reads would be missed (then counted low, or long-polled once).
+fn start_proxy(upstream: &str, hide_long_poll: bool) -> (String, Arc<AtomicU64>) {
+    let upstream = upstream.trim_start_matches("http://").to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = Arc::new(AtomicU64::new(0));
+    let counter = Arc::clone(&count);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut client) = conn else { continue };
+            let Ok(mut server) = std::net::TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let _ = client.set_nodelay(true);
+            let _ = server.set_nodelay(true);
+            let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let counter = Arc::clone(&counter);
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 1 << 16];
+                loop {
+                    let n = match c_in.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => n,
+                    };
+                    let chunk = &mut buf[..n];
+                    let calls = find_all(chunk, b"Kinesis_20131202.GetRecords");
+                    counter.fetch_add(calls.len() as u64, Ordering::Relaxed);
+                    if hide_long_poll {
+                        for at in find_all(chunk, b"x-kinlocal-wait-ms") {
+                            chunk[at..at + 18].copy_from_slice(b"x-kinlocal-skip-ms");
+                        }
+                    }
+                    if s_out.write_all(chunk).is_err() {
+                        break;
+                    }
+                }
+                let _ = s_out.shutdown(std::net::Shutdown::Write);
+            });
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut server, &mut client);
+                let _ = client.shutdown(std::net::Shutdown::Write);
+            });
+        }
+    });
+    (url, count)
+}
+
+fn find_all(hay: &[u8], needle: &[u8]) -> Vec<usize> {
+    hay.windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Idle cost and latency of `consume` with its default polling: an engine in its own process,
+/// a 4-shard stream, the stamp handler. For each setup: CPU of the idle consumer and of the
+/// engine over 10 s, GetRecords per second per shard while idle, then 40 records put one at a
+/// time (300–450 ms apart, random partition keys, so each is its own batch on some shard) and
+/// the time from PutRecord acknowledged to handler start.
+fn latency_and_idle(rt: &tokio::runtime::Runtime, fixtures: &Path) {
+    let engine = ServeProcess::start();
+    let k = rt.block_on(client(&engine.url));
+    let idle_window = Duration::from_secs(10);
+    let e0 = cpu_seconds(engine.child.id());
+    std::thread::sleep(idle_window);
+    eprintln!(
+        "idle engine alone: {:.2} % of a core over {} s",
+        (cpu_seconds(engine.child.id()) - e0) * 100.0 / idle_window.as_secs_f64(),
+        idle_window.as_secs()
+    );
+    let setups: [(&str, bool, &[&str]); 4] = [
+        ("kinlocal's engine, default polling (long polls)", false, &[]),
+        ("kinlocal's engine, --efo (SubscribeToShard)", false, &["--efo"]),
+        (
+            "an endpoint that answers at once, default polling (10 ms)",
+            true,
+            &[],
+        ),
+        (
+            "an endpoint that answers at once, --poll-interval 200ms (the old default)",
+            true,
+            &["--poll-interval", "200ms"],
+        ),
+    ];
+    for (i, (label, hide, extra)) in setups.iter().enumerate() {
+        let stream = format!("idle{i}");
+        rt.block_on(create(&k, &stream, 4));
+        let (proxy, get_records) = start_proxy(&engine.url, *hide);
         let stamps = std::env::temp_dir().join(format!("kinlocal-bench-stamps-{}-{i}", std::process::id()));
         let _ = std::fs::remove_file(&stamps);
         let mut child = consume(
-            &endpoint,
-            &dynamodb,
+            &proxy,
+            &engine.url,
             &stream,
             &fixtures.join("stamp.sh").to_string_lossy(),
-            &["--poll-interval", poll],
+            extra,
         )
         .env("STAMP_FILE", &stamps)
         .spawn()
         .unwrap();
-        std::thread::sleep(Duration::from_millis(1500));
+        std::thread::sleep(Duration::from_secs(3));
+        let (c0, e0, g0) = (
+            cpu_seconds(child.id()),
+            cpu_seconds(engine.child.id()),
+            get_records.load(Ordering::Relaxed),
+        );
+        std::thread::sleep(idle_window);
+        let secs = idle_window.as_secs_f64();
+        let consumer_cpu = (cpu_seconds(child.id()) - c0) * 100.0 / secs;
+        let engine_cpu = (cpu_seconds(engine.child.id()) - e0) * 100.0 / secs;
+        let reads = (get_records.load(Ordering::Relaxed) - g0) as f64 / secs / 4.0;
+        eprintln!(
+            "idle, 4 shards, {label}: consumer {consumer_cpu:.2} % of a core, engine {engine_cpu:.2} %, {reads:.1} GetRecords/s per shard"
+        );
         let mut acks = Vec::new();
         for s in 0..40u64 {
             rt.block_on(
                 k.put_record()
                     .stream_name(&stream)
-                    .partition_key("k")
+                    .partition_key(format!("key-{}", rand_key(s)))
                     .data(Blob::new(b"ping".to_vec()))
                     .send(),
             )
@@ -332,7 +511,7 @@ fn main() {
         let mut ms: Vec<f64> = starts.iter().zip(&acks).map(|(s, a)| (s - a) / 1e6).collect();
         ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
         eprintln!(
-            "consume latency (put ack → handler start), --poll-interval {poll}: p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms ({} samples)",
+            "latency (put ack → handler start), 4 shards, {label}: p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms ({} samples)",
             percentile(&ms, 0.5),
             percentile(&ms, 0.9),
             ms[ms.len() - 1],
@@ -340,4 +519,9 @@ fn main() {
         );
         let _ = std::fs::remove_file(&stamps);
     }
+}
+
+/// A partition key spread over the hash space (records land on every shard).
+fn rand_key(s: u64) -> u64 {
+    s.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 17
 }

@@ -40,6 +40,12 @@ pub struct ConsumeArgs {
     /// How the function runs: the Lambda Runtime API, a handler by name, its environment.
     #[command(flatten)]
     pub function: FunctionRuntimeArgs,
+    /// With --runtime-api or --handler: hot reload. When a file under PATH changes (a
+    /// directory is watched recursively; __pycache__, hidden files and editor backups are
+    /// ignored), the warm processes are replaced before their next batch; a batch in flight
+    /// finishes on the code it started with. Repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub watch: Vec<std::path::PathBuf>,
     /// Arguments appended to the --exec command line.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
@@ -55,10 +61,16 @@ pub struct ConsumeArgs {
     /// How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s).
     #[arg(long, default_value = "0s", value_name = "DURATION", value_parser = values::duration)]
     pub maximum_batching_window: Duration,
-    /// How often each shard is polled when it has no backlog (200ms keeps a real stream under
-    /// its 5 GetRecords/s per shard).
-    #[arg(long, default_value = "200ms", value_name = "DURATION", value_parser = values::duration)]
-    pub poll_interval: Duration,
+    /// How often each shard is read when it has no backlog [default: 10ms against a local
+    /// endpoint, whose empty reads kinlocal's engine also holds open until a record arrives;
+    /// 200ms with --aws, AWS's 5 GetRecords/s per shard, which is never exceeded].
+    #[arg(long, value_name = "DURATION", value_parser = values::duration)]
+    pub poll_interval: Option<Duration>,
+    /// Read each shard through an enhanced fan-out consumer (SubscribeToShard, records pushed as
+    /// they arrive) instead of polling GetRecords: CONSUMER_NAME (default: the --app name) is
+    /// registered on the stream, or reused if it exists.
+    #[arg(long, value_name = "CONSUMER_NAME", num_args = 0..=1, value_parser = values::consumer_name)]
+    pub efo: Option<Option<String>>,
     /// Group records into tumbling windows of this length by arrival time
     /// (TumblingWindowInSeconds, 1s-900s; 0 is off): each invocation carries the window and the
     /// state the previous one returned, and a final invocation closes each window.

@@ -4,6 +4,7 @@
 
 use std::io::IsTerminal as _;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::cli::{ConsumeArgs, StartingPositionArg};
 use crate::esm::config::{self, DestinationSpec, StartingPosition};
@@ -14,6 +15,7 @@ use crate::esm::invoker::runtime_api::instance::InstanceSettings;
 use crate::esm::invoker::runtime_api::launch::{self, Bootstrap};
 use crate::esm::invoker::LogSink;
 use crate::esm::mapping::{ConsumeSettings, Mapping};
+use crate::esm::poll::{self, PollPolicy};
 use crate::esm::supervisor::{self, Summary};
 use crate::esm::{BatchReport, DiscardReport, EsmError, Reporter, ShardProgress};
 use crate::exit::{self, ExitError, Kind};
@@ -72,7 +74,32 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         Some((_, text)) => text.clone(),
         None => settings.command.join(" "),
     };
+    let poll = if endpoint.is_local() {
+        PollPolicy::local(args.poll_interval)
+    } else {
+        if let Some(asked) = args.poll_interval.filter(|d| *d < poll::AWS_MIN_GAP) {
+            eprintln!(
+                "kinlocal: warning: --poll-interval {} is more than AWS's 5 GetRecords/s per shard; reading each shard every {} instead",
+                humantime::format_duration(asked),
+                humantime::format_duration(poll::AWS_MIN_GAP)
+            );
+        }
+        PollPolicy::aws(args.poll_interval)
+    };
+    // True lag costs reads (the shard from each checkpoint): only when the live line or
+    // --json shows it, every second locally, every 5 s on AWS (5 reads/s per shard, shared
+    // with the consumer itself).
+    let shown = settings.json || std::io::stderr().is_terminal();
+    let lag_probe = shown.then(|| {
+        if endpoint.is_local() {
+            Duration::from_secs(1)
+        } else {
+            Duration::from_secs(5)
+        }
+    });
     let settings = ConsumeSettings {
+        poll,
+        lag_probe,
         region: endpoint.region.clone(),
         runtime_api: runtime_api.map(|(s, _)| Arc::new(s)),
         ..settings
@@ -101,7 +128,7 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
             mapping.leases.name(),
             mapping.leases.owner(),
             mapping.config.batch_size,
-            humantime::format_duration(mapping.config.poll_interval)
+            humantime::format_duration(mapping.config.poll.interval())
         ));
         let unknown = mapping.filters.unknown_keys();
         if !unknown.is_empty() {
@@ -259,7 +286,8 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         starting_position,
         batch_size: args.batch_size,
         maximum_batching_window: args.maximum_batching_window,
-        poll_interval: args.poll_interval,
+        // Replaced once the endpoint is known (local or AWS).
+        poll: PollPolicy::local(args.poll_interval),
         tumbling_window: args.tumbling_window.filter(|d| !d.is_zero()),
         parallelization_factor: args.parallelization_factor,
         maximum_retry_attempts: args.maximum_retry_attempts.0,
@@ -277,13 +305,44 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         worker_id: args.worker_id.clone(),
         reset: args.reset,
         until_idle: args.until_idle,
+        // Set once the endpoint is known (how often AWS may be read for it).
+        lag_probe: None,
         failover_time: args.failover_time,
         max_records: args.max_records,
         json: args.json,
         runtime_api: None,
         env,
         filters: filters(args)?,
+        watch: watch_paths(args)?,
+        efo: args.efo.clone(),
     })
+}
+
+/// `--watch` paths, checked: they exist, and there is a warm process to replace.
+fn watch_paths(args: &ConsumeArgs) -> Result<Vec<std::path::PathBuf>, ExitError> {
+    if args.watch.is_empty() {
+        return Ok(Vec::new());
+    }
+    let f = &args.function;
+    if f.runtime_api_only {
+        return Err(ExitError::usage(
+            "--watch replaces the warm processes kinlocal starts; with --runtime-api-only you \
+             start (and restart) the function yourself",
+        ));
+    }
+    if !(f.runtime_api || f.handler.is_some()) {
+        return Err(ExitError::usage(
+            "--watch needs --runtime-api or --handler: with --exec alone every batch starts a \
+             fresh process, which already runs the current code",
+        ));
+    }
+    if let Some(missing) = args.watch.iter().find(|p| !p.exists()) {
+        return Err(ExitError::usage(format!(
+            "--watch {}: no such file or directory",
+            missing.display()
+        )));
+    }
+    Ok(args.watch.clone())
 }
 
 /// `--filter` patterns and those of `--filter-file`, compiled; an invalid one is refused here,
@@ -356,19 +415,22 @@ struct ConsoleReporter {
     json: bool,
     bar: Option<indicatif::ProgressBar>,
     lock: Mutex<()>,
+    /// The last `--json` progress object: when, and whether a shard was behind then.
+    last_progress: Mutex<(Option<std::time::Instant>, bool)>,
 }
 
 impl ConsoleReporter {
     fn new(json: bool) -> Self {
         let bar = std::io::stderr().is_terminal().then(|| {
             let b = indicatif::ProgressBar::new_spinner();
-            b.enable_steady_tick(std::time::Duration::from_millis(200));
+            b.enable_steady_tick(Duration::from_millis(200));
             b
         });
         Self {
             json,
             bar,
             lock: Mutex::new(()),
+            last_progress: Mutex::new((None, false)),
         }
     }
 
@@ -456,8 +518,29 @@ impl Reporter for ConsoleReporter {
     }
 
     fn progress(&self, shards: &[ShardProgress]) {
+        let now_ms = crate::esm::lag::now_ms();
         if let Some(b) = &self.bar {
-            b.set_message(live_line(shards, super::terminal_width().saturating_sub(4)));
+            b.set_message(live_line(
+                shards,
+                super::terminal_width().saturating_sub(4),
+                now_ms,
+            ));
+        }
+        if self.json {
+            // Once a second while a shard is behind, and once more when all caught up: a quiet
+            // consumer stays quiet.
+            let behind = shards.iter().any(|s| s.behind.is_some_and(|l| l.records > 0));
+            let counted = shards.iter().any(|s| s.behind.is_some());
+            let mut last = self
+                .last_progress
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let due = last.0.is_none_or(|at| at.elapsed() >= Duration::from_secs(1));
+            if counted && due && (behind || last.1) {
+                *last = (Some(std::time::Instant::now()), behind);
+                drop(last);
+                self.json_line(&progress_json(shards, now_ms));
+            }
         }
     }
 
@@ -468,52 +551,133 @@ impl Reporter for ConsoleReporter {
     }
 }
 
-/// The live status line: every shard when they fit the width, else a summary (total delivered,
-/// the slowest shard and its lag).
-fn live_line(shards: &[ShardProgress], width: usize) -> String {
-    let lag = |ms: i64| crate::human::age(std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0)));
+/// The live status line: every shard when they fit the width, else a summary (total
+/// delivered and behind, the shard with the oldest undelivered record). True lag (records
+/// behind the checkpoint, the oldest one's age at `now_ms`) when counted, else the last read's
+/// `MillisBehindLatest`.
+fn live_line(shards: &[ShardProgress], width: usize, now_ms: i64) -> String {
+    let describe = |s: &ShardProgress| match s.behind {
+        Some(lag) => lag.describe(now_ms),
+        None => format!(
+            "lag {}",
+            crate::human::age(Duration::from_millis(u64::try_from(s.lag_ms).unwrap_or(0)))
+        ),
+    };
     let each: Vec<String> = shards
         .iter()
-        .map(|s| format!("{} lag {} ({} done)", s.shard_id, lag(s.lag_ms), s.delivered))
+        .map(|s| format!("{} {} ({} done)", s.shard_id, describe(s), s.delivered))
         .collect();
     let all = each.join(" | ");
     if all.chars().count() <= width {
         return all;
     }
     let delivered: u64 = shards.iter().map(|s| s.delivered).sum();
-    match shards.iter().max_by_key(|s| s.lag_ms) {
+    let behind: u64 = shards.iter().filter_map(|s| s.behind).map(|l| l.records).sum();
+    let capped = shards.iter().filter_map(|s| s.behind).any(|l| l.capped);
+    let slowest = shards.iter().max_by_key(|s| match s.behind {
+        Some(lag) => (1, lag.age(now_ms).as_millis(), lag.records),
+        None => (0, u128::try_from(s.lag_ms).unwrap_or(0), 0),
+    });
+    let total = if shards.iter().any(|s| s.behind.is_some()) {
+        format!(", {}{behind} behind", if capped { "≥" } else { "" })
+    } else {
+        String::new()
+    };
+    match slowest {
         Some(slowest) => format!(
-            "{} shards, {delivered} done; slowest {} lag {}",
+            "{} shards, {delivered} done{total}; slowest {} {}",
             shards.len(),
             slowest.shard_id,
-            lag(slowest.lag_ms)
+            describe(slowest)
         ),
         None => String::new(),
     }
+}
+
+/// The `--json` progress object: per shard, true lag as counted and the last read's
+/// `MillisBehindLatest`.
+fn progress_json(shards: &[ShardProgress], now_ms: i64) -> serde_json::Value {
+    let each: Vec<serde_json::Value> = shards
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "shard_id": s.shard_id,
+                "delivered": s.delivered,
+                "behind_records": s.behind.map(|l| l.records),
+                "behind_capped": s.behind.is_some_and(|l| l.capped),
+                "oldest_undelivered_arrival_ms": s.behind.and_then(|l| l.oldest_arrival_ms),
+                "oldest_undelivered_age_ms": s.behind.map(|l| u64::try_from(l.age(now_ms).as_millis()).unwrap_or(u64::MAX)),
+                "millis_behind_latest": s.lag_ms,
+            })
+        })
+        .collect();
+    serde_json::json!({ "type": "progress", "shards": each })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use crate::esm::lag::Lag;
+
     fn shard(n: u32, lag_ms: i64) -> ShardProgress {
         ShardProgress {
             shard_id: format!("shardId-{n:012}"),
             lag_ms,
             delivered: 10,
+            behind: None,
+        }
+    }
+
+    fn behind(n: u32, records: u64, age_ms: i64, now_ms: i64) -> ShardProgress {
+        ShardProgress {
+            behind: Some(Lag {
+                records,
+                capped: false,
+                oldest_arrival_ms: (records > 0).then_some(now_ms - age_ms),
+            }),
+            ..shard(n, 0)
         }
     }
 
     #[test]
     fn the_live_line_fits_or_summarises() {
+        let now = 1_700_000_000_000;
         let two = [shard(0, 0), shard(1, 782_000)];
         assert_eq!(
-            live_line(&two, 200),
+            live_line(&two, 200, now),
             "shardId-000000000000 lag 0ms (10 done) | shardId-000000000001 lag 13m 2s (10 done)"
         );
         let eight: Vec<_> = (0..8).map(|n| shard(n, i64::from(n) * 1000)).collect();
-        let line = live_line(&eight, 76);
+        let line = live_line(&eight, 76, now);
         assert_eq!(line, "8 shards, 80 done; slowest shardId-000000000007 lag 7s");
         assert!(line.chars().count() <= 76);
+    }
+
+    #[test]
+    fn the_live_line_shows_true_lag_when_counted() {
+        let now = 1_700_000_000_000;
+        // A stuck shard: MillisBehindLatest of its last read says 0, the count says otherwise.
+        let two = [behind(0, 0, 0, now), behind(1, 6776, 782_000, now)];
+        assert_eq!(
+            live_line(&two, 200, now),
+            "shardId-000000000000 caught up (10 done) | shardId-000000000001 6776 behind, oldest 13m 2s (10 done)"
+        );
+        let eight: Vec<_> = (0..8)
+            .map(|n| behind(n, u64::from(n), i64::from(n) * 1000, now))
+            .collect();
+        let line = live_line(&eight, 90, now);
+        assert_eq!(
+            line,
+            "8 shards, 80 done, 28 behind; slowest shardId-000000000007 7 behind, oldest 7s"
+        );
+        let v = progress_json(&two, now);
+        assert_eq!(v["type"], "progress");
+        assert_eq!(v["shards"][1]["behind_records"], 6776);
+        assert_eq!(v["shards"][1]["oldest_undelivered_age_ms"], 782_000);
+        assert_eq!(
+            v["shards"][0]["oldest_undelivered_arrival_ms"],
+            serde_json::Value::Null
+        );
     }
 }

@@ -55,6 +55,7 @@ pub fn run(args: InvokeArgs) -> anyhow::Result<i32> {
         InvokerKind::RuntimeApi(RuntimeApiSettings {
             instance: Arc::new(settings),
             notes: console.clone(),
+            reload: None,
         })
     } else {
         let user =

@@ -28,6 +28,15 @@ pub type Body = Either<Full<Bytes>, Channel<Bytes>>;
 /// Largest body accepted; past it the answer is 413, as kinesalite and AWS do.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// kinlocal's long poll, a request header no AWS SDK sends: a GetRecords whose iterator is at
+/// the tip of an open shard is held open for up to this many milliseconds (at most
+/// [`MAX_WAIT`]) until a record arrives, then answered as usual. `consume` sends it to local
+/// endpoints only; without it GetRecords answers at once, as on AWS.
+pub const WAIT_HEADER: &str = "x-kinlocal-wait-ms";
+
+/// The longest a GetRecords is held open.
+pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The service an `X-Amz-Target` prefix names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
@@ -166,10 +175,10 @@ async fn answer(engine: Arc<Engine>, req: HttpRequest<Incoming>) -> Result<Respo
             headers: &headers,
             query: query.as_deref(),
             target: &target,
-            body: &body,
+            body,
             request_id: &request_id,
         };
-        return Ok(call.answer(engine));
+        return Ok(call.answer(engine).await);
     }
 
     if let Err(err) = sigv4::check(&headers, query.as_deref()) {
@@ -211,12 +220,12 @@ struct KinesisCall<'a> {
     headers: &'a HeaderMap,
     query: Option<&'a str>,
     target: &'a str,
-    body: &'a [u8],
+    body: Bytes,
     request_id: &'a str,
 }
 
 impl KinesisCall<'_> {
-    fn answer(self, engine: Arc<Engine>) -> Response<Body> {
+    async fn answer(self, engine: Arc<Engine>) -> Response<Body> {
         let media = header(self.headers, "content-type")
             .and_then(|ct| ct.split(';').next())
             .unwrap_or("")
@@ -256,17 +265,26 @@ impl KinesisCall<'_> {
                 )
             }
         };
-        let call = match Call::decode(op, format, self.body) {
-            Ok(call) if known => call,
-            Ok(_) => return fail(format, &ApiError::new("UnknownOperationException", "")),
+        // An operation Kinesis lacks (or another service's) is refused before member types.
+        let call = match Call::decode(if known { op } else { "" }, format, self.body) {
+            Ok(call) => call,
             Err(err) => return fail(format, &err),
         };
         let call = match sigv4::check(self.headers, self.query) {
             Ok(signed) => call.signed_for(signed.region),
-            Err(err) => return fail(format, &err),
+            // A body error AWS finds before the signature wins over the signature's.
+            Err(err) => return fail(format, &call.verify().err().unwrap_or(err)),
         };
         if op == "SubscribeToShard" {
             return subscribe(engine, &call, self.request_id);
+        }
+        if op == "GetRecords" {
+            if let Some(wait) = long_poll(self.headers) {
+                // Subscribed under the state lock before looking: a put in between still wakes us.
+                if let Some(mut changes) = engine.kinesis.tip_watch(&call) {
+                    let _ = tokio::time::timeout(wait, changes.changed()).await;
+                }
+            }
         }
         let outcome = guarded(Service::Kinesis, || engine.kinesis.call(op, &call));
         reply_or_error(Service::Kinesis, format, self.request_id, outcome)
@@ -275,7 +293,7 @@ impl KinesisCall<'_> {
     /// `application/json`: AWS decodes the body, then answers in the old Coral envelope.
     fn plain_json(&self) -> Response<Body> {
         let decodes = matches!(
-            serde_json::from_slice::<serde_json::Value>(self.body),
+            serde_json::from_slice::<serde_json::Value>(&self.body),
             Ok(serde_json::Value::Object(_))
         );
         let (status, kind) = if decodes {
@@ -360,6 +378,12 @@ impl super::kinesis::subscribe::EventSink for BodySink {
     async fn send(&mut self, frame: Bytes) -> bool {
         self.0.send_data(frame).await.is_ok()
     }
+}
+
+/// The long poll asked for with [`WAIT_HEADER`], if any (bounded by [`MAX_WAIT`]).
+fn long_poll(headers: &HeaderMap) -> Option<std::time::Duration> {
+    let ms: u64 = header(headers, WAIT_HEADER)?.trim().parse().ok()?;
+    Some(std::time::Duration::from_millis(ms).min(MAX_WAIT)).filter(|d| !d.is_zero())
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

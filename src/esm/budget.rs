@@ -18,7 +18,7 @@ impl Budget {
     }
 
     /// Takes up to `want` records.
-    pub fn reserve(&self, want: usize) -> usize {
+    pub(crate) fn reserve(&self, want: usize) -> usize {
         let Some(rem) = &self.remaining else {
             return want;
         };
@@ -34,14 +34,14 @@ impl Budget {
     }
 
     /// Gives back what a batch did not use.
-    pub fn unreserve(&self, n: usize) {
+    pub(crate) fn unreserve(&self, n: usize) {
         if let Some(rem) = &self.remaining {
             rem.fetch_add(n as u64, Ordering::AcqRel);
         }
     }
 
     /// Whether everything was handed out.
-    pub fn spent(&self) -> bool {
+    pub(crate) fn spent(&self) -> bool {
         self.remaining
             .as_ref()
             .is_some_and(|r| r.load(Ordering::Acquire) == 0)

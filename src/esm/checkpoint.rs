@@ -40,7 +40,7 @@ impl Checkpoint {
     }
 
     /// The shard was read to its end.
-    pub fn is_shard_end(&self) -> bool {
+    pub(crate) fn is_shard_end(&self) -> bool {
         matches!(self, Self::ShardEnd)
     }
 }

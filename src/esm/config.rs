@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::checkpoint::Checkpoint;
 use super::policy::RetryPolicy;
+use super::poll::PollPolicy;
 
 /// Where a shard with no checkpoint starts (`StartingPosition`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,8 +80,8 @@ pub struct EsmConfig {
     pub batch_size: usize,
     /// `MaximumBatchingWindowInSeconds`.
     pub maximum_batching_window: Duration,
-    /// How often each shard is polled when it has no backlog.
-    pub poll_interval: Duration,
+    /// How each shard's reads are paced.
+    pub poll: PollPolicy,
     /// `TumblingWindowInSeconds` (`None`: off).
     pub tumbling_window: Option<Duration>,
     /// `ParallelizationFactor`: lanes per shard, each with one batch in flight.
@@ -97,6 +98,9 @@ pub struct EsmConfig {
     pub reset: bool,
     /// Exit once every shard is drained and nothing arrived for this long.
     pub until_idle: Option<Duration>,
+    /// How often the records behind each held shard's checkpoint are counted for the live
+    /// line and `--json` progress (`None`: never; nobody would see it).
+    pub lag_probe: Option<Duration>,
     /// A lease whose counter did not change for this long is expired and may be taken;
     /// held leases are renewed every third of it.
     pub failover_time: Duration,

@@ -44,7 +44,7 @@ fn iso_from_ms(ms: i64) -> String {
 
 /// The on-failure invocation record, fields in AWS's order. `responseContext` is left out for
 /// `RecordAgeExceeded`, as AWS does.
-pub fn failure_record(d: &Discarded<'_>) -> Value {
+pub(crate) fn failure_record(d: &Discarded<'_>) -> Value {
     let mut request = Map::new();
     request.insert("requestId".into(), d.request_id.into());
     request.insert("functionArn".into(), d.function_arn.into());

@@ -11,7 +11,7 @@ use super::record::{PreparedRecord, SequenceNumber};
 
 /// What every record of one shard's events shares.
 #[derive(Debug, Clone)]
-pub struct EventContext {
+pub(crate) struct EventContext {
     /// `shardId-000000000000`; prefix of every `eventID`.
     pub shard_id: String,
     /// `arn:aws:kinesis:<region>:<account>:stream/<name>`.
@@ -24,7 +24,7 @@ pub struct EventContext {
 
 /// One record as read from Kinesis.
 #[derive(Debug, Clone)]
-pub struct RawRecord<'a> {
+pub(crate) struct RawRecord<'a> {
     /// The producer's partition key.
     pub partition_key: &'a str,
     /// The sequence number, as the decimal string Kinesis returned.
@@ -39,7 +39,7 @@ pub struct RawRecord<'a> {
 ///
 /// `millis as f64 / 1000` printed by serde_json's shortest round-trip form never shows more
 /// than three fractional digits, which `aws_lambda_events` requires (spec §1.4).
-pub fn arrival_timestamp(arrival_ms: i64) -> Value {
+pub(crate) fn arrival_timestamp(arrival_ms: i64) -> Value {
     #[allow(clippy::cast_precision_loss)] // ms since 1970 fit in f64's 53-bit mantissa
     let secs = arrival_ms as f64 / 1000.0;
     serde_json::Number::from_f64(secs).map_or(Value::Null, Value::Number)
@@ -54,7 +54,7 @@ fn push_str(out: &mut Vec<u8>, s: &str) {
 /// Serialises one record's entry once, in AWS's field order, so batching and retries reuse
 /// the bytes. Written by hand: this runs for every record consumed, and the base64 `data`
 /// (the bulk of the bytes) needs no escaping, which a generic serializer would scan for.
-pub fn prepare(ctx: &EventContext, r: &RawRecord<'_>) -> PreparedRecord {
+pub(crate) fn prepare(ctx: &EventContext, r: &RawRecord<'_>) -> PreparedRecord {
     let b64 = base64::engine::general_purpose::STANDARD;
     let data_len = r.data.len().div_ceil(3) * 4;
     let mut out = Vec::with_capacity(data_len + 400 + r.partition_key.len() + ctx.stream_arn.len());
@@ -86,10 +86,10 @@ pub fn prepare(ctx: &EventContext, r: &RawRecord<'_>) -> PreparedRecord {
 }
 
 /// Bytes the envelope adds around the entries: `{"Records":[` + `]}`.
-pub const ENVELOPE_BYTES: usize = br#"{"Records":[]}"#.len();
+pub(crate) const ENVELOPE_BYTES: usize = br#"{"Records":[]}"#.len();
 
 /// The size of the event holding `records`, without building it.
-pub fn event_size(records: &[PreparedRecord]) -> usize {
+pub(crate) fn event_size(records: &[PreparedRecord]) -> usize {
     ENVELOPE_BYTES + records.iter().map(|r| r.json.len()).sum::<usize>() + records.len().saturating_sub(1)
 }
 

@@ -68,9 +68,9 @@ pub enum ShardEvent {
 }
 
 /// The sending side readers get.
-pub type EventSender = mpsc::UnboundedSender<ShardEvent>;
+pub(crate) type EventSender = mpsc::UnboundedSender<ShardEvent>;
 /// The supervisor's side.
-pub type EventReceiver = mpsc::UnboundedReceiver<ShardEvent>;
+pub(crate) type EventReceiver = mpsc::UnboundedReceiver<ShardEvent>;
 
 /// A new channel.
 pub fn channel() -> (EventSender, EventReceiver) {

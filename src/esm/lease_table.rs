@@ -117,7 +117,7 @@ impl LeaseTable {
     }
 
     /// Records `stream` as `streamName` on the leases this table creates.
-    pub fn with_stream(mut self, stream: impl Into<String>) -> Self {
+    pub(crate) fn with_stream(mut self, stream: impl Into<String>) -> Self {
         self.stream_name = Some(stream.into());
         self
     }
@@ -222,7 +222,7 @@ impl LeaseTable {
     }
 
     /// Deletes every lease (`--reset`).
-    pub async fn delete_all(&self) -> Result<usize, LeaseTableError> {
+    pub(crate) async fn delete_all(&self) -> Result<usize, LeaseTableError> {
         let leases = self.list().await?;
         for key in leases.keys() {
             self.client
@@ -387,7 +387,11 @@ impl LeaseTable {
     }
 
     /// KCL shard end: checkpoint `SHARD_END` and record the children.
-    pub async fn shard_end(&self, lease: &mut Lease, children: &[String]) -> Result<(), LeaseTableError> {
+    pub(crate) async fn shard_end(
+        &self,
+        lease: &mut Lease,
+        children: &[String],
+    ) -> Result<(), LeaseTableError> {
         let mut updates = vec![
             ("checkpoint", put(s(Checkpoint::ShardEnd.as_str()))),
             ("checkpointSubSequenceNumber", put(n(0))),
@@ -434,7 +438,7 @@ impl LeaseTable {
 }
 
 /// Whether a table with this key schema is a KCL lease table (`leaseKey` HASH only).
-pub fn is_lease_table(key_schema: &[KeySchemaElement]) -> bool {
+pub(crate) fn is_lease_table(key_schema: &[KeySchemaElement]) -> bool {
     matches!(key_schema, [k] if k.attribute_name() == "leaseKey" && k.key_type() == &KeyType::Hash)
 }
 

@@ -23,14 +23,14 @@ const EPSILON: Duration = Duration::from_millis(25);
 const MAX_TAKE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// How often held leases are renewed: a third of the failover time, minus KCL's epsilon.
-pub fn renew_interval(failover: Duration) -> Duration {
+pub(crate) fn renew_interval(failover: Duration) -> Duration {
     (failover / 3)
         .saturating_sub(EPSILON)
         .max(Duration::from_millis(10))
 }
 
 /// How often the table is scanned to take and steal leases.
-pub fn take_interval(failover: Duration) -> Duration {
+pub(crate) fn take_interval(failover: Duration) -> Duration {
     renew_interval(failover).min(MAX_TAKE_INTERVAL)
 }
 
@@ -64,17 +64,17 @@ impl HeldLease {
     }
 
     /// Whether another worker took it (or it could not be renewed for the failover time).
-    pub fn is_lost(&self) -> bool {
+    pub(crate) fn is_lost(&self) -> bool {
         *self.lost.borrow()
     }
 
     /// Tells the reader to stop at once, without checkpointing.
-    pub fn mark_lost(&self) {
+    pub(crate) fn mark_lost(&self) {
         self.lost.send_replace(true);
     }
 
     /// Resolves-on-change receiver of the lost flag, for the reader's waits.
-    pub fn lost_signal(&self) -> watch::Receiver<bool> {
+    pub(crate) fn lost_signal(&self) -> watch::Receiver<bool> {
         self.lost.subscribe()
     }
 }
@@ -185,7 +185,7 @@ pub fn balance(me: &str, leases: &[LeaseView]) -> Vec<Take> {
 
 /// When this worker last saw each lease change: the basis of observational expiry.
 #[derive(Debug, Default)]
-pub struct Observations {
+pub(crate) struct Observations {
     seen: HashMap<String, Seen>,
 }
 
@@ -222,7 +222,7 @@ impl Observations {
     }
 
     /// Forgets leases no longer in the table.
-    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+    pub(crate) fn retain(&mut self, keep: impl Fn(&str) -> bool) {
         self.seen.retain(|k, _| keep(k));
     }
 
@@ -234,7 +234,7 @@ impl Observations {
     }
 
     /// Seen renewed since this worker first looked, and not expired: its owner is alive.
-    pub fn confirmed_alive(&self, key: &str, now: Instant, failover: Duration) -> bool {
+    pub(crate) fn confirmed_alive(&self, key: &str, now: Instant, failover: Duration) -> bool {
         self.seen.get(key).is_some_and(|s| {
             s.changed_at > s.first_seen && now.saturating_duration_since(s.changed_at) < failover
         })
@@ -243,7 +243,7 @@ impl Observations {
 
 /// Whether a lease can be worked on: not finished, and every parent with a lease finished (a
 /// parent without one was skipped or has expired from the stream).
-pub fn workable(lease: &Lease, table: &HashMap<String, Lease>) -> bool {
+pub(crate) fn workable(lease: &Lease, table: &HashMap<String, Lease>) -> bool {
     !lease.checkpoint.is_shard_end()
         && lease
             .parent_shard_ids
@@ -292,7 +292,7 @@ impl Coordinator {
     }
 
     /// Reads the whole table and records what changed.
-    pub async fn refresh(&mut self) -> Result<(), LeaseTableError> {
+    pub(crate) async fn refresh(&mut self) -> Result<(), LeaseTableError> {
         let now = Instant::now();
         let table = self.table.list().await?;
         for lease in table.values() {
@@ -432,13 +432,13 @@ impl Coordinator {
     /// After the last [`Coordinator::take`]: nothing is left to take, and every other owner of
     /// a workable lease was seen renewing it (so it is alive, not just not yet expired). A
     /// worker with `--until-idle` exits only then.
-    pub fn settled(&self) -> bool {
+    pub(crate) fn settled(&self) -> bool {
         self.settled
     }
 
     /// Graceful stop: gives every held lease back (after the readers' final checkpoints), so
     /// that others take over without waiting for expiry. Returns notes on failures.
-    pub async fn release_all(&mut self) -> Vec<String> {
+    pub(crate) async fn release_all(&mut self) -> Vec<String> {
         let mut notes = Vec::new();
         let held = std::mem::take(&mut self.held);
         for (key, h) in held {

@@ -10,11 +10,13 @@ use super::config::{self, DestinationSpec, EsmConfig, FunctionConfig, StartingPo
 use super::destination::Destination;
 use super::filter::FilterCriteria;
 use super::invoker::exec::ExecSettings;
-use super::invoker::runtime_api::instance::{InstanceSettings, ReporterNotes};
+use super::invoker::runtime_api::instance::{InstanceSettings, NoteSink, ReporterNotes};
+use super::invoker::runtime_api::reload::CodeWatcher;
 use super::invoker::runtime_api::RuntimeApiSettings;
 use super::invoker::{self, InvokerFactory, InvokerKind};
 use super::lease_table::LeaseTable;
 use super::policy::{Clock, RetryPolicy, SystemClock};
+use super::poll::PollPolicy;
 use super::{EsmError, Reporter};
 use crate::aws_error;
 
@@ -31,8 +33,8 @@ pub struct ConsumeSettings {
     pub batch_size: usize,
     /// `MaximumBatchingWindowInSeconds`.
     pub maximum_batching_window: Duration,
-    /// How often an idle shard is polled.
-    pub poll_interval: Duration,
+    /// How each shard's reads are paced (local or AWS, `--poll-interval`).
+    pub poll: PollPolicy,
     /// `TumblingWindowInSeconds` (`None`: off).
     pub tumbling_window: Option<Duration>,
     /// `ParallelizationFactor` (1-10): batches of one shard in flight at once.
@@ -67,6 +69,8 @@ pub struct ConsumeSettings {
     pub reset: bool,
     /// Stop once drained and quiet for this long.
     pub until_idle: Option<Duration>,
+    /// How often true lag is counted (`None`: never).
+    pub lag_probe: Option<Duration>,
     /// Lease failover time.
     pub failover_time: Duration,
     /// Stop after this many records.
@@ -80,6 +84,11 @@ pub struct ConsumeSettings {
     pub env: Vec<(String, String)>,
     /// `FilterCriteria` (empty: every record is delivered).
     pub filters: FilterCriteria,
+    /// `--watch`: files whose change replaces the warm Runtime API processes between batches.
+    pub watch: Vec<std::path::PathBuf>,
+    /// `--efo [NAME]`: read through this enhanced fan-out consumer (`Some(None)`: named after
+    /// the application) instead of polling.
+    pub efo: Option<Option<String>>,
 }
 
 /// An event source mapping ready to run: its settings and everything its tasks work with.
@@ -102,6 +111,8 @@ pub struct Mapping {
     pub stream_arn: String,
     /// `FilterCriteria`: records matching none are skipped before batching.
     pub filters: FilterCriteria,
+    /// The enhanced fan-out consumer shards are read through (`None`: GetRecords polling).
+    pub consumer_arn: Option<String>,
 }
 
 /// The stream as found by [`preflight`].
@@ -166,7 +177,7 @@ impl Mapping {
             starting_position: s.starting_position,
             batch_size: s.batch_size,
             maximum_batching_window: s.maximum_batching_window,
-            poll_interval: s.poll_interval,
+            poll: s.poll,
             tumbling_window: s.tumbling_window,
             parallelization_factor: s
                 .parallelization_factor
@@ -176,7 +187,7 @@ impl Mapping {
                 maximum_record_age: s.maximum_record_age,
                 bisect_batch_on_function_error: s.bisect_batch_on_function_error,
                 report_batch_item_failures: s.report_batch_item_failures,
-                retry_base_delay: s.poll_interval.max(Duration::from_millis(10)),
+                retry_base_delay: s.poll.function_retry_base(),
                 retry_max_delay: Duration::from_secs(5),
             },
             on_failure: s.on_failure.clone(),
@@ -184,6 +195,7 @@ impl Mapping {
             app_name: app_name.clone(),
             reset: s.reset,
             until_idle: s.until_idle,
+            lag_probe: s.lag_probe,
             failover_time: s.failover_time,
             max_records: s.max_records,
             json: s.json,
@@ -200,8 +212,18 @@ impl Mapping {
             .worker_id
             .clone()
             .unwrap_or_else(|| config::default_worker_id(&host_name(), std::process::id()));
+        let consumer_arn = match &s.efo {
+            None => None,
+            Some(name) => {
+                let name = name
+                    .clone()
+                    .unwrap_or_else(|| super::subscribe::default_consumer_name(&app_name));
+                let note = |n: &str| reporter.note(n);
+                Some(super::subscribe::consumer_arn(&kinesis, &stream.arn, &name, &note).await?)
+            }
+        };
         let leases = LeaseTable::new(dynamodb, app_name, worker).with_stream(config.stream_name.clone());
-        let invokers = Arc::new(invoker_kind(&config.function, &s, &reporter));
+        let invokers = Arc::new(invoker_kind(&config.function, &s, &reporter)?);
         Ok(Self {
             config,
             kinesis,
@@ -212,27 +234,39 @@ impl Mapping {
             clock: Arc::new(SystemClock),
             stream_arn,
             filters: s.filters,
+            consumer_arn,
         })
     }
 }
 
 /// The invoker the settings ask for.
-fn invoker_kind(function: &FunctionConfig, s: &ConsumeSettings, reporter: &Arc<dyn Reporter>) -> InvokerKind {
+fn invoker_kind(
+    function: &FunctionConfig,
+    s: &ConsumeSettings,
+    reporter: &Arc<dyn Reporter>,
+) -> Result<InvokerKind, EsmError> {
     if let Some(instance) = &s.runtime_api {
-        return InvokerKind::RuntimeApi(RuntimeApiSettings {
+        let notes: Arc<dyn NoteSink> = Arc::new(ReporterNotes(Arc::clone(reporter)));
+        let reload = if s.watch.is_empty() {
+            None
+        } else {
+            Some(Arc::new(CodeWatcher::start(&s.watch, Arc::clone(&notes))?))
+        };
+        return Ok(InvokerKind::RuntimeApi(RuntimeApiSettings {
             instance: Arc::clone(instance),
-            notes: Arc::new(ReporterNotes(Arc::clone(reporter))),
-        });
+            notes,
+            reload,
+        }));
     }
     let mut env = invoker::lambda_environment(function);
     for (k, v) in &s.env {
         env.retain(|(name, _)| name != k);
         env.push((k.clone(), v.clone()));
     }
-    InvokerKind::Exec(ExecSettings {
+    Ok(InvokerKind::Exec(ExecSettings {
         command: function.command.clone(),
         env,
-    })
+    }))
 }
 
 /// Finds the stream (the only one, if none is named) and checks a destination stream exists.

@@ -19,16 +19,19 @@ pub mod event;
 pub mod events;
 pub mod filter;
 pub mod invoker;
+pub mod lag;
 pub mod lanes;
 pub mod lease_table;
 pub mod leases;
 pub mod mapping;
 pub mod policy;
+pub mod poll;
 pub mod reader;
 pub mod record;
 pub mod response;
 pub mod runner;
 pub mod shutdown;
+pub mod subscribe;
 pub mod supervisor;
 pub mod window;
 
@@ -66,6 +69,9 @@ pub enum EsmError {
     /// The on-failure destination failed.
     #[error(transparent)]
     Destination(#[from] destination::DestinationError),
+    /// `--watch` could not watch a path.
+    #[error(transparent)]
+    Watch(#[from] invoker::runtime_api::reload::WatchError),
 }
 
 impl EsmError {
@@ -79,6 +85,7 @@ impl EsmError {
                 | Self::WhichStream(_)
                 // A bad handler name or a bootstrap that will not start: fix the function.
                 | Self::Init(_)
+                | Self::Watch(_)
         )
     }
 }
@@ -130,6 +137,9 @@ pub struct ShardProgress {
     pub lag_ms: i64,
     /// Records delivered so far.
     pub delivered: u64,
+    /// True lag: records behind the checkpoint and the oldest one's arrival (`None`: not
+    /// counted, see `EsmConfig::lag_probe`).
+    pub behind: Option<lag::Lag>,
 }
 
 /// Where the consumer tells humans and scripts what happens.

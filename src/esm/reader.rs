@@ -33,9 +33,11 @@ use super::lanes;
 use super::lease_table::LeaseTableError;
 use super::leases::HeldLease;
 use super::mapping::Mapping;
+use super::poll::ReadOutcome;
 use super::record::{PreparedRecord, SequenceNumber};
 use super::runner::{BatchRunner, Decision, DiscardRange, PendingBatch, RunnerSettings};
 use super::shutdown::Shutdown;
+use super::subscribe::{FeedItem, ShardFeed};
 use super::window::ShardWindows;
 use super::{DiscardReport, EsmError, Reporter};
 
@@ -107,6 +109,12 @@ pub struct ShardReader {
     /// The lanes when `ParallelizationFactor` > 1 (records go there instead of `batcher`).
     lanes: Option<parallel::Lanes>,
     iterator: Option<String>,
+    /// With `--efo`: the shard's subscription, read instead of polling with `iterator`.
+    feed: Option<ShardFeed>,
+    /// When the next GetRecords may start ([`super::poll::PollPolicy`]).
+    next_read: Instant,
+    /// GetRecords failures in a row (the back-off doubles with each).
+    read_failures: u32,
     ended: bool,
     children: Vec<String>,
     /// The last record read, when filters dropped it: once everything before it is
@@ -149,7 +157,13 @@ impl ShardReader {
         let shard_id = held.key().to_string();
         let config = &mapping.config;
         let logs: Arc<dyn LogSink> = Arc::new(ReporterLogs(Arc::clone(&mapping.reporter)));
-        let factor = config.parallelization_factor.max(1);
+        // A tumbling window's state passes from one invocation to the next: one lane per shard
+        // (`consume` says so when both are asked for).
+        let factor = if config.tumbling_window.is_some() {
+            1
+        } else {
+            config.parallelization_factor.max(1)
+        };
         let runners = (0..factor)
             .map(|lane| {
                 let invoker = mapping.invokers.create(InvokerTarget {
@@ -207,6 +221,9 @@ impl ShardReader {
             runner,
             lanes,
             iterator: None,
+            feed: None,
+            next_read: Instant::now(),
+            read_failures: 0,
             ended: false,
             children: Vec::new(),
             filtered_tail: None,
@@ -279,6 +296,24 @@ impl ShardReader {
             Some(seq) => Checkpoint::After(seq),
             None => self.held.lock().await.checkpoint.clone(),
         };
+        if let Some(consumer_arn) = self.mapping.consumer_arn.clone() {
+            let at_ms = match self.mapping.config.starting_position {
+                StartingPosition::AtTimestamp(ms) => Some(ms),
+                _ => None,
+            };
+            self.iterator = None;
+            self.feed = super::subscribe::starting_position(&cp, at_ms).map(|start| {
+                ShardFeed::start(
+                    self.mapping.kinesis.clone(),
+                    consumer_arn,
+                    self.shard_id.clone(),
+                    start,
+                    Arc::clone(&self.mapping.clock),
+                )
+            });
+            self.ended = self.feed.is_none();
+            return Ok(());
+        }
         let req = self
             .mapping
             .kinesis
@@ -317,23 +352,52 @@ impl ShardReader {
         Ok(())
     }
 
-    /// One GetRecords; returns whether the shard has a backlog.
-    async fn poll(&mut self) -> Result<bool, EsmError> {
+    /// One GetRecords, held open for at most `wait_cap` by an endpoint that long-polls; returns
+    /// whether the shard has a backlog, and sets when the next read may start.
+    async fn poll(&mut self, wait_cap: Duration) -> Result<bool, EsmError> {
+        if self.feed.is_some() {
+            return Ok(self.poll_feed(wait_cap).await);
+        }
         let Some(it) = self.iterator.clone() else {
             self.ended = true;
             return Ok(false);
         };
         let started_ms = self.mapping.clock.now_ms();
-        let res = self
+        let policy = self.mapping.config.poll;
+        let started = Instant::now();
+        let request = self
             .mapping
             .kinesis
             .get_records()
             .shard_iterator(it)
-            .limit(GET_RECORDS_LIMIT)
-            .send()
-            .await;
+            .limit(GET_RECORDS_LIMIT);
+        let read = async move {
+            match policy.long_poll(wait_cap) {
+                Some(wait) => {
+                    let ms = wait.as_millis().to_string();
+                    request
+                        .customize()
+                        .mutate_request(move |r| {
+                            r.headers_mut()
+                                .insert(crate::engine::http::WAIT_HEADER, ms.clone());
+                        })
+                        .send()
+                        .await
+                }
+                None => request.send().await,
+            }
+        };
+        // A long poll is cut short by a stop or a lost lease (the loop then sees which).
+        let res = tokio::select! {
+            res = read => res,
+            () = self.shutdown.recv() => return Ok(false),
+            _ = self.lost.changed() => return Ok(false),
+        };
         let out = match res {
-            Ok(o) => o,
+            Ok(o) => {
+                self.read_failures = 0;
+                o
+            }
             Err(e) => {
                 let svc = e.as_service_error();
                 if svc.is_some_and(|s| s.is_expired_iterator_exception()) {
@@ -342,6 +406,7 @@ impl ShardReader {
                         self.shard_id
                     ));
                     self.reposition().await?;
+                    self.next_read = policy.next_read(started, ReadOutcome::Backlog);
                     return Ok(true);
                 }
                 // Throttling and transient failures are "before invocation" errors: retried,
@@ -351,16 +416,81 @@ impl ShardReader {
                     self.shard_id,
                     crate::aws_error::detail(&e)
                 ));
-                let wait = self.mapping.config.poll_interval.max(Duration::from_millis(100));
-                self.pause(wait).await;
+                self.read_failures = self.read_failures.saturating_add(1);
+                self.next_read = Instant::now() + policy.retry_after(self.read_failures);
                 return Ok(false);
             }
         };
-        let n = out.records().len();
+        let lag = out.millis_behind_latest().unwrap_or(0);
+        let up_to_ms = (lag == 0 && out.records().len() < GET_RECORDS_LIMIT as usize).then_some(started_ms);
+        self.iterator = out.next_shard_iterator().map(str::to_string);
+        let end = self.iterator.is_none().then(|| {
+            out.child_shards()
+                .iter()
+                .map(|c| c.shard_id().to_string())
+                .collect()
+        });
+        let backlog = self.take_read(out.records(), lag, end, up_to_ms);
+        let outcome = if backlog {
+            ReadOutcome::Backlog
+        } else {
+            ReadOutcome::Empty
+        };
+        self.next_read = policy.next_read(started, outcome);
+        Ok(backlog)
+    }
+
+    /// With `--efo`: the next event of the shard's subscription, waiting at most `wait_cap`
+    /// (at least 10 ms, at most 1 s); returns whether the shard has a backlog.
+    async fn poll_feed(&mut self, wait_cap: Duration) -> bool {
+        // Pushed events pace the reads: the next look is at once, and waits on the channel.
+        self.next_read = Instant::now();
+        let wait = wait_cap.clamp(Duration::from_millis(10), Duration::from_secs(1));
+        let Some(feed) = self.feed.as_mut() else {
+            return false;
+        };
+        let item = tokio::select! {
+            item = feed.next(wait) => item,
+            () = self.shutdown.recv() => return false,
+            _ = self.lost.changed() => return false,
+        };
+        match item {
+            Some(FeedItem::Event(p)) => {
+                // Caught up when the event left the endpoint: everything that arrived up to
+                // then was in it (a second's margin for the trip).
+                let up_to_ms = (p.millis_behind == 0).then_some(p.received_ms - 1000);
+                self.take_read(&p.records, p.millis_behind, p.children, up_to_ms)
+            }
+            Some(FeedItem::Note(n)) => {
+                self.mapping.reporter.note(&format!("{}: {n}", self.shard_id));
+                false
+            }
+            None => {
+                // A live subscription pushes every record as it arrives: nothing for `wait`
+                // means nothing arrived before then either (same margin).
+                let quiet_ms = self.mapping.clock.now_ms() - 1000;
+                self.read_up_to_ms = self.read_up_to_ms.max(Some(quiet_ms));
+                false
+            }
+        }
+    }
+
+    /// What a read (GetRecords or a pushed event) found: records (filtered, prepared, handed to
+    /// the batcher or the lanes), the lag, the children when the shard ended, and up to when
+    /// everything that arrived has been read (for tumbling windows); returns whether the shard
+    /// has a backlog.
+    fn take_read(
+        &mut self,
+        records: &[aws_sdk_kinesis::types::Record],
+        lag: i64,
+        end: Option<Vec<String>>,
+        up_to_ms: Option<i64>,
+    ) -> bool {
+        let n = records.len();
         let filters = &self.mapping.filters;
         let factor = self.mapping.config.parallelization_factor;
         let mut prepared: Vec<(usize, PreparedRecord)> = Vec::with_capacity(n);
-        for r in out.records() {
+        for r in records {
             let arrival_ms = r
                 .approximate_arrival_timestamp()
                 .and_then(|t| t.to_millis().ok())
@@ -381,25 +511,19 @@ impl ShardReader {
             prepared.push((lane, event::prepare(&self.event_ctx, &raw)));
         }
         self.accept(prepared);
-        let lag = out.millis_behind_latest().unwrap_or(0);
-        if lag == 0 && n < GET_RECORDS_LIMIT as usize {
-            self.read_up_to_ms = Some(started_ms);
+        if up_to_ms.is_some() {
+            self.read_up_to_ms = self.read_up_to_ms.max(up_to_ms);
         }
-        self.iterator = out.next_shard_iterator().map(str::to_string);
-        if self.iterator.is_none() {
+        if let Some(children) = end {
             self.ended = true;
-            self.children = out
-                .child_shards()
-                .iter()
-                .map(|c| c.shard_id().to_string())
-                .collect();
+            self.children = children;
         }
         self.send(ShardEvent::Polled {
             shard_id: self.shard_id.clone(),
             records: n,
             lag_ms: lag,
         });
-        Ok(n > 0 || lag > 0)
+        n > 0 || lag > 0
     }
 
     /// Records read (and not filtered out), each with its lane: into the batcher, or with lanes
@@ -446,13 +570,28 @@ impl ShardReader {
     async fn read(&mut self) -> Result<ReaderEnd, EsmError> {
         let mut window_start = Instant::now();
         let mut idle: Option<bool> = None;
+        // What the last read said (kept while the policy makes the reader wait for the next).
+        let mut backlog = false;
         loop {
             if self.stopping() {
                 return Ok(self.stopped());
             }
-            let mut backlog = false;
-            if !self.ended && self.batcher.len() < self.mapping.config.batch_size {
-                backlog = self.poll().await?;
+            let wants_read = !self.ended && self.batcher.len() < self.mapping.config.batch_size;
+            if wants_read && Instant::now() >= self.next_read {
+                // A read held open (long poll) must not outlast the batching window, nor the
+                // open tumbling window (its final invocation follows a read past its end).
+                let mut cap = if self.batcher.is_empty() {
+                    Duration::MAX
+                } else {
+                    self.batcher
+                        .window_end(window_start)
+                        .saturating_duration_since(Instant::now())
+                };
+                if let Some(w) = self.windows.as_ref().and_then(|w| w.open_window()) {
+                    let left = w.end_ms.saturating_sub(self.mapping.clock.now_ms()).max(0);
+                    cap = cap.min(Duration::from_millis(left.unsigned_abs()));
+                }
+                backlog = self.poll(cap).await?;
             }
             if self.batcher.is_empty() && !self.window_open() {
                 if let Some(seq) = self.filtered_tail.take() {
@@ -520,21 +659,23 @@ impl ShardReader {
                 idle = Some(now_idle);
                 self.set_idle(now_idle);
             }
-            if backlog && self.batcher.is_empty() {
-                continue;
-            }
-            // Wait for the next poll, or for the window to close if that comes first.
-            let mut wait = self.mapping.config.poll_interval;
+            // Wait for the next read the policy allows, or for the window to close if that
+            // comes first.
+            let now = Instant::now();
+            let mut wait = if !self.ended && self.batcher.len() < self.mapping.config.batch_size {
+                self.next_read.saturating_duration_since(now)
+            } else {
+                Duration::MAX
+            };
             if !self.batcher.is_empty() {
                 let until_window = self
                     .batcher
                     .window_end(window_start)
                     .saturating_duration_since(now);
                 wait = wait.min(until_window);
-                if backlog {
-                    wait = Duration::ZERO;
-                }
             }
+            // A bound, should nothing above give a deadline.
+            let wait = wait.min(Duration::from_secs(1));
             if !wait.is_zero() && !self.pause(wait).await {
                 return Ok(self.stopped());
             }

@@ -10,7 +10,7 @@ use super::record::PreparedRecord;
 
 /// Classifies the function's return value (the response body; empty when it returned
 /// nothing). A body that is not JSON fails open, like a missing one.
-pub fn classify_returned(value: &[u8], batch: &[PreparedRecord]) -> BatchResponse {
+pub(crate) fn classify_returned(value: &[u8], batch: &[PreparedRecord]) -> BatchResponse {
     let parsed = if value.iter().all(u8::is_ascii_whitespace) {
         None
     } else {
@@ -41,7 +41,7 @@ pub enum BatchResponse {
 /// - `batchItemFailures` that is neither null nor an array is a complete failure;
 /// - a well-formed identifier that is not a sequence number of the batch is a complete
 ///   failure (LocalStack's reading; unverified on AWS).
-pub fn classify(return_value: Option<&Value>, batch: &[PreparedRecord]) -> BatchResponse {
+pub(crate) fn classify(return_value: Option<&Value>, batch: &[PreparedRecord]) -> BatchResponse {
     let Some(Value::Object(obj)) = return_value else {
         return BatchResponse::Success;
     };

@@ -5,7 +5,7 @@ use tokio::sync::watch;
 
 /// Raises the stop signal (the supervisor's side).
 #[derive(Debug)]
-pub struct StopSender(watch::Sender<bool>);
+pub(crate) struct StopSender(watch::Sender<bool>);
 
 /// One task's view of the stop signal.
 #[derive(Debug, Clone)]
@@ -36,7 +36,7 @@ impl Default for StopSender {
 
 impl Shutdown {
     /// Whether the stop signal was raised.
-    pub fn is_shutdown(&self) -> bool {
+    pub(crate) fn is_shutdown(&self) -> bool {
         *self.0.borrow()
     }
 

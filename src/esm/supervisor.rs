@@ -15,6 +15,7 @@ use tokio::time::Instant;
 use super::budget::Budget;
 use super::config::StartingPosition;
 use super::events::{self, PendingRange, ShardEvent};
+use super::lag;
 use super::lease_table::Lease;
 use super::leases::{self, Coordinator};
 use super::mapping::Mapping;
@@ -24,6 +25,27 @@ use super::{EsmError, ShardProgress};
 
 /// How often the shard list is refreshed to pick up new shards.
 const RELIST_INTERVAL: Duration = Duration::from_secs(1);
+
+/// GetRecords pages per shard and count of the true lag (10,000 records each): beyond, the
+/// live line says "≥20000 behind".
+const LAG_READS: usize = 2;
+
+/// Counts the records behind each held lease's checkpoint every `every`, for the live line.
+fn lag_probe(ctx: &Mapping, every: Duration) -> lag::Probe {
+    let at_timestamp_ms = match ctx.config.starting_position {
+        StartingPosition::AtTimestamp(ms) => Some(ms),
+        _ => None,
+    };
+    lag::Probe::start(
+        ctx.kinesis.clone(),
+        lag::ProbeSettings {
+            stream: ctx.config.stream_name.clone(),
+            every,
+            max_reads: LAG_READS,
+            at_timestamp_ms,
+        },
+    )
+}
 
 /// What the supervisor knows about one shard, from its reader's events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -117,6 +139,7 @@ impl RunState {
                 shard_id: k.clone(),
                 lag_ms: v.lag_ms,
                 delivered: v.delivered,
+                behind: None,
             })
             .collect()
     }
@@ -309,16 +332,19 @@ pub async fn run(mapping: Mapping, shutdown: impl Future<Output = ()>) -> Result
     let budget = Arc::new(Budget::new(ctx.config.max_records));
     let (events_tx, mut events_rx) = events::channel();
     let mut state = RunState::new();
+    let probe = ctx.config.lag_probe.map(|every| lag_probe(&ctx, every));
     let mut running: HashSet<String> = HashSet::new();
     let mut readers: JoinSet<(String, Result<ReaderEnd, EsmError>)> = JoinSet::new();
     let mut relist_at = Instant::now();
     let mut take_at = Instant::now();
     let mut renew_at = Instant::now() + leases::renew_interval(failover);
     let mut failure: Option<EsmError> = None;
+    // Not tied to the poll interval (10 ms locally): an idle consumer should not wake often.
     let tick = ctx
         .config
-        .poll_interval
-        .clamp(Duration::from_millis(10), Duration::from_millis(100));
+        .poll
+        .interval()
+        .clamp(Duration::from_millis(50), Duration::from_millis(100));
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut progress_at = Instant::now();
@@ -355,6 +381,9 @@ pub async fn run(mapping: Mapping, shutdown: impl Future<Output = ()>) -> Result
                         ctx.reporter.note(n);
                     }
                     for held in gained {
+                        if let Some(p) = &probe {
+                            p.track(&held);
+                        }
                         let id = held.key().to_string();
                         running.insert(id.clone());
                         state.shard(&id).idle = false;
@@ -435,7 +464,14 @@ pub async fn run(mapping: Mapping, shutdown: impl Future<Output = ()>) -> Result
                 }
                 if progress_at.elapsed() >= Duration::from_millis(250) {
                     progress_at = Instant::now();
-                    ctx.reporter.progress(&state.progress());
+                    let mut shards = state.progress();
+                    if let Some(p) = &probe {
+                        p.retain(&running);
+                        for s in &mut shards {
+                            s.behind = p.lag(&s.shard_id);
+                        }
+                    }
+                    ctx.reporter.progress(&shards);
                 }
             }
         }

@@ -4,12 +4,12 @@
 //!
 //! Lease tables are found by shape, not by name: every table whose key schema is exactly
 //! `leaseKey` HASH is a KCL-format lease table (spec §4), whichever consumer created it.
-use aws_sdk_kinesis::types::ShardIteratorType;
 use serde::Serialize;
 
 use super::{embedded, ready};
 use crate::endpoint::{Clients, Source, UpState};
 use crate::esm::checkpoint::Checkpoint;
+use crate::esm::lag;
 use crate::esm::lease_table::{self, Lease};
 
 /// GetRecords calls per shard before a count is reported as "at least": status stays cheap on
@@ -186,14 +186,16 @@ async fn streams(clients: &Clients) -> Result<Vec<StreamInfo>, String> {
             let open = shard
                 .sequence_number_range()
                 .is_none_or(|r| r.ending_sequence_number().is_none());
-            let count = count_records(
-                clients,
+            let count = lag::behind(
+                k,
                 &name,
                 shard.shard_id(),
-                ShardIteratorType::TrimHorizon,
+                &Checkpoint::TrimHorizon,
                 None,
+                MAX_READS_PER_SHARD,
             )
-            .await?;
+            .await?
+            .unwrap_or_default();
             infos.push(ShardInfo {
                 shard_id: shard.shard_id().to_string(),
                 state: if open { "open" } else { "closed" },
@@ -209,68 +211,6 @@ async fn streams(clients: &Clients) -> Result<Vec<StreamInfo>, String> {
         });
     }
     Ok(out)
-}
-
-struct Count {
-    records: u64,
-    capped: bool,
-    /// Arrival of the first record read (epoch milliseconds).
-    first_arrival_ms: Option<i64>,
-}
-
-/// Counts the records of a shard from a position, reading at most [`MAX_READS_PER_SHARD`]
-/// pages.
-async fn count_records(
-    clients: &Clients,
-    stream: &str,
-    shard: &str,
-    from: ShardIteratorType,
-    sequence: Option<&str>,
-) -> Result<Count, String> {
-    let k = &clients.kinesis;
-    let it = k
-        .get_shard_iterator()
-        .stream_name(stream)
-        .shard_id(shard)
-        .shard_iterator_type(from)
-        .set_starting_sequence_number(sequence.map(str::to_string))
-        .send()
-        .await
-        .map_err(|e| crate::aws_error::describe("Kinesis", "GetShardIterator", &e).text)?;
-    let mut iterator = it.shard_iterator().map(str::to_string);
-    let mut count = Count {
-        records: 0,
-        capped: false,
-        first_arrival_ms: None,
-    };
-    for _ in 0..MAX_READS_PER_SHARD {
-        let Some(current) = iterator.take() else {
-            return Ok(count);
-        };
-        let page = k
-            .get_records()
-            .shard_iterator(current)
-            .limit(10_000)
-            .send()
-            .await
-            .map_err(|e| crate::aws_error::describe("Kinesis", "GetRecords", &e).text)?;
-        let n = page.records().len() as u64;
-        if count.first_arrival_ms.is_none() {
-            count.first_arrival_ms = page
-                .records()
-                .first()
-                .and_then(|r| r.approximate_arrival_timestamp())
-                .and_then(|t| t.to_millis().ok());
-        }
-        count.records += n;
-        let caught_up = n == 0 && page.millis_behind_latest().is_none_or(|m| m == 0);
-        if caught_up {
-            return Ok(count);
-        }
-        iterator = page.next_shard_iterator().map(str::to_string);
-    }
-    count.capped = iterator.is_some();
-    Ok(count)
 }
 
 async fn applications(clients: &Clients, streams: &[StreamInfo]) -> Result<Vec<Application>, String> {
@@ -320,12 +260,6 @@ async fn applications(clients: &Clients, streams: &[StreamInfo]) -> Result<Vec<A
     Ok(apps)
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// The stream and shard a lease key names: `shardId-…` (KCL single-stream: the stream comes
 /// from a `streamName` attribute or is the only stream holding that shard) or
 /// `account:stream:epoch:shardId-…` (KCL multi-stream) or `stream:shardId-…`.
@@ -364,25 +298,21 @@ async fn lease(clients: &Clients, stored: &Lease, streams: &[StreamInfo]) -> Lea
         oldest_undelivered_arrival_ms: None,
     };
     let Some(stream) = stream else { return info };
-    let (from, sequence) = match &stored.checkpoint {
-        Checkpoint::ShardEnd | Checkpoint::Latest => {
-            info.lag_records = Some(0);
-            info.lag_age_ms = Some(0);
-            return info;
-        }
-        Checkpoint::TrimHorizon => (ShardIteratorType::TrimHorizon, None),
-        Checkpoint::After(seq) => (ShardIteratorType::AfterSequenceNumber, Some(seq.as_str())),
-        // No cheap way to tell where a timestamp falls.
-        Checkpoint::AtTimestamp => return info,
-    };
-    if let Ok(count) = count_records(clients, &stream, &shard_id, from, sequence).await {
+    // The mapping's AT_TIMESTAMP time is not in the lease table: such a lag cannot be told.
+    let counted = lag::behind(
+        &clients.kinesis,
+        &stream,
+        &shard_id,
+        &stored.checkpoint,
+        None,
+        MAX_READS_PER_SHARD,
+    )
+    .await;
+    if let Ok(Some(count)) = counted {
         info.lag_records = Some(count.records);
         info.lag_capped = count.capped;
-        info.oldest_undelivered_arrival_ms = count.first_arrival_ms;
-        info.lag_age_ms = Some(match count.first_arrival_ms {
-            Some(arrival) => u64::try_from(now_ms().saturating_sub(arrival)).unwrap_or(0),
-            None => 0,
-        });
+        info.oldest_undelivered_arrival_ms = count.oldest_arrival_ms;
+        info.lag_age_ms = Some(u64::try_from(count.age(lag::now_ms()).as_millis()).unwrap_or(u64::MAX));
     }
     info
 }

@@ -8,7 +8,7 @@ use aws_sdk_kinesis::types::{
 };
 use aws_sdk_kinesis::Client;
 
-use crate::support::{create_stream, error_code, kinesis_headers, H2Client, TestEngine};
+use crate::support::{create_stream, error_code, kinesis_headers, peers_python, H2Client, TestEngine};
 
 async fn stream_arn(k: &Client, name: &str) -> String {
     k.describe_stream_summary()
@@ -506,22 +506,6 @@ for child in children:
     result["child_records"][child] = read(child)[0]
 print(json.dumps(result))
 "#;
-
-fn peers_python() -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("KINLOCAL_PEERS_DIR").map_or_else(
-        || {
-            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/kinlocal-peers")
-        },
-        std::path::PathBuf::from,
-    );
-    let python = dir.join("venv/bin/python");
-    let ok = std::process::Command::new(&python)
-        .args(["-c", "import boto3"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    ok.then_some(python)
-}
 
 #[test]
 fn subscribe_to_shard_from_boto3_over_http1_follows_a_split() {

@@ -7,7 +7,7 @@ use aws_sdk_kinesis::types::ShardIteratorType;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::support::{create_stream, error_code, kinesis_headers, raw_post, TestEngine};
+use crate::support::{create_stream, error_code, kinesis_headers, peers_python, raw_post, TestEngine};
 
 const LIST_STREAMS: &str = "Kinesis_20131202.ListStreams";
 const SIGNED: &str =
@@ -156,7 +156,13 @@ fn decoding_and_type_conversion_come_before_authentication_and_validation_after(
             ("X-Amz-Target", target),
         ]
     };
-    let cases: [(&str, &[u8], Value); 5] = [
+    let cases: [(&str, &[u8], Value); 6] = [
+        // Another service's target is refused before its members' types are looked at.
+        (
+            "Other_20200101.CreateStream",
+            br#"{"StreamName": 5}"#,
+            json!({"__type": "UnknownOperationException"}),
+        ),
         // Not JSON: a bare SerializationException, whatever the signature.
         (
             LIST_STREAMS,
@@ -289,6 +295,64 @@ fn presigned_query_string_requests_are_accepted_and_their_malformed_forms_refuse
         got["message"],
         "AWS query-string parameters must include 'X-Amz-SignedHeaders'. Re-examine the query-string parameters."
     );
+}
+
+/// botocore presigns a Kinesis call; the URL is POSTed with its body by plain urllib.
+const BOTO3_PRESIGNED: &str = r#"
+import json, sys, urllib.request, urllib.error
+import boto3
+endpoint = sys.argv[1]
+k = boto3.client("kinesis", endpoint_url=endpoint, region_name="ap-southeast-2",
+                 aws_access_key_id="test", aws_secret_access_key="test")
+k.create_stream(StreamName="presigned", ShardCount=1)
+url = k.generate_presigned_url("describe_stream_summary", Params={"StreamName": "presigned"}, ExpiresIn=60)
+def post(url, headers):
+    req = urllib.request.Request(url, data=json.dumps({"StreamName": "presigned"}).encode(), method="POST",
+        headers=dict({"Content-Type": "application/x-amz-json-1.1",
+                      "X-Amz-Target": "Kinesis_20131202.DescribeStreamSummary"}, **headers))
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+ok = post(url, {})
+both = post(url, {"Authorization": "AWS4-HMAC-SHA256 Credential=a/b/c/d/e, SignedHeaders=host, Signature=x"})
+print(json.dumps({"url": url, "ok": ok, "both": both}))
+"#;
+
+#[test]
+fn a_url_presigned_by_botocore_is_accepted_and_its_scope_names_the_region() {
+    let Some(python) = peers_python() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "boto3 missing from the peers venv under CI (.ci/run installs it)"
+        );
+        println!("SKIP: boto3 not installed (scripts/peers.sh install); presigned boto3 test not run");
+        return;
+    };
+    let engine = TestEngine::start();
+    let out = std::process::Command::new(python)
+        .args(["-c", BOTO3_PRESIGNED, &engine.endpoint])
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "boto3 script failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).expect("json result");
+    let url = got["url"].as_str().unwrap_or_default();
+    assert!(
+        url.contains("X-Amz-Algorithm=AWS4-HMAC-SHA256") && !url.contains("Authorization"),
+        "{url}"
+    );
+    assert_eq!(got["ok"][0], 200, "{got}");
+    assert_eq!(
+        got["ok"][1]["StreamDescriptionSummary"]["StreamARN"],
+        "arn:aws:kinesis:ap-southeast-2:000000000000:stream/presigned"
+    );
+    assert_eq!(got["both"][0], 400, "{got}");
+    assert_eq!(got["both"][1]["__type"], "InvalidSignatureException");
 }
 
 /// A raw HTTP/1.1 POST to `path` (the support helper posts to `/` only): status and body.

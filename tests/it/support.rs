@@ -301,3 +301,21 @@ impl H2Client {
         (status, version, json)
     }
 }
+
+/// The Python of the peers' venv (`scripts/peers.sh install`; `.ci/run` puts boto3 in it), when
+/// it can import boto3.
+pub fn peers_python() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("KINLOCAL_PEERS_DIR").map_or_else(
+        || {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".cache/kinlocal-peers")
+        },
+        std::path::PathBuf::from,
+    );
+    let python = dir.join("venv/bin/python");
+    let ok = std::process::Command::new(&python)
+        .args(["-c", "import boto3"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    ok.then_some(python)
+}

@@ -116,7 +116,10 @@ impl Kinesis {
 
     /// Decodes and runs one Kinesis operation, for the engine's own region.
     pub fn handle(&self, op: &str, req: &Request<'_>) -> Result<Reply, ApiError> {
-        self.call(op, &Call::decode(op, req.format, req.body)?)
+        self.call(
+            op,
+            &Call::decode(op, req.format, bytes::Bytes::copy_from_slice(req.body))?,
+        )
     }
 
     /// Runs one decoded Kinesis operation.

@@ -95,6 +95,36 @@ pub struct ListShardsInput {
     pub shard_filter: Option<ShardFilter>,
 }
 
+/// A `Data` blob: base64 text on the wire, decoded as it is read. Text that is not canonical
+/// base64 fails to deserialize, which sends the request down the path that words the error as
+/// AWS does (see `call.rs`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Blob(pub Vec<u8>);
+
+impl<'de> Deserialize<'de> for Blob {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Blob;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("base64 text")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Blob, E> {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(v)
+                    .map(Blob)
+                    .map_err(|_| E::custom("not base64"))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
+// PutRecord, PutRecords and GetRecords are read straight from the body (the hot path, see
+// `call.rs`): their inputs name every member of AWS's model, with its type, so that reading
+// them directly accepts exactly what AWS's conversion accepts.
+
 /// Input of PutRecord.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -102,17 +132,18 @@ pub struct PutRecordInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
-    pub data: Option<String>,
+    pub data: Option<Blob>,
     pub partition_key: Option<String>,
     pub explicit_hash_key: Option<String>,
     pub sequence_number_for_ordering: Option<String>,
+    pub stream_id: Option<String>,
 }
 
 /// One entry of PutRecords.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct PutRecordsEntry {
-    pub data: Option<String>,
+    pub data: Option<Blob>,
     pub partition_key: Option<String>,
     pub explicit_hash_key: Option<String>,
 }
@@ -125,6 +156,7 @@ pub struct PutRecordsInput {
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
     pub records: Option<Vec<PutRecordsEntry>>,
+    pub stream_id: Option<String>,
 }
 
 /// Input of GetShardIterator.
@@ -148,6 +180,7 @@ pub struct GetRecordsInput {
     pub limit: Option<i64>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
+    pub stream_id: Option<String>,
 }
 
 /// Input of SplitShard.

@@ -7,7 +7,7 @@ use serde_json::json;
 use super::call::Call;
 use super::iterators::{find_shard, shard_missing, Iterator};
 use super::model::{
-    ChildShardOut, GetRecordsInput, GetRecordsOutput, HashKeyRange, PutRecordInput, PutRecordsEntry,
+    Blob, ChildShardOut, GetRecordsInput, GetRecordsOutput, HashKeyRange, PutRecordInput, PutRecordsEntry,
     PutRecordsInput, PutRecordsResultEntry, RecordOut,
 };
 use super::sequence::Layout;
@@ -38,7 +38,7 @@ struct Prepared {
 fn check_entry(
     checks: &mut Checks,
     prefix: impl std::fmt::Display,
-    data: &Option<String>,
+    data: &Option<Blob>,
     pk: &Option<String>,
     ehk: &Option<String>,
 ) {
@@ -58,14 +58,11 @@ fn check_entry(
 
 fn prepare(
     stream: &Stream,
-    data: &str,
+    data: Vec<u8>,
     pk: String,
     ehk: Option<&str>,
     member: impl Fn() -> String,
 ) -> Result<Prepared, ApiError> {
-    let data = base64::engine::general_purpose::STANDARD
-        .decode(data)
-        .map_err(|_| ApiError::serialization(format!("Value at '{}' is not valid base64", member())))?;
     if data.len() > MAX_DATA_BYTES {
         return Err(ApiError::validation(&[format!(
             "Value at '{}' failed to satisfy constraint: Member must have length less than or equal to {MAX_DATA_BYTES}",
@@ -130,7 +127,7 @@ pub fn put_record(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let stream = ctx.serving_stream(&name)?;
     let p = prepare(
         stream,
-        input.data.as_deref().unwrap_or_default(),
+        input.data.map(|b| b.0).unwrap_or_default(),
         input.partition_key.unwrap_or_default(),
         input.explicit_hash_key.as_deref(),
         || "data".to_string(),
@@ -214,7 +211,7 @@ pub fn put_records(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     for (i, e) in entries.into_iter().enumerate() {
         let p = prepare(
             stream,
-            e.data.as_deref().unwrap_or_default(),
+            e.data.map(|b| b.0).unwrap_or_default(),
             e.partition_key.unwrap_or_default(),
             e.explicit_hash_key.as_deref(),
             || format!("records.{}.member.data", i + 1),
@@ -372,6 +369,24 @@ pub fn get_records(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
         }
     }
     Ok(reply)
+}
+
+impl super::Kinesis {
+    /// For kinlocal's long poll ([`crate::engine::http::WAIT_HEADER`]): when the GetRecords
+    /// `req` would find nothing yet (a valid iterator at the tip of an open shard), a receiver
+    /// that changes when that shard does (a put, a reshard). `None` when the read has something
+    /// to answer at once: records, the shard's end, or an error.
+    pub fn tip_watch(&self, req: &Call) -> Option<tokio::sync::watch::Receiver<u64>> {
+        let input: GetRecordsInput = req.parse().ok()?;
+        let it = Iterator::decode(input.shard_iterator.as_deref()?, self.iterator_key)?;
+        let guard = self.lock();
+        let stream = guard.state.streams.get(&it.stream)?;
+        if stream.created_ms != it.stream_created_ms {
+            return None;
+        }
+        let shard = stream.shards.get(it.shard as usize)?;
+        (shard.is_open() && it.position >= shard.next_index()).then(|| shard.changes.subscribe())
+    }
 }
 
 /// What one read of a shard found (GetRecords and SubscribeToShard share it).

@@ -24,7 +24,7 @@ const CHUNK: usize = 64 * 1024;
 
 /// What the process invoker runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExecSettings {
+pub(crate) struct ExecSettings {
     /// The command line (program and arguments), already split; never run through a shell.
     pub command: Vec<String>,
     /// The environment added to kinlocal's own (the Lambda variables).
@@ -32,7 +32,7 @@ pub struct ExecSettings {
 }
 
 /// Runs the command once per batch of one lane.
-pub struct ExecInvoker {
+pub(crate) struct ExecInvoker {
     settings: Arc<ExecSettings>,
     logs: FunctionLog,
 }

@@ -19,11 +19,11 @@ use std::time::{Duration, SystemTime};
 use super::config::FunctionConfig;
 
 /// A boxed future, so that [`Invoker`] stays object-safe.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Largest return value Lambda accepts from a synchronous invocation (6 MB); a bigger one is
 /// a function error.
-pub const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
+pub(crate) const MAX_RESPONSE_BYTES: usize = 6 * 1024 * 1024;
 
 /// One invocation: one batch, as the JSON document Lambda sends.
 #[derive(Debug, Clone)]
@@ -70,7 +70,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// A function error whose return value exceeded [`MAX_RESPONSE_BYTES`], as AWS reports it.
-    pub fn response_too_large() -> Self {
+    pub(crate) fn response_too_large() -> Self {
         Self::FunctionError {
             error_type: "Function.ResponseSizeTooLarge".into(),
             message: "Response payload size exceeded maximum allowed payload size (6291556 bytes).".into(),
@@ -79,7 +79,7 @@ impl Outcome {
 
     /// Short label for the per-batch line: `error`, `timeout` (`ok`/`partial` are the
     /// response's to say).
-    pub fn failure_label(&self) -> &'static str {
+    pub(crate) fn failure_label(&self) -> &'static str {
         match self {
             Self::TimedOut { .. } => "timeout",
             _ => "error",
@@ -191,7 +191,7 @@ pub trait InvokerFactory: Send + Sync {
 
 /// The invoker implementations, chosen at run time from flags.
 #[derive(Debug, Clone)]
-pub enum InvokerKind {
+pub(crate) enum InvokerKind {
     /// A process per batch, the event on stdin, the return value on stdout.
     Exec(exec::ExecSettings),
     /// A warm bootstrap per lane speaking the Lambda Runtime API (`--runtime-api`,
@@ -203,17 +203,20 @@ impl InvokerFactory for InvokerKind {
     fn create(&self, target: InvokerTarget) -> Box<dyn Invoker> {
         match self {
             Self::Exec(settings) => Box::new(exec::ExecInvoker::new(settings.clone(), target)),
-            Self::RuntimeApi(settings) => Box::new(runtime_api::instance::WarmInstance::new(
-                Arc::clone(&settings.instance),
-                target.logs,
-                Arc::clone(&settings.notes),
-            )),
+            Self::RuntimeApi(settings) => Box::new(
+                runtime_api::instance::WarmInstance::new(
+                    Arc::clone(&settings.instance),
+                    target.logs,
+                    Arc::clone(&settings.notes),
+                )
+                .with_reload(settings.reload.clone()),
+            ),
         }
     }
 }
 
 /// The variables a Lambda runtime sets, as the function would see them on AWS.
-pub fn lambda_environment(f: &FunctionConfig) -> Vec<(String, String)> {
+pub(crate) fn lambda_environment(f: &FunctionConfig) -> Vec<(String, String)> {
     let timeout_secs = f.timeout.as_millis().div_ceil(1000).max(1);
     let task_root = std::env::current_dir()
         .map(|p| p.to_string_lossy().into_owned())

@@ -11,11 +11,11 @@ use super::{FunctionLog, Outcome, MAX_RESPONSE_BYTES};
 
 /// Longest log line passed on; the rest of a longer line is cut (CloudWatch Logs' own limit
 /// on an event is 256 KB).
-pub const MAX_LOG_LINE: usize = 256 * 1024;
+pub(crate) const MAX_LOG_LINE: usize = 256 * 1024;
 
 /// Splits a byte stream into lines, keeping at most `cap` bytes of each and counting the rest.
 #[derive(Debug)]
-pub struct LineAssembler {
+pub(crate) struct LineAssembler {
     line: Vec<u8>,
     cut: usize,
     cap: usize,
@@ -68,7 +68,7 @@ impl LineAssembler {
 }
 
 /// Sends a line to the log, cut to [`MAX_LOG_LINE`] with a note of how much was left out.
-pub fn log_line(logs: &FunctionLog, line: &[u8], cut: usize) {
+pub(crate) fn log_line(logs: &FunctionLog, line: &[u8], cut: usize) {
     let keep = line.len().min(MAX_LOG_LINE);
     let cut = cut + (line.len() - keep);
     let text = String::from_utf8_lossy(&line[..keep]);
@@ -186,7 +186,7 @@ enum Mode {
 /// Reads a process's stdout: log lines go to the sink as they complete; at the end,
 /// [`StdoutCollector::finish`] says what the function returned.
 #[derive(Debug)]
-pub struct StdoutCollector {
+pub(crate) struct StdoutCollector {
     logs: FunctionLog,
     mode: Mode,
     /// The scan of the whole output (an oversized single document is a function error).

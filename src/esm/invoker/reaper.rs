@@ -48,7 +48,7 @@ pub fn finished(pid: u32) {
 }
 
 /// Sends SIGKILL to every process of the group `pgid` (a handler and what it started).
-pub fn kill_group(pgid: u32) {
+pub(crate) fn kill_group(pgid: u32) {
     let Ok(pgid) = libc::pid_t::try_from(pgid) else {
         return;
     };
@@ -65,7 +65,7 @@ pub fn kill_group(pgid: u32) {
 
 /// Kills the process group of every live handler (a second interrupt: nothing waits for
 /// in-flight batches any more).
-pub fn kill_live() {
+pub(crate) fn kill_live() {
     let live = LIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     for &pid in live.iter() {
         kill_group(pid);
@@ -75,7 +75,7 @@ pub fn kill_live() {
 /// Kills and reaps every child of this process that is not a live handler: what handlers
 /// left behind and was re-parented here. Repeats while killing uncovers more (a leftover's
 /// own children are re-parented here when it dies). Returns how many were killed.
-pub fn sweep() -> usize {
+pub(crate) fn sweep() -> usize {
     let me = std::process::id();
     let mut killed = 0;
     for _ in 0..8 {

@@ -196,13 +196,14 @@ impl Lanes {
         }
     }
 
-    /// The earliest time something is due: a lane's window closing, a retry.
-    fn next_due(&self, ended: bool) -> Option<Instant> {
+    /// The earliest time something is due: a lane's window closing (unless no new batch will
+    /// wait for one), a retry.
+    fn next_due(&self, no_windows: bool) -> Option<Instant> {
         self.lanes
             .iter()
             .filter_map(|l| match &l.batch {
                 Some(b) => b.retry_at,
-                None if !l.batcher.is_empty() && !ended => Some(l.batcher.window_end(l.window_start)),
+                None if !l.batcher.is_empty() && !no_windows => Some(l.batcher.window_end(l.window_start)),
                 None => None,
             })
             .min()
@@ -427,9 +428,8 @@ impl ShardReader {
     /// The read loop with lanes: poll while the lanes have room, start a batch on every free
     /// lane that has one ready, carry out each lane's decisions as its step ends.
     pub(super) async fn read_lanes(&mut self) -> Result<ReaderEnd, EsmError> {
-        let poll_interval = self.mapping.config.poll_interval;
+        let poll_interval = self.mapping.config.poll.interval();
         let room = self.mapping.config.parallelization_factor * self.mapping.config.batch_size;
-        let mut next_poll = Instant::now();
         let mut idle: Option<bool> = None;
         let mut stopping = false;
         // Whether the last read found more behind it.
@@ -445,13 +445,16 @@ impl ShardReader {
             }
             let now = Instant::now();
             let may_poll = !stopping && !self.ended && self.lanes_mut()?.buffered() < room;
-            if may_poll && now >= next_poll {
-                backlog = self.poll().await?;
-                next_poll = if backlog {
-                    Instant::now()
+            if may_poll && now >= self.next_read {
+                // A read is held open (long poll) only while no lane has work: the loop does
+                // not see finished batches while it reads.
+                let cap = if self.lanes_mut()?.quiet() {
+                    Duration::MAX
                 } else {
-                    Instant::now() + poll_interval
+                    Duration::ZERO
                 };
+                // Sets `next_read` as the poll policy says.
+                backlog = self.poll(cap).await?;
                 // An all-filtered read moves the checkpoint by itself.
                 self.checkpoint_lanes().await?;
             }
@@ -479,9 +482,7 @@ impl ShardReader {
                 self.set_idle(now_idle);
             }
             let may_poll = !stopping && !self.ended && self.lanes_mut()?.buffered() < room;
-            if may_poll && backlog {
-                next_poll = Instant::now();
-            }
+            let next_poll = self.next_read;
             let ended = self.ended;
             let Self {
                 lanes,
@@ -492,7 +493,8 @@ impl ShardReader {
             let Some(lanes) = lanes.as_mut() else {
                 return Ok(ReaderEnd::Stopped);
             };
-            let mut wake = lanes.next_due(ended);
+            // Stopping, buffered records never go out: their windows are no reason to wake.
+            let mut wake = lanes.next_due(ended || stopping);
             if may_poll {
                 wake = Some(wake.map_or(next_poll, |w| w.min(next_poll)));
             }

@@ -47,14 +47,14 @@ impl Runtime {
     }
 
     /// `AWS_EXECUTION_ENV` as Lambda sets it.
-    pub fn execution_env(self) -> String {
+    pub(crate) fn execution_env(self) -> String {
         format!("AWS_Lambda_{}", self.id())
     }
 }
 
 /// How a handler by name is run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandlerSpec {
+pub(crate) struct HandlerSpec {
     /// `dir/file.function`.
     pub handler: String,
     /// The runtime.
@@ -72,7 +72,7 @@ pub struct HandlerSpec {
 
 /// A handler turned into what a warm instance runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// The bootstrap command line.
     pub command: Vec<String>,
     /// `_HANDLER` (relative to the task root).
@@ -85,7 +85,7 @@ pub struct Prepared {
 
 /// Why a handler cannot be run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum BootstrapError {
+pub(crate) enum BootstrapError {
     /// The task root is not a directory.
     #[error("--task-root {0} is not a directory")]
     TaskRoot(String),
@@ -108,7 +108,7 @@ pub enum BootstrapError {
 /// Resolves the task root, writes the bootstrap and builds the command line and environment.
 /// Handler errors (a bad name, a missing module or function) are left to the bootstrap, which
 /// reports them through `/init/error` with AWS's error types, as the official clients do.
-pub fn prepare(spec: &HandlerSpec, cwd: &Path) -> Result<Prepared, BootstrapError> {
+pub(crate) fn prepare(spec: &HandlerSpec, cwd: &Path) -> Result<Prepared, BootstrapError> {
     let (task_root, handler) = match &spec.task_root {
         Some(root) => (absolute(cwd, root), spec.handler.clone()),
         None => match spec.handler.rsplit_once('/') {

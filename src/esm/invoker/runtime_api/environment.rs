@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 /// What names the function in its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FunctionIdentity {
+pub(crate) struct FunctionIdentity {
     /// `AWS_LAMBDA_FUNCTION_NAME`.
     pub name: String,
     /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`.
@@ -21,7 +21,7 @@ pub struct FunctionIdentity {
 ///
 /// `AWS_LAMBDA_RUNTIME_API` is added per server; `AWS_LAMBDA_MAX_CONCURRENCY` is never set
 /// (it switches the clients into Lambda Managed Instances' concurrent mode).
-pub fn lambda_environment(
+pub(crate) fn lambda_environment(
     f: &FunctionIdentity,
     handler: Option<&str>,
     task_root: &Path,
@@ -63,7 +63,7 @@ pub fn lambda_environment(
 }
 
 /// Parses `--env KEY=VALUE`.
-pub fn parse_env_pair(s: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_env_pair(s: &str) -> Result<(String, String), String> {
     let Some((k, v)) = s.split_once('=') else {
         return Err(format!("'{s}' is not KEY=VALUE"));
     };
@@ -86,7 +86,7 @@ fn check_name(k: &str) -> Result<(), String> {
 
 /// Reads a dotenv file: `KEY=VALUE` lines, `#` comments, blank lines, an optional `export `,
 /// values optionally in single quotes (taken literally) or double quotes (`\n`, `\"`, `\\`).
-pub fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn read_env_file(path: &Path) -> Result<Vec<(String, String)>, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("--env-file {}: {e}", path.display()))?;
     parse_env_text(&text).map_err(|(line, e)| format!("--env-file {} line {line}: {e}", path.display()))
 }

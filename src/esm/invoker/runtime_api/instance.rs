@@ -3,7 +3,9 @@
 //! Started once (INIT out of the hot path), it answers invocation after invocation. At the
 //! deadline its process group is killed and the next invocation starts a fresh one (INIT
 //! again, inside that invocation, as on AWS); a process that exits mid-invocation is
-//! `Runtime.ExitError`; `/init/error` is a function error printed once.
+//! `Runtime.ExitError`; `/init/error` is a function error printed once. With `--watch`, a
+//! process started before the function's files changed is replaced before the next
+//! invocation ([`super::reload`]).
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -15,6 +17,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
+use super::reload::CodeWatcher;
 use super::server::{self, PendingInvocation, RuntimeApiServer, RuntimeReply, RuntimeSignal};
 use crate::esm::invoker::reaper::{self, kill_group as kill_process_group};
 use crate::esm::invoker::{BoxFuture, FunctionLog, InitError, Invocation, InvokeReport, Invoker, Outcome};
@@ -34,13 +37,13 @@ pub struct InstanceSettings {
 }
 
 /// Where kinlocal's own lines about an environment go (INIT, init errors, the API address).
-pub trait NoteSink: Send + Sync {
+pub(crate) trait NoteSink: Send + Sync {
     /// One line of kinlocal's own.
     fn note(&self, message: &str);
 }
 
 /// The consumer's reporter as a [`NoteSink`].
-pub struct ReporterNotes(pub Arc<dyn crate::esm::Reporter>);
+pub(crate) struct ReporterNotes(pub Arc<dyn crate::esm::Reporter>);
 
 impl NoteSink for ReporterNotes {
     fn note(&self, message: &str) {
@@ -67,6 +70,8 @@ struct Running {
     pgid: Option<u32>,
     spawned: Instant,
     ready: bool,
+    /// The code generation ([`CodeWatcher`]) when the process started.
+    generation: u64,
 }
 
 impl Drop for Running {
@@ -80,7 +85,7 @@ impl Drop for Running {
 }
 
 /// One lane's warm execution environment.
-pub struct WarmInstance {
+pub(crate) struct WarmInstance {
     settings: Arc<InstanceSettings>,
     /// The process's output, labelled with the lane.
     logs: FunctionLog,
@@ -89,6 +94,8 @@ pub struct WarmInstance {
     running: Option<Running>,
     /// The last init error printed, so a broken function is reported once, not per retry.
     reported: Option<InitError>,
+    /// With `--watch`: the function's files, to replace a process that runs old code.
+    reload: Option<Arc<CodeWatcher>>,
 }
 
 impl WarmInstance {
@@ -100,6 +107,45 @@ impl WarmInstance {
             notes,
             running: None,
             reported: None,
+            reload: None,
+        }
+    }
+
+    /// Replaces the process before an invocation when the function's files changed since it
+    /// started (`--watch`).
+    #[must_use]
+    pub(crate) fn with_reload(mut self, reload: Option<Arc<CodeWatcher>>) -> Self {
+        self.reload = reload;
+        self
+    }
+
+    /// The current code generation (0 without `--watch`).
+    fn generation(&self) -> u64 {
+        self.reload.as_ref().map_or(0, |w| w.generation())
+    }
+
+    /// Between invocations: when the files changed since the process started, stops it and
+    /// starts the new code, waiting for its INIT as at the start of the run (so INIT is not
+    /// counted against the invocation's timeout). A new version that fails to initialise is
+    /// reported once and is the invocation's error; the batch is retried as usual.
+    async fn reload_if_changed(&mut self) -> Result<bool, InitError> {
+        let current = self.generation();
+        let stale = self.running.as_ref().is_some_and(|r| r.generation < current);
+        if !stale {
+            return Ok(false);
+        }
+        self.stop().await;
+        self.notes
+            .note(&format!("{}: reloading the function", self.logs.label()));
+        match self.start().await {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                // `start` remembers the error without printing it (the caller of the first
+                // start prints it); here nobody else will.
+                self.reported = None;
+                self.report_init_error(&e);
+                Err(e)
+            }
         }
     }
 
@@ -182,11 +228,22 @@ impl WarmInstance {
         let Invocation {
             request_id,
             payload,
-            deadline,
+            mut deadline,
             timeout,
             function_arn,
             ..
         } = invocation;
+        match self.reload_if_changed().await {
+            // The reload's INIT happened before this invocation: its time is its own.
+            Ok(true) => deadline = SystemTime::now() + timeout,
+            Ok(false) => {}
+            Err(e) => {
+                return Outcome::FunctionError {
+                    error_type: e.error_type,
+                    message: e.message,
+                }
+            }
+        }
         // A process that exited between invocations is replaced (INIT again).
         if let Some(r) = self.running.as_mut() {
             if let Some(child) = r.child.as_mut() {
@@ -354,6 +411,8 @@ impl WarmInstance {
             .await
             .map_err(|e| format!("cannot start the Runtime API server: {e}"))?;
         let spawned = Instant::now();
+        // Read before the process reads its files: a change from now on is seen as newer.
+        let generation = self.generation();
         let Some((program, args)) = self.settings.command.as_ref().and_then(|c| c.split_first()) else {
             return Ok(Running {
                 server,
@@ -361,6 +420,7 @@ impl WarmInstance {
                 pgid: None,
                 spawned,
                 ready: false,
+                generation,
             });
         };
         let mut cmd = Command::new(program);
@@ -371,6 +431,10 @@ impl WarmInstance {
             .env_remove("_X_AMZN_TRACE_ID")
             .envs(self.settings.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("AWS_LAMBDA_RUNTIME_API", server.host_port())
+            // Under --watch, Python must not cache byte code: its cache trusts a source's
+            // mtime in whole seconds and its size, so an edit in the same second that keeps
+            // the size would reload the old code.
+            .envs(self.reload.is_some().then_some(("PYTHONDONTWRITEBYTECODE", "1")))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -396,6 +460,7 @@ impl WarmInstance {
             pgid,
             spawned,
             ready: false,
+            generation,
         })
     }
 

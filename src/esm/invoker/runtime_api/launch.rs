@@ -9,11 +9,11 @@ use super::instance::InstanceSettings;
 use crate::esm::invoker::bootstrap::{self, HandlerSpec};
 
 /// Lambda's init phase limit.
-pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What runs behind the Runtime API.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Bootstrap {
+pub(crate) enum Bootstrap {
     /// `--exec CMD --runtime-api`: the user's bootstrap.
     Command(Vec<String>),
     /// `--handler H --runtime R`: a bundled or official runtime client.
@@ -24,7 +24,7 @@ pub enum Bootstrap {
 
 /// Everything needed to start warm instances.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RuntimeApiOptions {
+pub(crate) struct RuntimeApiOptions {
     /// What runs.
     pub bootstrap: Bootstrap,
     /// `--env-file` files, in order.
@@ -35,7 +35,7 @@ pub struct RuntimeApiOptions {
 
 /// Why the function cannot be launched (a usage error: exit 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum LaunchError {
+pub(crate) enum LaunchError {
     /// A handler by name cannot be prepared.
     #[error(transparent)]
     Bootstrap(#[from] bootstrap::BootstrapError),
@@ -45,7 +45,7 @@ pub enum LaunchError {
 }
 
 /// The user's variables: env files in order, then `--env` (last one wins).
-pub fn user_environment(
+pub(crate) fn user_environment(
     env_files: &[PathBuf],
     env: &[(String, String)],
 ) -> Result<Vec<(String, String)>, LaunchError> {
@@ -58,7 +58,7 @@ pub fn user_environment(
 }
 
 /// The settings of every lane's instance. `cwd` resolves relative paths.
-pub fn instance_settings(
+pub(crate) fn instance_settings(
     options: &RuntimeApiOptions,
     identity: &FunctionIdentity,
     cwd: &Path,
@@ -88,7 +88,7 @@ pub fn instance_settings(
 
 /// The function name a handler implies: `app` for `src/app.handler`, `index` for
 /// `index.handler`.
-pub fn function_name_of_handler(handler: &str) -> String {
+pub(crate) fn function_name_of_handler(handler: &str) -> String {
     let base = handler.rsplit('/').next().unwrap_or(handler);
     let module = base.split('.').next().unwrap_or(base);
     crate::esm::config::function_name_from(module)

@@ -6,17 +6,21 @@ pub mod environment;
 pub mod instance;
 pub mod launch;
 pub mod oneshot;
+pub mod reload;
 pub mod server;
 
 use std::sync::Arc;
 
 /// What every lane's warm instance shares: how to start it, and where kinlocal's own lines go.
 #[derive(Clone)]
-pub struct RuntimeApiSettings {
+pub(crate) struct RuntimeApiSettings {
     /// The bootstrap, its environment and working directory.
     pub instance: Arc<instance::InstanceSettings>,
     /// INIT lines, init errors, the address to use with `--runtime-api-only`.
     pub notes: Arc<dyn instance::NoteSink>,
+    /// With `--watch`: the function's files; processes running older code are replaced
+    /// between invocations.
+    pub reload: Option<Arc<reload::CodeWatcher>>,
 }
 
 impl std::fmt::Debug for RuntimeApiSettings {

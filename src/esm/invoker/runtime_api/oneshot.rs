@@ -13,7 +13,7 @@ const SEQUENCE_PREFIX: &str = "4959033827149025660855969253836157109592";
 
 /// The event `consume` would send for `records` (their data), all with `partition_key`, as if
 /// they had just arrived on `shardId-000000000000`.
-pub fn event_from_records(records: &[Vec<u8>], partition_key: &str, ctx: &EventContext) -> Vec<u8> {
+pub(crate) fn event_from_records(records: &[Vec<u8>], partition_key: &str, ctx: &EventContext) -> Vec<u8> {
     let now_ms = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
@@ -38,7 +38,7 @@ pub fn event_from_records(records: &[Vec<u8>], partition_key: &str, ctx: &EventC
 
 /// Starts the invoker (a warm one initializes here: an init failure is an error and nothing
 /// is invoked), runs one invocation between Lambda's START / END / REPORT lines, shuts it down.
-pub async fn invoke_once(
+pub(crate) async fn invoke_once(
     mut invoker: Box<dyn Invoker>,
     payload: Vec<u8>,
     function_arn: String,

@@ -136,7 +136,7 @@ impl RuntimeApiServer {
     }
 
     /// A signal already sent, without waiting.
-    pub fn try_signal(&mut self) -> Option<RuntimeSignal> {
+    pub(crate) fn try_signal(&mut self) -> Option<RuntimeSignal> {
         self.signals.try_recv().ok()
     }
 
@@ -406,7 +406,7 @@ async fn read_body(req: Request<Incoming>) -> Result<(Vec<u8>, Option<HeaderMap>
 ///
 /// Any error post is a function error whatever it carries (spec §1.3): a missing type is
 /// reported as `Unhandled`, the type Lambda uses for an error without one.
-pub fn describe_error(header_type: Option<String>, body: &[u8]) -> (String, String) {
+pub(crate) fn describe_error(header_type: Option<String>, body: &[u8]) -> (String, String) {
     let parsed: Option<serde_json::Value> = serde_json::from_slice(body).ok();
     let field = |name: &str| {
         parsed

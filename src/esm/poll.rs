@@ -1,0 +1,245 @@
+//! When a shard reader calls GetRecords next (the poll policy): pure, tested with paused time.
+//!
+//! Against AWS a shard serves 5 GetRecords per second, shared by all its consumers, so two
+//! reads of one shard never start less than [`AWS_MIN_GAP`] apart, whatever they returned;
+//! an idle shard is read every `--poll-interval` (200 ms by default, never less).
+//!
+//! A local endpoint has no such limit, and what matters there is how soon a new record reaches
+//! the handler: a read that found records is followed at once by the next, and after an empty
+//! read the next starts [`LOCAL_INTERVAL`] after the previous one started. Local reads also
+//! carry kinlocal's long-poll hint ([`crate::engine::http::WAIT_HEADER`]): the embedded engine
+//! holds an empty read open until a record arrives on the shard or the hint runs out, so an
+//! idle consumer makes a couple of reads per second per shard, not a hundred, and a new record
+//! is read the moment it is stored. Other local endpoints (the containers of `up --docker`)
+//! ignore the header and answer at once; the interval then paces the reads. Since intervals
+//! are measured from the start of a read, a read that was held open for longer than the
+//! interval is followed at once.
+
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// AWS's 5 GetRecords per second per shard, as the least time between two reads' starts.
+pub const AWS_MIN_GAP: Duration = Duration::from_millis(200);
+/// The default interval between empty reads against AWS.
+pub const AWS_INTERVAL: Duration = AWS_MIN_GAP;
+/// The default interval between empty reads against a local endpoint (p50 put → handler start
+/// about half of it plus a few milliseconds when the endpoint does not long-poll).
+pub const LOCAL_INTERVAL: Duration = Duration::from_millis(10);
+/// How long a local endpoint may hold an empty read open waiting for a record.
+pub const LONG_POLL: Duration = Duration::from_millis(500);
+/// The first pause after a failed read; doubled for each further failure in a row.
+const RETRY_BASE: Duration = Duration::from_millis(100);
+/// The longest pause after failed reads.
+const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// What a read found, as far as pacing is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// Records, or the shard is behind its tip: read again as soon as allowed.
+    Backlog,
+    /// Nothing new.
+    Empty,
+}
+
+/// How one consumer paces its reads of each shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollPolicy {
+    /// Least time from the start of an empty read to the start of the next.
+    interval: Duration,
+    /// Least time between the starts of any two reads of one shard.
+    min_gap: Duration,
+    /// The long-poll hint sent with each read (`None`: never sent).
+    long_poll: Option<Duration>,
+    /// Whether `interval` is the user's `--poll-interval`.
+    explicit: bool,
+}
+
+impl PollPolicy {
+    /// Against a local endpoint: `interval` (`--poll-interval`) or [`LOCAL_INTERVAL`] between
+    /// empty reads, no gap after a read that found records, long polls.
+    pub fn local(interval: Option<Duration>) -> Self {
+        Self {
+            interval: interval.unwrap_or(LOCAL_INTERVAL),
+            min_gap: Duration::ZERO,
+            long_poll: Some(LONG_POLL),
+            explicit: interval.is_some(),
+        }
+    }
+
+    /// Against AWS: `interval` or [`AWS_INTERVAL`] between empty reads, and never two reads of
+    /// a shard within [`AWS_MIN_GAP`] (a shorter `--poll-interval` is raised to it).
+    pub fn aws(interval: Option<Duration>) -> Self {
+        Self {
+            interval: interval.unwrap_or(AWS_INTERVAL).max(AWS_MIN_GAP),
+            min_gap: AWS_MIN_GAP,
+            long_poll: None,
+            explicit: interval.is_some(),
+        }
+    }
+
+    /// The interval between empty reads.
+    pub fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    /// The first retry delay of a failing batch: the user's `--poll-interval` (at least 10 ms)
+    /// when given, else 200 ms, so that the short local default does not hasten retries.
+    pub fn function_retry_base(&self) -> Duration {
+        if self.explicit {
+            self.interval.max(Duration::from_millis(10))
+        } else {
+            AWS_INTERVAL
+        }
+    }
+
+    /// The long-poll hint to send with a read, at most `cap` (the time until a batching window
+    /// closes); `None` when none is to be sent.
+    pub fn long_poll(&self, cap: Duration) -> Option<Duration> {
+        self.long_poll.map(|d| d.min(cap)).filter(|d| !d.is_zero())
+    }
+
+    /// When the next read of a shard may start, given when the last one started and what it
+    /// found.
+    pub fn next_read(&self, started: Instant, outcome: ReadOutcome) -> Instant {
+        match outcome {
+            ReadOutcome::Backlog => started + self.min_gap,
+            ReadOutcome::Empty => started + self.interval.max(self.min_gap),
+        }
+    }
+
+    /// The pause after `failures` failed reads in a row (throttling, a network error): doubling
+    /// from 100 ms (or the interval, if longer) up to 5 s.
+    pub fn retry_after(&self, failures: u32) -> Duration {
+        let base = RETRY_BASE.max(self.interval).max(self.min_gap);
+        let exp = failures.saturating_sub(1).min(16);
+        base.saturating_mul(1 << exp).min(RETRY_MAX.max(base))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: fn(u64) -> Duration = Duration::from_millis;
+
+    /// Drives `reads` reads of one shard through the policy on a paused clock, each taking
+    /// `takes` and finding what `outcome(i)` says; returns the start time of each read.
+    async fn schedule(
+        policy: PollPolicy,
+        reads: usize,
+        takes: Duration,
+        outcome: impl Fn(usize) -> ReadOutcome,
+    ) -> Vec<Instant> {
+        let mut starts = Vec::new();
+        let mut next = Instant::now();
+        for i in 0..reads {
+            tokio::time::sleep_until(next).await;
+            let started = Instant::now();
+            starts.push(started);
+            tokio::time::sleep(takes).await;
+            next = policy.next_read(started, outcome(i));
+        }
+        starts
+    }
+
+    /// The most reads that started within any one second.
+    fn max_per_second(starts: &[Instant]) -> usize {
+        (0..starts.len())
+            .map(|i| {
+                starts[i..]
+                    .iter()
+                    .take_while(|t| t.duration_since(starts[i]) < Duration::from_secs(1))
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn local_reads_follow_at_once_after_records_and_every_10ms_when_idle() {
+        let p = PollPolicy::local(None);
+        let t0 = Instant::now();
+        let starts = schedule(p, 6, MS(1), |i| {
+            if i < 3 {
+                ReadOutcome::Backlog
+            } else {
+                ReadOutcome::Empty
+            }
+        })
+        .await;
+        let at: Vec<u64> = starts
+            .iter()
+            .map(|t| t.duration_since(t0).as_millis() as u64)
+            .collect();
+        // Three reads with records back to back (each takes 1 ms), then empty reads 10 ms apart.
+        assert_eq!(at, vec![0, 1, 2, 3, 13, 23]);
+        assert_eq!(p.long_poll(Duration::MAX), Some(LONG_POLL));
+        assert_eq!(p.long_poll(MS(40)), Some(MS(40)), "held no longer than a window");
+        assert_eq!(p.long_poll(Duration::ZERO), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_read_held_open_by_a_long_poll_is_followed_at_once() {
+        let p = PollPolicy::local(None);
+        let starts = schedule(p, 3, LONG_POLL, |_| ReadOutcome::Empty).await;
+        assert_eq!(starts[1] - starts[0], LONG_POLL);
+        assert_eq!(starts[2] - starts[1], LONG_POLL);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_users_interval_overrides_the_local_default() {
+        let p = PollPolicy::local(Some(MS(250)));
+        assert_eq!(p.interval(), MS(250));
+        let starts = schedule(p, 3, MS(2), |_| ReadOutcome::Empty).await;
+        assert_eq!(starts[1] - starts[0], MS(250));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn aws_reads_stay_within_five_per_second_per_shard() {
+        // Whatever the reads find, however fast they answer, and whatever --poll-interval says.
+        for interval in [None, Some(MS(1)), Some(MS(50)), Some(MS(200)), Some(MS(1000))] {
+            let p = PollPolicy::aws(interval);
+            assert_eq!(p.long_poll(Duration::MAX), None, "AWS never gets kinlocal's hint");
+            for takes in [Duration::ZERO, MS(3), MS(120)] {
+                let backlog = schedule(p, 40, takes, |_| ReadOutcome::Backlog).await;
+                assert!(max_per_second(&backlog) <= 5, "{interval:?} {takes:?}");
+                let idle = schedule(p, 40, takes, |_| ReadOutcome::Empty).await;
+                assert!(max_per_second(&idle) <= 5, "{interval:?} {takes:?}");
+                let mixed = schedule(p, 40, takes, |i| {
+                    if i % 3 == 0 {
+                        ReadOutcome::Empty
+                    } else {
+                        ReadOutcome::Backlog
+                    }
+                })
+                .await;
+                assert!(max_per_second(&mixed) <= 5, "{interval:?} {takes:?}");
+            }
+        }
+        assert_eq!(PollPolicy::aws(None).interval(), MS(200));
+        assert_eq!(PollPolicy::aws(Some(MS(50))).interval(), MS(200));
+        assert_eq!(PollPolicy::aws(Some(MS(1000))).interval(), MS(1000));
+    }
+
+    #[test]
+    fn failed_reads_back_off_doubling_up_to_five_seconds() {
+        let p = PollPolicy::local(None);
+        let waits: Vec<Duration> = (1..=8).map(|n| p.retry_after(n)).collect();
+        assert_eq!(
+            waits,
+            vec![
+                MS(100),
+                MS(200),
+                MS(400),
+                MS(800),
+                MS(1600),
+                MS(3200),
+                MS(5000),
+                MS(5000)
+            ]
+        );
+        assert_eq!(PollPolicy::aws(Some(MS(1000))).retry_after(1), MS(1000));
+        assert_eq!(p.retry_after(u32::MAX), MS(5000));
+    }
+}
