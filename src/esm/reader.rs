@@ -154,7 +154,13 @@ impl ShardReader {
         let shard_id = held.key().to_string();
         let config = &mapping.config;
         let logs: Arc<dyn LogSink> = Arc::new(ReporterLogs(Arc::clone(&mapping.reporter)));
-        let factor = config.parallelization_factor.max(1);
+        // A tumbling window's state passes from one invocation to the next: one lane per shard
+        // (`consume` says so when both are asked for).
+        let factor = if config.tumbling_window.is_some() {
+            1
+        } else {
+            config.parallelization_factor.max(1)
+        };
         let runners = (0..factor)
             .map(|lane| {
                 let invoker = mapping.invokers.create(InvokerTarget {

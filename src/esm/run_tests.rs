@@ -26,6 +26,7 @@ use crate::engine::{self, Engine, EngineConfig};
 #[derive(Debug, Clone)]
 struct Call {
     shard_id: String,
+    lane: usize,
     seqs: Vec<String>,
     /// The tumbling-window fields of the event (`Null` without a window).
     window: serde_json::Value,
@@ -42,6 +43,9 @@ struct Fake {
     seen: Arc<Mutex<BTreeMap<String, u32>>>,
     /// Held during an invocation when set (a slow function).
     delay: Duration,
+    /// Invocations under way, and the most there ever were at once.
+    active: Arc<std::sync::atomic::AtomicUsize>,
+    peak: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Fake {
@@ -51,6 +55,8 @@ impl Fake {
             calls: Arc::default(),
             seen: Arc::default(),
             delay: Duration::ZERO,
+            active: Arc::default(),
+            peak: Arc::default(),
         }
     }
 
@@ -92,12 +98,16 @@ impl Invoker for FakeInvoker {
             };
             let call = Call {
                 shard_id: inv.shard_id.clone(),
+                lane: inv.lane,
                 seqs,
                 window,
             };
+            let now = fake.active.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            fake.peak.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
             if !fake.delay.is_zero() {
                 tokio::time::sleep(fake.delay).await;
             }
+            fake.active.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
             let outcome = {
                 let mut seen = fake.seen.lock().expect("seen");
                 for s in &call.seqs {
@@ -660,6 +670,165 @@ async fn the_runner_expires_old_records_before_invoking() {
     }
     assert_eq!(fake.calls().len(), 1);
     assert_eq!(fake.calls()[0].seqs, vec!["2", "3"]);
+}
+
+/// The lane (of `factor`) of the `i`th record [`Env::stream`] puts in a shard (key `k{i}`).
+fn lane_of_record(i: usize, factor: usize) -> usize {
+    super::lanes::lane_of(&format!("k{i}"), factor)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lanes_run_one_shards_batches_at_once_each_lane_in_order() {
+    let env = env().await;
+    let seqs = env.stream("lanes", 1, 40).await;
+    let all = seqs.values().next().expect("shard").clone();
+    let mut fake = Fake::ok();
+    fake.delay = Duration::from_millis(60);
+    let mut s = env.settings("lanes");
+    s.parallelization_factor = 4;
+    s.batch_size = 3;
+    let (summary, rec) = env.run(s, &fake, None).await;
+    assert_eq!(summary.delivered, 40);
+    let peak = fake.peak.load(std::sync::atomic::Ordering::SeqCst);
+    assert!((2..=4).contains(&peak), "batches of one shard at once: {peak}");
+    // Each lane got exactly its keys' records, in shard order.
+    for lane in 0..4 {
+        let got: Vec<String> = fake
+            .calls()
+            .iter()
+            .filter(|c| c.lane == lane)
+            .flat_map(|c| c.seqs.clone())
+            .collect();
+        let want: Vec<String> = (0..40)
+            .filter(|&i| lane_of_record(i, 4) == lane)
+            .map(|i| all[i].clone())
+            .collect();
+        assert_eq!(got, want, "lane {lane}");
+    }
+    assert_eq!(
+        env.checkpoints("app-lanes").await.values().next(),
+        all.last(),
+        "the checkpoint reaches the end once every lane has"
+    );
+    let batches = rec.batches.lock().expect("lock");
+    assert!(batches.iter().all(|b| b.lane.is_some_and(|l| l < 4)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_lane_holds_the_checkpoint_while_the_other_lanes_go_on() {
+    let env = env().await;
+    let seqs = env.stream("lanefail", 1, 24).await;
+    let all = seqs.values().next().expect("shard").clone();
+    // Record 3 fails forever; every other record of its lane waits behind it.
+    let poison = all[3].clone();
+    let fake = {
+        let poison = poison.clone();
+        Fake::new(move |c, _| {
+            if c.seqs.contains(&poison) {
+                function_error()
+            } else {
+                Outcome::Returned(Vec::new())
+            }
+        })
+    };
+    let blocked = lane_of_record(3, 4);
+    let mut s = env.settings("lanefail");
+    s.parallelization_factor = 4;
+    s.batch_size = 2;
+    s.until_idle = None;
+    let (summary, _) = env.run(s, &fake, Some(Duration::from_millis(1200))).await;
+    let delivered: std::collections::BTreeSet<String> = fake
+        .calls()
+        .iter()
+        .filter(|c| !c.seqs.contains(&poison))
+        .flat_map(|c| c.seqs.clone())
+        .collect();
+    let others: Vec<usize> = (0..24).filter(|&i| lane_of_record(i, 4) != blocked).collect();
+    for &i in &others {
+        assert!(delivered.contains(&all[i]), "record {i} of a healthy lane");
+    }
+    assert!(
+        (4..24)
+            .filter(|&i| lane_of_record(i, 4) == blocked)
+            .all(|i| !delivered.contains(&all[i])),
+        "nothing after the failing batch of its lane"
+    );
+    assert_eq!(
+        summary.delivered,
+        others.len() as u64 + delivered_before(&all, &delivered, 3)
+    );
+    assert_eq!(summary.stuck.len(), 1, "{summary:?}");
+    assert!(summary.stuck[0].1.attempts >= 2);
+    // The checkpoint never passes the failing record, however far the other lanes got.
+    let cp = env.checkpoints("app-lanefail").await;
+    let cp = cp.values().next().expect("lease");
+    let below = |s: &String| (s.len(), s) < (poison.len(), &poison);
+    assert!(
+        cp == "TRIM_HORIZON" || below(cp),
+        "checkpoint {cp} is past {poison}"
+    );
+}
+
+/// How many of the first `n` records were delivered (the failing lane's records before its
+/// poison record).
+fn delivered_before(all: &[String], delivered: &std::collections::BTreeSet<String>, n: usize) -> u64 {
+    let blocked = lane_of_record(n, 4);
+    all[..n]
+        .iter()
+        .enumerate()
+        .filter(|(i, s)| lane_of_record(*i, 4) == blocked && delivered.contains(*s))
+        .count() as u64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lane_bisects_and_discards_its_poison_record_then_the_shard_checkpoints_to_the_end() {
+    let env = env().await;
+    let seqs = env.stream("lanebisect", 1, 30).await;
+    let all = seqs.values().next().expect("shard").clone();
+    let poison = all[7].clone();
+    let fake = {
+        let poison = poison.clone();
+        Fake::new(move |c, _| {
+            if c.seqs.contains(&poison) {
+                function_error()
+            } else {
+                Outcome::Returned(Vec::new())
+            }
+        })
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut s = env.settings("lanebisect");
+    s.parallelization_factor = 3;
+    s.batch_size = 4;
+    s.bisect_batch_on_function_error = true;
+    s.maximum_retry_attempts = Some(0);
+    s.on_failure = Some(DestinationSpec::Directory(dir.path().to_path_buf()));
+    let (summary, rec) = env.run(s, &fake, None).await;
+    assert_eq!(summary.discarded, 1);
+    assert_eq!(summary.delivered, 29);
+    let discarded: Vec<usize> = rec
+        .discards
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|d| d.records)
+        .collect();
+    assert_eq!(discarded, vec![1]);
+    assert_eq!(walk(dir.path()).len(), 1, "one on-failure file");
+    // Past the discarded record and every lane's last record.
+    assert_eq!(
+        env.checkpoints("app-lanebisect").await.values().next(),
+        all.last()
+    );
+    // Only the poison record's lane saw a failure.
+    let poison_lane = lane_of_record(7, 3);
+    let failed_lanes: std::collections::BTreeSet<usize> = fake
+        .calls()
+        .iter()
+        .filter(|c| c.seqs.contains(&poison))
+        .map(|c| c.lane)
+        .collect();
+    assert_eq!(failed_lanes.into_iter().collect::<Vec<_>>(), vec![poison_lane]);
 }
 
 fn window_call(state: serde_json::Value, is_final: bool) -> WindowCall {

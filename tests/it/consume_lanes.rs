@@ -89,7 +89,7 @@ fn per_key(invs: &[Invocation]) -> BTreeMap<String, Vec<String>> {
 }
 
 fn checkpoint_of(rig: &Rig, table: &str, shard: &str) -> Option<String> {
-    rig.lease_items(table)
+    crate::consume_scaleout::items_of(rig, table)
         .into_iter()
         .find(|i| i["leaseKey"].as_s().is_ok_and(|k| k == shard))
         .and_then(|i| i["checkpoint"].as_s().ok().cloned())
@@ -362,5 +362,105 @@ fn lanes_flag_is_checked_before_anything_runs() {
         let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
         assert!(stderr.contains("--parallelization-factor"), "{stderr}");
         assert!(stderr.contains("1 to 10"), "{bad}: {stderr}");
+    }
+}
+
+#[test]
+fn lanes_work_under_leases_shared_by_two_consumers() {
+    let rig = Rig::new();
+    rig.stream("lanelease", 4);
+    let start = |worker: &str| {
+        Running::spawn(
+            rig.consume_std("lanelease", &fixture("lanes.py"))
+                .args(["--parallelization-factor", "3", "--batch-size", "4"])
+                .args(["--app", "lanelease-app", "--worker-id", worker])
+                .args(["--failover-time", "1s", "--until-idle", "1h"])
+                .env("LANES_SLEEP", "0.05")
+                .env("CAPTURE_FILE", rig.path(&format!("{worker}.jsonl"))),
+            rig.path(&format!("{worker}.stderr")),
+        )
+    };
+    let owners = || -> BTreeMap<String, String> {
+        crate::consume_scaleout::items_of(&rig, "lanelease-app")
+            .into_iter()
+            .filter_map(|i| {
+                Some((
+                    i.get("leaseKey")?.as_s().ok()?.clone(),
+                    i.get("leaseOwner")?.as_s().ok()?.clone(),
+                ))
+            })
+            .collect()
+    };
+    let mut a = start("a");
+    let mut b = start("b");
+    // The split settles (the consumers balance by taking leases from each other at first):
+    // two shards each, unchanged for longer than the failover time.
+    let mut last = (BTreeMap::new(), std::time::Instant::now());
+    wait_for(
+        "a settled split, two shards each",
+        Duration::from_secs(40),
+        || {
+            let o = owners();
+            let even = o.len() == 4 && o.values().filter(|w| *w == "a").count() == 2;
+            if o != last.0 {
+                last = (o, std::time::Instant::now());
+            }
+            even && last.1.elapsed() > Duration::from_millis(1500)
+        },
+    );
+    let held = owners();
+    let keys: Vec<String> = (0..16).map(|i| format!("key-{i}")).collect();
+    let puts = put_interleaved(&rig, "lanelease", &keys, 2);
+    let seen = |w: &str| invocations_in(&rig.path(&format!("{w}.jsonl")));
+    wait_for("every record delivered", Duration::from_secs(40), || {
+        let n: usize = ["a", "b"]
+            .iter()
+            .map(|w| seen(w).iter().map(|i| i.records.len()).sum::<usize>())
+            .sum();
+        n >= puts.len()
+    });
+    let shard_of: HashMap<&str, &str> = puts
+        .iter()
+        .map(|p| (p.partition_key.as_str(), p.shard_id.as_str()))
+        .collect();
+    for w in ["a", "b"] {
+        let invs = seen(w);
+        // A lease is per shard: all of its lanes ran in the consumer holding it.
+        for inv in &invs {
+            for (k, _, _) in &inv.records {
+                let shard = shard_of.get(k.as_str()).copied().unwrap_or_default();
+                assert_eq!(
+                    held.get(shard).map(String::as_str),
+                    Some(w),
+                    "{k} of {shard}; owners now {:?}\na: {}\nb: {}",
+                    owners(),
+                    a.stderr(),
+                    b.stderr()
+                );
+            }
+        }
+        for (key, got) in per_key(&invs) {
+            let want: Vec<String> = (0..2).map(|n| format!("{key}/{n}")).collect();
+            assert_eq!(got, want, "{w}: {key} once each, in order");
+        }
+    }
+    for r in [&a, &b] {
+        r.signal("TERM");
+    }
+    for r in [&mut a, &mut b] {
+        assert_eq!(r.wait(Duration::from_secs(20)), Some(0), "{}", r.stderr());
+    }
+    // Released after the final checkpoints: each shard at its last record.
+    for item in rig.lease_items("lanelease-app") {
+        let key = item["leaseKey"].as_s().expect("leaseKey").clone();
+        let last = puts
+            .iter()
+            .filter(|p| p.shard_id == key)
+            .map(|p| p.sequence_number.clone())
+            .max_by(|x, y| (x.len(), x).cmp(&(y.len(), y)));
+        assert!(!item.contains_key("leaseOwner"), "{key} released");
+        if let Some(last) = last {
+            assert_eq!(item["checkpoint"].as_s().ok(), Some(&last), "{key}");
+        }
     }
 }

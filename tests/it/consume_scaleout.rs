@@ -468,7 +468,8 @@ fn consume_scaleout_children_wait_for_their_parent_across_workers() {
     );
 }
 
-fn items_of(rig: &Rig, table: &str) -> Vec<std::collections::HashMap<String, AttributeValue>> {
+/// A lease table's items (consistent read); none while it does not exist yet.
+pub fn items_of(rig: &Rig, table: &str) -> Vec<std::collections::HashMap<String, AttributeValue>> {
     rig.rt.block_on(async {
         let d = crate::support::dynamodb_client(&rig.dynamodb_url).await;
         d.scan()

@@ -196,13 +196,14 @@ impl Lanes {
         }
     }
 
-    /// The earliest time something is due: a lane's window closing, a retry.
-    fn next_due(&self, ended: bool) -> Option<Instant> {
+    /// The earliest time something is due: a lane's window closing (unless no new batch will
+    /// wait for one), a retry.
+    fn next_due(&self, no_windows: bool) -> Option<Instant> {
         self.lanes
             .iter()
             .filter_map(|l| match &l.batch {
                 Some(b) => b.retry_at,
-                None if !l.batcher.is_empty() && !ended => Some(l.batcher.window_end(l.window_start)),
+                None if !l.batcher.is_empty() && !no_windows => Some(l.batcher.window_end(l.window_start)),
                 None => None,
             })
             .min()
@@ -492,7 +493,8 @@ impl ShardReader {
             let Some(lanes) = lanes.as_mut() else {
                 return Ok(ReaderEnd::Stopped);
             };
-            let mut wake = lanes.next_due(ended);
+            // Stopping, buffered records never go out: their windows are no reason to wake.
+            let mut wake = lanes.next_due(ended || stopping);
             if may_poll {
                 wake = Some(wake.map_or(next_poll, |w| w.min(next_poll)));
             }
