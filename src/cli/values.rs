@@ -131,6 +131,20 @@ pub fn parallelization_factor(s: &str) -> Result<usize, String> {
     }
 }
 
+/// A stream consumer name (`--efo`): 1 to 128 of `A-Z a-z 0-9 _ . -`, as Kinesis requires.
+pub(crate) fn consumer_name(s: &str) -> Result<String, String> {
+    let ok_chars = s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if (1..=128).contains(&s.len()) && ok_chars {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "'{s}' cannot name a stream consumer: use 1 to 128 letters, digits, '_', '.' or '-'"
+        ))
+    }
+}
+
 /// A DynamoDB table name (what `--app` becomes): 3 to 255 of `A-Z a-z 0-9 _ . -`.
 pub fn table_name(s: &str) -> Result<String, String> {
     let ok_chars = s
@@ -255,6 +269,15 @@ mod tests {
         assert_eq!(failover_time("1s"), Ok(Duration::from_secs(1)));
         assert!(failover_time("100ms").is_err());
         assert!(failover_time("soon").is_err());
+    }
+
+    #[test]
+    fn consumer_names_follow_kinesis() {
+        assert_eq!(consumer_name("orders-app_1.v2"), Ok("orders-app_1.v2".into()));
+        assert!(consumer_name("").is_err());
+        assert!(consumer_name("a b").is_err());
+        assert!(consumer_name(&"x".repeat(129)).is_err());
+        assert!(consumer_name(&"x".repeat(128)).is_ok());
     }
 
     #[test]
