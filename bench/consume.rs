@@ -4,7 +4,8 @@
 //!
 //! Then, with the engine in its own process: the idle cost of a consumer of 4 shards (its CPU, the
 //! engine's, GetRecords per second per shard) and latency from PutRecord acknowledged to handler
-//! start, against kinlocal's engine and against an endpoint that does not long-poll.
+//! start, against kinlocal's engine (polling, and `--efo`) and against an endpoint that does not
+//! long-poll.
 //!
 //! And `--parallelization-factor` on one shard with a handler that sleeps 50 ms per batch:
 //! throughput with factors 1, 2, 5 and 10.
@@ -545,8 +546,9 @@ fn latency_and_idle(rt: &tokio::runtime::Runtime, fixtures: &Path) {
         (cpu_seconds(engine.child.id()) - e0) * 100.0 / idle_window.as_secs_f64(),
         idle_window.as_secs()
     );
-    let setups: [(&str, bool, &[&str]); 3] = [
+    let setups: [(&str, bool, &[&str]); 4] = [
         ("kinlocal's engine, default polling (long polls)", false, &[]),
+        ("kinlocal's engine, --efo (SubscribeToShard)", false, &["--efo"]),
         (
             "an endpoint that answers at once, default polling (10 ms)",
             true,

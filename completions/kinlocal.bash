@@ -135,7 +135,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__consume)
-            opts="-s -e -b -t -h -V --stream --exec --runtime-api --runtime-api-only --handler --runtime --task-root --ric --layer --python --node --env --env-file --watch --starting-position --starting-position-timestamp --batch-size --maximum-batching-window --poll-interval --tumbling-window --parallelization-factor --maximum-retry-attempts --maximum-record-age --maximum-record-age-unchecked --bisect-batch-on-function-error --report-batch-item-failures --on-failure --timeout --memory-size --function-name --role-arn --account-id --app --worker-id --failover-time --reset --until-idle --max-records --filter --filter-file --max-filters --template --function --dry-run --json --endpoint-url --aws --profile --region --state-dir --help --version"
+            opts="-s -e -b -t -h -V --stream --exec --runtime-api --runtime-api-only --handler --runtime --task-root --ric --layer --python --node --env --env-file --watch --starting-position --starting-position-timestamp --batch-size --maximum-batching-window --poll-interval --efo --tumbling-window --parallelization-factor --maximum-retry-attempts --maximum-record-age --maximum-record-age-unchecked --bisect-batch-on-function-error --report-batch-item-failures --on-failure --timeout --memory-size --function-name --role-arn --account-id --app --worker-id --failover-time --reset --until-idle --max-records --filter --filter-file --max-filters --template --function --dry-run --json --endpoint-url --aws --profile --region --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -214,6 +214,10 @@ _kinlocal() {
                     return 0
                     ;;
                 --poll-interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --efo)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -917,7 +921,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__serve)
-            opts="-p -h -V --host --allow-remote --port --region --account-id --data-dir --fsync --repair --enforce-limits --create-stream-delay --delete-stream-delay --update-stream-delay --create-table-delay --max-retention --iterator-ttl --request-timeout --idle-timeout --json --help --version"
+            opts="-p -h -V --host --allow-remote --port --region --account-id --data-dir --fsync --repair --enforce-limits --create-stream-delay --delete-stream-delay --update-stream-delay --create-table-delay --max-retention --iterator-ttl --request-timeout --idle-timeout --subscription-lifetime --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -980,6 +984,10 @@ _kinlocal() {
                     return 0
                     ;;
                 --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --subscription-lifetime)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -66,6 +66,11 @@ pub struct ConsumeArgs {
     /// 200ms with --aws, AWS's 5 GetRecords/s per shard, which is never exceeded].
     #[arg(long, value_name = "DURATION", value_parser = values::duration)]
     pub poll_interval: Option<Duration>,
+    /// Read each shard through an enhanced fan-out consumer (SubscribeToShard, records pushed as
+    /// they arrive) instead of polling GetRecords: CONSUMER_NAME (default: the --app name) is
+    /// registered on the stream, or reused if it exists.
+    #[arg(long, value_name = "CONSUMER_NAME", num_args = 0..=1, value_parser = values::consumer_name)]
+    pub efo: Option<Option<String>>,
     /// Group records into tumbling windows of this length by arrival time
     /// (TumblingWindowInSeconds, 1s-900s; 0 is off): each invocation carries the window and the
     /// state the previous one returned, and a final invocation closes each window.

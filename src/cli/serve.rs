@@ -69,6 +69,10 @@ pub struct ServeArgs {
     /// A connection that moves no byte either way for this long is closed.
     #[arg(long, default_value = "120s", value_parser = super::values::positive_duration, value_name = "DURATION")]
     pub idle_timeout: Duration,
+    /// Test only: how long a SubscribeToShard subscription lasts before the client must renew
+    /// it (AWS: 5 minutes).
+    #[arg(long, hide = true, default_value = "5m", value_parser = super::values::positive_duration, value_name = "DURATION")]
+    pub subscription_lifetime: Duration,
     /// Print the listening address as one JSON line.
     #[arg(long)]
     pub json: bool,

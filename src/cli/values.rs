@@ -77,6 +77,16 @@ pub fn destination(s: &str) -> Result<DestinationSpec, String> {
     Ok(DestinationSpec::Directory(PathBuf::from(s)))
 }
 
+/// `--env KEY=VALUE`: a variable name (letters, digits and `_`, not starting with a digit)
+/// and any value.
+pub(crate) fn env_pair(s: &str) -> Result<(String, String), String> {
+    let Some((k, v)) = s.split_once('=') else {
+        return Err(format!("'{s}' is not KEY=VALUE"));
+    };
+    crate::esm::invoker::runtime_api::environment::check_name(k)?;
+    Ok((k.to_string(), v.to_string()))
+}
+
 /// `--worker-id`: a non-empty `leaseOwner` value without control characters.
 pub(crate) fn worker_id(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
@@ -118,6 +128,20 @@ pub fn parallelization_factor(s: &str) -> Result<usize, String> {
             "'{s}' is out of range: ParallelizationFactor is 1 to 10 (batches of one shard at once)"
         )),
         Err(_) => Err(format!("'{s}' is not a whole number from 1 to 10")),
+    }
+}
+
+/// A stream consumer name (`--efo`): 1 to 128 of `A-Z a-z 0-9 _ . -`, as Kinesis requires.
+pub(crate) fn consumer_name(s: &str) -> Result<String, String> {
+    let ok_chars = s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    if (1..=128).contains(&s.len()) && ok_chars {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "'{s}' cannot name a stream consumer: use 1 to 128 letters, digits, '_', '.' or '-'"
+        ))
     }
 }
 
@@ -223,6 +247,16 @@ mod tests {
     }
 
     #[test]
+    fn env_pairs_split_at_the_first_equals_sign() {
+        assert_eq!(env_pair("A=b=c"), Ok(("A".into(), "b=c".into())));
+        assert_eq!(env_pair("EMPTY="), Ok(("EMPTY".into(), String::new())));
+        assert!(env_pair("novalue").is_err());
+        assert!(env_pair("=x").is_err());
+        assert!(env_pair("1A=x").is_err());
+        assert!(env_pair("A-B=x").is_err());
+    }
+
+    #[test]
     fn worker_ids_must_be_printable() {
         assert_eq!(worker_id("w1").as_deref(), Ok("w1"));
         assert!(worker_id(" ").is_err());
@@ -235,6 +269,15 @@ mod tests {
         assert_eq!(failover_time("1s"), Ok(Duration::from_secs(1)));
         assert!(failover_time("100ms").is_err());
         assert!(failover_time("soon").is_err());
+    }
+
+    #[test]
+    fn consumer_names_follow_kinesis() {
+        assert_eq!(consumer_name("orders-app_1.v2"), Ok("orders-app_1.v2".into()));
+        assert!(consumer_name("").is_err());
+        assert!(consumer_name("a b").is_err());
+        assert!(consumer_name(&"x".repeat(129)).is_err());
+        assert!(consumer_name(&"x".repeat(128)).is_ok());
     }
 
     #[test]

@@ -314,6 +314,7 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         env,
         filters: filters(args)?,
         watch: watch_paths(args)?,
+        efo: args.efo.clone(),
     })
 }
 

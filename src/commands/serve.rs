@@ -18,6 +18,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
         create_table_delay: args.create_table_delay,
         iterator_ttl: args.iterator_ttl,
         max_retention: args.max_retention,
+        subscription_lifetime: args.subscription_lifetime,
         clock: Default::default(),
         fsync: args.fsync.parse().map_err(anyhow::Error::msg)?,
         repair: args.repair,

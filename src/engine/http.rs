@@ -265,9 +265,9 @@ impl KinesisCall<'_> {
                 )
             }
         };
-        let call = match Call::decode(op, format, self.body.clone()) {
-            Ok(call) if known => call,
-            Ok(_) => return fail(format, &ApiError::new("UnknownOperationException", "")),
+        // An operation Kinesis lacks (or another service's) is refused before member types.
+        let call = match Call::decode(if known { op } else { "" }, format, self.body) {
+            Ok(call) => call,
             Err(err) => return fail(format, &err),
         };
         let call = match sigv4::check(self.headers, self.query) {

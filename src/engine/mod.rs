@@ -62,6 +62,9 @@ pub struct EngineConfig {
     /// Records older than this are trimmed whatever a stream's retention period says
     /// (`serve --max-retention`): bounds memory and disk of a long-running engine.
     pub max_retention: Option<Duration>,
+    /// How long a SubscribeToShard subscription lasts (AWS: 5 minutes); shorter only to test
+    /// clients' renewals (`serve --subscription-lifetime`, hidden).
+    pub subscription_lifetime: Duration,
 }
 
 impl EngineConfig {
@@ -98,6 +101,7 @@ impl Default for EngineConfig {
             journal_compact_min_bytes: 64 * 1024 * 1024,
             conn: conn::ConnLimits::default(),
             max_retention: None,
+            subscription_lifetime: kinesis::subscribe::SUBSCRIPTION_LIFETIME,
         }
     }
 }

@@ -86,6 +86,9 @@ pub struct ConsumeSettings {
     pub filters: FilterCriteria,
     /// `--watch`: files whose change replaces the warm Runtime API processes between batches.
     pub watch: Vec<std::path::PathBuf>,
+    /// `--efo [NAME]`: read through this enhanced fan-out consumer (`Some(None)`: named after
+    /// the application) instead of polling.
+    pub efo: Option<Option<String>>,
 }
 
 /// An event source mapping ready to run: its settings and everything its tasks work with.
@@ -108,6 +111,8 @@ pub struct Mapping {
     pub stream_arn: String,
     /// `FilterCriteria`: records matching none are skipped before batching.
     pub filters: FilterCriteria,
+    /// The enhanced fan-out consumer shards are read through (`None`: GetRecords polling).
+    pub consumer_arn: Option<String>,
 }
 
 /// The stream as found by [`preflight`].
@@ -207,6 +212,16 @@ impl Mapping {
             .worker_id
             .clone()
             .unwrap_or_else(|| config::default_worker_id(&host_name(), std::process::id()));
+        let consumer_arn = match &s.efo {
+            None => None,
+            Some(name) => {
+                let name = name
+                    .clone()
+                    .unwrap_or_else(|| super::subscribe::default_consumer_name(&app_name));
+                let note = |n: &str| reporter.note(n);
+                Some(super::subscribe::consumer_arn(&kinesis, &stream.arn, &name, &note).await?)
+            }
+        };
         let leases = LeaseTable::new(dynamodb, app_name, worker).with_stream(config.stream_name.clone());
         let invokers = Arc::new(invoker_kind(&config.function, &s, &reporter)?);
         Ok(Self {
@@ -219,6 +234,7 @@ impl Mapping {
             clock: Arc::new(SystemClock),
             stream_arn,
             filters: s.filters,
+            consumer_arn,
         })
     }
 }

@@ -31,6 +31,7 @@ pub mod record;
 pub mod response;
 pub mod runner;
 pub mod shutdown;
+pub mod subscribe;
 pub mod supervisor;
 pub mod window;
 

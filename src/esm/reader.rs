@@ -37,6 +37,7 @@ use super::poll::ReadOutcome;
 use super::record::{PreparedRecord, SequenceNumber};
 use super::runner::{BatchRunner, Decision, DiscardRange, PendingBatch, RunnerSettings};
 use super::shutdown::Shutdown;
+use super::subscribe::{FeedItem, ShardFeed};
 use super::window::ShardWindows;
 use super::{DiscardReport, EsmError, Reporter};
 
@@ -108,6 +109,8 @@ pub struct ShardReader {
     /// The lanes when `ParallelizationFactor` > 1 (records go there instead of `batcher`).
     lanes: Option<parallel::Lanes>,
     iterator: Option<String>,
+    /// With `--efo`: the shard's subscription, read instead of polling with `iterator`.
+    feed: Option<ShardFeed>,
     /// When the next GetRecords may start ([`super::poll::PollPolicy`]).
     next_read: Instant,
     /// GetRecords failures in a row (the back-off doubles with each).
@@ -218,6 +221,7 @@ impl ShardReader {
             runner,
             lanes,
             iterator: None,
+            feed: None,
             next_read: Instant::now(),
             read_failures: 0,
             ended: false,
@@ -292,6 +296,24 @@ impl ShardReader {
             Some(seq) => Checkpoint::After(seq),
             None => self.held.lock().await.checkpoint.clone(),
         };
+        if let Some(consumer_arn) = self.mapping.consumer_arn.clone() {
+            let at_ms = match self.mapping.config.starting_position {
+                StartingPosition::AtTimestamp(ms) => Some(ms),
+                _ => None,
+            };
+            self.iterator = None;
+            self.feed = super::subscribe::starting_position(&cp, at_ms).map(|start| {
+                ShardFeed::start(
+                    self.mapping.kinesis.clone(),
+                    consumer_arn,
+                    self.shard_id.clone(),
+                    start,
+                    Arc::clone(&self.mapping.clock),
+                )
+            });
+            self.ended = self.feed.is_none();
+            return Ok(());
+        }
         let req = self
             .mapping
             .kinesis
@@ -333,6 +355,9 @@ impl ShardReader {
     /// One GetRecords, held open for at most `wait_cap` by an endpoint that long-polls; returns
     /// whether the shard has a backlog, and sets when the next read may start.
     async fn poll(&mut self, wait_cap: Duration) -> Result<bool, EsmError> {
+        if self.feed.is_some() {
+            return Ok(self.poll_feed(wait_cap).await);
+        }
         let Some(it) = self.iterator.clone() else {
             self.ended = true;
             return Ok(false);
@@ -396,11 +421,76 @@ impl ShardReader {
                 return Ok(false);
             }
         };
-        let n = out.records().len();
+        let lag = out.millis_behind_latest().unwrap_or(0);
+        let up_to_ms = (lag == 0 && out.records().len() < GET_RECORDS_LIMIT as usize).then_some(started_ms);
+        self.iterator = out.next_shard_iterator().map(str::to_string);
+        let end = self.iterator.is_none().then(|| {
+            out.child_shards()
+                .iter()
+                .map(|c| c.shard_id().to_string())
+                .collect()
+        });
+        let backlog = self.take_read(out.records(), lag, end, up_to_ms);
+        let outcome = if backlog {
+            ReadOutcome::Backlog
+        } else {
+            ReadOutcome::Empty
+        };
+        self.next_read = policy.next_read(started, outcome);
+        Ok(backlog)
+    }
+
+    /// With `--efo`: the next event of the shard's subscription, waiting at most `wait_cap`
+    /// (at least 10 ms, at most 1 s); returns whether the shard has a backlog.
+    async fn poll_feed(&mut self, wait_cap: Duration) -> bool {
+        // Pushed events pace the reads: the next look is at once, and waits on the channel.
+        self.next_read = Instant::now();
+        let wait = wait_cap.clamp(Duration::from_millis(10), Duration::from_secs(1));
+        let Some(feed) = self.feed.as_mut() else {
+            return false;
+        };
+        let item = tokio::select! {
+            item = feed.next(wait) => item,
+            () = self.shutdown.recv() => return false,
+            _ = self.lost.changed() => return false,
+        };
+        match item {
+            Some(FeedItem::Event(p)) => {
+                // Caught up when the event left the endpoint: everything that arrived up to
+                // then was in it (a second's margin for the trip).
+                let up_to_ms = (p.millis_behind == 0).then_some(p.received_ms - 1000);
+                self.take_read(&p.records, p.millis_behind, p.children, up_to_ms)
+            }
+            Some(FeedItem::Note(n)) => {
+                self.mapping.reporter.note(&format!("{}: {n}", self.shard_id));
+                false
+            }
+            None => {
+                // A live subscription pushes every record as it arrives: nothing for `wait`
+                // means nothing arrived before then either (same margin).
+                let quiet_ms = self.mapping.clock.now_ms() - 1000;
+                self.read_up_to_ms = self.read_up_to_ms.max(Some(quiet_ms));
+                false
+            }
+        }
+    }
+
+    /// What a read (GetRecords or a pushed event) found: records (filtered, prepared, handed to
+    /// the batcher or the lanes), the lag, the children when the shard ended, and up to when
+    /// everything that arrived has been read (for tumbling windows); returns whether the shard
+    /// has a backlog.
+    fn take_read(
+        &mut self,
+        records: &[aws_sdk_kinesis::types::Record],
+        lag: i64,
+        end: Option<Vec<String>>,
+        up_to_ms: Option<i64>,
+    ) -> bool {
+        let n = records.len();
         let filters = &self.mapping.filters;
         let factor = self.mapping.config.parallelization_factor;
         let mut prepared: Vec<(usize, PreparedRecord)> = Vec::with_capacity(n);
-        for r in out.records() {
+        for r in records {
             let arrival_ms = r
                 .approximate_arrival_timestamp()
                 .and_then(|t| t.to_millis().ok())
@@ -421,32 +511,19 @@ impl ShardReader {
             prepared.push((lane, event::prepare(&self.event_ctx, &raw)));
         }
         self.accept(prepared);
-        let lag = out.millis_behind_latest().unwrap_or(0);
-        if lag == 0 && n < GET_RECORDS_LIMIT as usize {
-            self.read_up_to_ms = Some(started_ms);
+        if up_to_ms.is_some() {
+            self.read_up_to_ms = self.read_up_to_ms.max(up_to_ms);
         }
-        self.iterator = out.next_shard_iterator().map(str::to_string);
-        if self.iterator.is_none() {
+        if let Some(children) = end {
             self.ended = true;
-            self.children = out
-                .child_shards()
-                .iter()
-                .map(|c| c.shard_id().to_string())
-                .collect();
+            self.children = children;
         }
         self.send(ShardEvent::Polled {
             shard_id: self.shard_id.clone(),
             records: n,
             lag_ms: lag,
         });
-        let backlog = n > 0 || lag > 0;
-        let outcome = if backlog {
-            ReadOutcome::Backlog
-        } else {
-            ReadOutcome::Empty
-        };
-        self.next_read = policy.next_read(started, outcome);
-        Ok(backlog)
+        n > 0 || lag > 0
     }
 
     /// Records read (and not filtered out), each with its lane: into the batcher, or with lanes

@@ -272,6 +272,7 @@ impl Env {
             env: Vec::new(),
             filters: Default::default(),
             watch: Vec::new(),
+            efo: None,
         }
     }
 

@@ -156,7 +156,13 @@ fn decoding_and_type_conversion_come_before_authentication_and_validation_after(
             ("X-Amz-Target", target),
         ]
     };
-    let cases: [(&str, &[u8], Value); 5] = [
+    let cases: [(&str, &[u8], Value); 6] = [
+        // Another service's target is refused before its members' types are looked at.
+        (
+            "Other_20200101.CreateStream",
+            br#"{"StreamName": 5}"#,
+            json!({"__type": "UnknownOperationException"}),
+        ),
         // Not JSON: a bare SerializationException, whatever the signature.
         (
             LIST_STREAMS,

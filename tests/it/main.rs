@@ -12,6 +12,7 @@ mod cli_json;
 mod cli_messages;
 mod cli_tail;
 mod consume;
+mod consume_efo;
 mod consume_failures;
 mod consume_filter;
 mod consume_lag;

@@ -143,11 +143,9 @@ pub(super) fn apply(
             }
         };
     }
-    if let Some(c) = &m.consumer {
-        notes.push(format!(
-            "the mapping reads through the enhanced fan-out consumer {} ({}); kinlocal polls the stream instead",
-            c.value, c.source
-        ));
+    if let Some(c) = m.consumer.as_ref().filter(|_| unset("efo")) {
+        // Enhanced fan-out through the consumer of that name (registered if it does not exist).
+        args.efo = Some(Some(c.value.clone()));
     }
     if let (Some(h), true) = (&m.handler, args.exec.is_some()) {
         notes.push(format!(
@@ -187,6 +185,7 @@ pub(super) fn describe(
             "FunctionResponseTypes" => ("report_batch_item_failures", "--report-batch-item-failures"),
             "FilterCriteria" => ("filter", "--filter"),
             "TumblingWindowInSeconds" => ("tumbling_window", "--tumbling-window"),
+            "Consumer" => ("efo", "--efo"),
             _ => return None,
         })
     };
@@ -197,6 +196,11 @@ pub(super) fn describe(
             "memory_size" => args.memory_size.to_string(),
             "stream" => args.stream.clone().unwrap_or_default(),
             "batch_size" => args.batch_size.to_string(),
+            "efo" => match &args.efo {
+                Some(Some(name)) => name.clone(),
+                Some(None) => "(named after --app)".into(),
+                None => "off".into(),
+            },
             "parallelization_factor" => args.parallelization_factor.to_string(),
             "maximum_batching_window" => humantime::format_duration(args.maximum_batching_window).to_string(),
             "starting_position" => format!("{:?}", args.starting_position),

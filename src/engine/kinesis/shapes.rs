@@ -375,7 +375,7 @@ fn check_base64(s: &str) -> Result<(), ApiError> {
         let alphabet = b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
         let pad_ok = b == b'=' && bytes.get(i + 1).is_none_or(|&n| n == b'=');
         if !alphabet && !pad_ok {
-            let c = s[i..].chars().next().unwrap_or('?');
+            let c = s.get(i..).and_then(|t| t.chars().next()).unwrap_or('?');
             return Err(refuse(format!("Invalid Base64 character: '{c}'")));
         }
     }

@@ -52,12 +52,15 @@ pub(crate) struct Lease {
 pub(crate) struct Leases(std::sync::Mutex<HashMap<LeaseKey, Lease>>);
 
 impl Leases {
-    /// Takes the lease for `key`, or refuses when the last subscription is too recent.
-    fn acquire(&self, key: LeaseKey) -> Result<watch::Receiver<u64>, Instant> {
+    /// Takes the lease for `key`, or refuses when the last subscription is too recent: less
+    /// than [`RESUBSCRIBE_AFTER`] ago, or than `lifetime` when subscriptions are shortened
+    /// below it (for tests), so that a renewal once one ended is accepted.
+    fn acquire(&self, key: LeaseKey, lifetime: Duration) -> Result<watch::Receiver<u64>, Instant> {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
+        let guard = RESUBSCRIBE_AFTER.min(lifetime);
         match map.get_mut(&key) {
-            Some(lease) if now.duration_since(lease.started) < RESUBSCRIBE_AFTER => Err(lease.started),
+            Some(lease) if now.duration_since(lease.started) < guard => Err(lease.started),
             Some(lease) => {
                 lease.started = now;
                 lease.generation.send_modify(|g| *g += 1);
@@ -174,7 +177,10 @@ impl Kinesis {
             })
         })?;
         let key = (sub.stream.clone(), sub.consumer.clone(), sub.shard);
-        let lease = self.leases.acquire(key).map_err(|_| {
+        let lease = self
+            .leases
+            .acquire(key, self.config.subscription_lifetime)
+            .map_err(|_| {
             ApiError::in_use(format!(
                 "Another active subscription exists for consumer {} on shard {} of stream {} under account {}; subscribe again at least {} seconds after the previous call.",
                 sub.consumer,
@@ -295,7 +301,7 @@ pub trait EventSink {
 impl Subscription {
     /// Pushes events until the shard ends, the lifetime passes, a takeover, or the client leaves.
     pub async fn run(mut self, kinesis: &Kinesis, sink: &mut impl EventSink) {
-        let deadline = Instant::now() + SUBSCRIPTION_LIFETIME;
+        let deadline = Instant::now() + kinesis.config.subscription_lifetime;
         let initial = encode(self.format, &serde_json::json!({})).unwrap_or_default();
         if !sink
             .send(eventstream::event("initial-response", self.format, initial))
