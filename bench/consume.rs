@@ -7,9 +7,13 @@
 //! start, against kinlocal's engine (polling, and `--efo`) and against an endpoint that does not
 //! long-poll.
 //!
+//! And `--parallelization-factor` on one shard with a handler that sleeps 50 ms per batch:
+//! throughput with factors 1, 2, 5 and 10.
+//!
 //! `cargo bench --bench consume` (release). Knobs: KINLOCAL_BENCH_RECORDS (default 100000),
 //! KINLOCAL_BENCH_DYNAMODB_URL (lease table elsewhere than the engine),
-//! KINLOCAL_BENCH_ONLY=latency (only the idle and latency part).
+//! KINLOCAL_BENCH_ONLY=latency (only the idle and latency part), KINLOCAL_BENCH_ONLY=lanes (only
+//! the parallelization part).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stderr)]
 
@@ -129,6 +133,10 @@ fn main() {
             .build()
             .unwrap();
         latency_and_idle(&rt, &fixtures);
+        return;
+    }
+    if std::env::var("KINLOCAL_BENCH_ONLY").as_deref() == Ok("lanes") {
+        lanes_scaling(&fixtures);
         return;
     }
     let n: usize = std::env::var("KINLOCAL_BENCH_RECORDS")
@@ -299,7 +307,112 @@ fn main() {
     }
 
     drop(k);
+    lanes_scaling(&fixtures);
     latency_and_idle(&rt, &fixtures);
+}
+
+/// Compiles a handler that reads stdin to the end, sleeps 50 ms and exits 0 (statically
+/// linked, so that starting it costs next to nothing); `None` without a C compiler.
+fn build_sleeping_sink() -> Option<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("kinlocal-bench-sleep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).ok()?;
+    let src = dir.join("sleep50.c");
+    std::fs::write(
+        &src,
+        "#include <unistd.h>\n#include <time.h>\nint main(void){char b[65536];while(read(0,b,sizeof b)>0){}\nstruct timespec t={0,50000000};nanosleep(&t,0);return 0;}\n",
+    )
+    .ok()?;
+    let bin = dir.join("sleep50");
+    let ok = Command::new("cc")
+        .args(["-O2", "-static", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .status()
+        .ok()?
+        .success();
+    ok.then_some(bin)
+}
+
+/// `--parallelization-factor` 1, 2, 5 and 10 on one shard, a handler that sleeps 50 ms per
+/// batch, batch size 100, records with distinct partition keys: records per second and the
+/// speed-up over factor 1.
+fn lanes_scaling(fixtures: &Path) {
+    // Enough batches (500 at factor 1) that the consumer's start and stop do not hide the
+    // scaling.
+    let n: usize = std::env::var("KINLOCAL_BENCH_LANES_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
+    let endpoint = start_engine();
+    let dynamodb = std::env::var("KINLOCAL_BENCH_DYNAMODB_URL").unwrap_or_else(|_| endpoint.clone());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let k = rt.block_on(client(&endpoint));
+    rt.block_on(async {
+        create(&k, "lanes", 1).await;
+        let payload = vec![b'x'; 100];
+        for chunk in 0..n.div_ceil(500) {
+            let entries: Vec<_> = (0..500.min(n - chunk * 500))
+                .map(|i| {
+                    PutRecordsRequestEntry::builder()
+                        .partition_key(format!("pk-{}", chunk * 500 + i))
+                        .data(Blob::new(payload.clone()))
+                        .build()
+                        .unwrap()
+                })
+                .collect();
+            k.put_records()
+                .stream_name("lanes")
+                .set_records(Some(entries))
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let (label, handler) = match build_sleeping_sink() {
+        Some(bin) => (
+            "a static C program sleeping 50 ms",
+            bin.to_string_lossy().into_owned(),
+        ),
+        None => (
+            "tests/fixtures/sleep50.sh (sh, cat, sleep 0.05)",
+            fixtures.join("sleep50.sh").to_string_lossy().into_owned(),
+        ),
+    };
+    let mut base = None;
+    for factor in [1_u32, 2, 5, 10] {
+        let idle = Duration::from_millis(500);
+        let app = format!("bench-lanes-{factor}");
+        let started = Instant::now();
+        let status = consume(
+            &endpoint,
+            &dynamodb,
+            "lanes",
+            &handler,
+            &[
+                "--batch-size",
+                "100",
+                "--parallelization-factor",
+                &factor.to_string(),
+                "--until-idle",
+                "500ms",
+                "--app",
+                &app,
+            ],
+        )
+        .status()
+        .unwrap();
+        let busy = started.elapsed().saturating_sub(idle);
+        assert!(status.success(), "consume failed: {status}");
+        let rate = n as f64 / busy.as_secs_f64();
+        let speedup = rate / *base.get_or_insert(rate);
+        eprintln!(
+            "consume --parallelization-factor {factor}, one shard, {label}, batch size 100: {n} records in {:.2} s, {rate:.0} records/s, {speedup:.1}x factor 1",
+            busy.as_secs_f64()
+        );
+    }
 }
 
 /// An engine in its own process (`kinlocal serve`), so that its CPU time can be read alone.

@@ -7,7 +7,6 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::esm::invoker::bootstrap::Runtime;
-use crate::esm::invoker::runtime_api::environment::parse_env_pair;
 
 /// How the function runs when it is more than "a process per batch": a bootstrap speaking the
 /// Lambda Runtime API, or a handler by name with a bundled (or the official) runtime client.
@@ -50,7 +49,7 @@ pub struct FunctionRuntimeArgs {
     pub node: Option<PathBuf>,
     /// An environment variable for the function (KEY=VALUE); repeatable; wins over
     /// --env-file and kinlocal's own Lambda variables.
-    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = parse_env_pair)]
+    #[arg(long = "env", value_name = "KEY=VALUE", value_parser = super::values::env_pair)]
     pub env: Vec<(String, String)>,
     /// A dotenv file of variables for the function (KEY=VALUE lines, # comments); repeatable.
     #[arg(long, value_name = "FILE")]

@@ -77,6 +77,16 @@ pub fn destination(s: &str) -> Result<DestinationSpec, String> {
     Ok(DestinationSpec::Directory(PathBuf::from(s)))
 }
 
+/// `--env KEY=VALUE`: a variable name (letters, digits and `_`, not starting with a digit)
+/// and any value.
+pub(crate) fn env_pair(s: &str) -> Result<(String, String), String> {
+    let Some((k, v)) = s.split_once('=') else {
+        return Err(format!("'{s}' is not KEY=VALUE"));
+    };
+    crate::esm::invoker::runtime_api::environment::check_name(k)?;
+    Ok((k.to_string(), v.to_string()))
+}
+
 /// `--worker-id`: a non-empty `leaseOwner` value without control characters.
 pub(crate) fn worker_id(s: &str) -> Result<String, String> {
     if s.trim().is_empty() {
@@ -234,6 +244,16 @@ mod tests {
         assert_eq!(destination("out/"), Ok(DestinationSpec::Directory("out/".into())));
         assert!(destination("stream:").is_err());
         assert!(destination("").is_err());
+    }
+
+    #[test]
+    fn env_pairs_split_at_the_first_equals_sign() {
+        assert_eq!(env_pair("A=b=c"), Ok(("A".into(), "b=c".into())));
+        assert_eq!(env_pair("EMPTY="), Ok(("EMPTY".into(), String::new())));
+        assert!(env_pair("novalue").is_err());
+        assert!(env_pair("=x").is_err());
+        assert!(env_pair("1A=x").is_err());
+        assert!(env_pair("A-B=x").is_err());
     }
 
     #[test]

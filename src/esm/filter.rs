@@ -14,6 +14,8 @@
 //! older documentation. A record whose data is not JSON never matches a pattern that names
 //! `data`, but can still match one on metadata only.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Number, Value};
 
 /// AWS's default quota of filters per event source mapping.
@@ -197,12 +199,20 @@ impl Wildcard {
 
 /// Compares two strings under Unicode lowercase folding without allocating.
 fn eq_ignore_case(a: &str, b: &str) -> bool {
+    // ASCII folds byte for byte (a non-ASCII char may fold to ASCII, e.g. the Kelvin sign).
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
     a.chars()
         .flat_map(char::to_lowercase)
         .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    if text.is_ascii() && prefix.is_ascii() {
+        return text.len() >= prefix.len()
+            && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes());
+    }
     let mut t = text.chars().flat_map(char::to_lowercase);
     prefix
         .chars()
@@ -211,6 +221,10 @@ fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
 }
 
 fn ends_with_ignore_case(text: &str, suffix: &str) -> bool {
+    if text.is_ascii() && suffix.is_ascii() {
+        return text.len() >= suffix.len()
+            && text.as_bytes()[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes());
+    }
     let mut t = text.chars().rev().flat_map(char::to_lowercase);
     suffix
         .chars()
@@ -241,10 +255,49 @@ pub struct RecordView<'a> {
 }
 
 /// The record's `data` as the matcher sees it.
-enum Data {
+enum Data<'a> {
     NotNeeded,
-    Json(Value),
+    Json(Node<'a>),
     NotJson,
+}
+
+/// A record's `data` parsed for the patterns: only the object keys they name are kept,
+/// strings (and keys) are borrowed from the record when they hold no escapes, and objects are
+/// small vectors rather than hash maps. Parsing is most of the cost of filtering a record; this
+/// keeps it to one pass and a few allocations (one per object or array kept).
+#[derive(Debug, Clone, PartialEq)]
+enum Node<'a> {
+    Null,
+    Bool(bool),
+    Num(Number),
+    Str(Cow<'a, str>),
+    Arr(Vec<Node<'a>>),
+    /// Keys in document order; a duplicate key's last value wins, as in a full parse.
+    Obj(Vec<(Cow<'a, str>, Node<'a>)>),
+}
+
+/// String equality that rejects on the length and first byte before comparing the rest (most
+/// keys compared differ there; a call to `memcmp` per candidate showed in profiles).
+fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
+}
+
+impl<'a> Node<'a> {
+    fn get(&self, key: &str) -> Option<&Node<'a>> {
+        match self {
+            Self::Obj(fields) => fields
+                .iter()
+                .rev()
+                .find(|(k, _)| same_key(k, key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Neither an array nor an object.
+    fn is_leaf(&self) -> bool {
+        !matches!(self, Self::Arr(_) | Self::Obj(_))
+    }
 }
 
 /// The compiled `FilterCriteria` of a mapping (the default has no filter: all records pass).
@@ -255,24 +308,43 @@ pub struct FilterCriteria {
     patterns: Vec<String>,
     /// The paths under `data` any pattern looks at (`None`: no pattern names `data`).
     data_keys: Option<KeyTree>,
+    /// Some pattern reads `approximateArrivalTimestamp` (computed once per record if so).
+    uses_arrival: bool,
 }
 
-/// The keys a set of patterns reads below one level of `data`. Parsing keeps only these (the
-/// rest is skipped without allocating), which is most of the cost of filtering a record.
+/// The object keys a set of patterns reads below one level of `data`. Parsing keeps only
+/// these (the rest is skipped without allocating). Scalars and arrays are always kept: a leaf
+/// rule never looks inside an object, so an object's other keys are never needed.
 #[derive(Debug, Clone, Default, PartialEq)]
 struct KeyTree {
-    /// Keep the whole value here (a leaf rule reads it).
-    whole: bool,
-    children: std::collections::HashMap<String, KeyTree>,
+    /// A handful of keys per level: a linear search beats hashing them.
+    children: Vec<(String, KeyTree)>,
 }
 
 impl KeyTree {
+    fn child(&self, key: &str) -> Option<&KeyTree> {
+        self.children
+            .iter()
+            .find(|(k, _)| same_key(k, key))
+            .map(|(_, t)| t)
+    }
+
+    fn child_mut(&mut self, key: &str) -> &mut KeyTree {
+        let at = match self.children.iter().position(|(k, _)| k == key) {
+            Some(at) => at,
+            None => {
+                self.children.push((key.to_string(), KeyTree::default()));
+                self.children.len() - 1
+            }
+        };
+        &mut self.children[at].1
+    }
+
     fn add_object(&mut self, rule: &ObjectRule) {
         for (key, field) in &rule.fields {
-            let child = self.children.entry(key.clone()).or_default();
-            match field {
-                FieldRule::Leaf(_) => child.whole = true,
-                FieldRule::Nested(inner) => child.add_object(inner),
+            let child = self.child_mut(key);
+            if let FieldRule::Nested(inner) = field {
+                child.add_object(inner);
             }
         }
         for alt in rule.any_of.iter().flatten() {
@@ -282,11 +354,8 @@ impl KeyTree {
 
     fn add_data_rules(&mut self, rule: &ObjectRule) {
         for (key, field) in &rule.fields {
-            if key == "data" {
-                match field {
-                    FieldRule::Leaf(_) => self.whole = true,
-                    FieldRule::Nested(inner) => self.add_object(inner),
-                }
+            if let ("data", FieldRule::Nested(inner)) = (key.as_str(), field) {
+                self.add_object(inner);
             }
         }
         for alt in rule.any_of.iter().flatten() {
@@ -336,7 +405,12 @@ impl FilterCriteria {
             }
             rules.push(rule);
         }
+        let mut top = Vec::new();
+        for rule in &rules {
+            collect_top_keys(rule, &mut top);
+        }
         Ok(Self {
+            uses_arrival: top.iter().any(|k| k == "approximateArrivalTimestamp"),
             rules,
             patterns: patterns.iter().map(|p| p.as_ref().to_string()).collect(),
             data_keys,
@@ -398,15 +472,32 @@ impl FilterCriteria {
             Some(keys) => parse_data(record.data, keys),
             None => Data::NotNeeded,
         };
-        let top = TopLevel { record, data: &data };
+        // The arrival time as the event shows it (seconds with millisecond precision).
+        let arrival = if self.uses_arrival {
+            match super::event::arrival_timestamp(record.arrival_ms) {
+                Value::Number(n) => Some(n),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        let top = TopLevel {
+            record,
+            data: &data,
+            arrival: arrival.as_ref(),
+        };
         self.rules.iter().any(|r| top.matches(r))
     }
 }
 
-fn parse_data(bytes: &[u8], keys: &KeyTree) -> Data {
+fn parse_data<'a>(bytes: &'a [u8], keys: &KeyTree) -> Data<'a> {
     // Lambda base64-decodes the record and parses it as JSON; we hold the decoded bytes already.
-    // The whole document is still validated: skipped parts must be JSON too.
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    // The whole document is still validated: skipped parts must be JSON too. JSON is UTF-8:
+    // checking the whole record once is cheaper than the parser checking every string.
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Data::NotJson;
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
     match serde::de::DeserializeSeed::deserialize(Pruned(keys), &mut de).and_then(|v| {
         de.end()?;
         Ok(v)
@@ -416,22 +507,19 @@ fn parse_data(bytes: &[u8], keys: &KeyTree) -> Data {
     }
 }
 
-/// Deserializes a JSON value keeping only the keys of a [`KeyTree`].
+/// Deserializes a JSON value into a [`Node`], keeping only the object keys of a [`KeyTree`].
 struct Pruned<'k>(&'k KeyTree);
 
 impl<'de> serde::de::DeserializeSeed<'de> for Pruned<'_> {
-    type Value = Value;
+    type Value = Node<'de>;
 
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        if self.0.whole {
-            return serde::Deserialize::deserialize(d);
-        }
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Node<'de>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 /// A map key, borrowed from the input when it has no escapes.
-struct Key<'de>(std::borrow::Cow<'de, str>);
+struct Key<'de>(Cow<'de, str>);
 
 impl<'de> serde::Deserialize<'de> for Key<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -442,10 +530,10 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
                 f.write_str("a key")
             }
             fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Borrowed(s)))
+                Ok(Key(Cow::Borrowed(s)))
             }
             fn visit_str<E>(self, s: &str) -> Result<Key<'de>, E> {
-                Ok(Key(std::borrow::Cow::Owned(s.to_string())))
+                Ok(Key(Cow::Owned(s.to_string())))
             }
         }
         d.deserialize_str(V)
@@ -453,51 +541,54 @@ impl<'de> serde::Deserialize<'de> for Key<'de> {
 }
 
 impl<'de> serde::de::Visitor<'de> for Pruned<'_> {
-    type Value = Value;
+    type Value = Node<'de>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("JSON")
     }
-    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
-        Ok(Value::Bool(b))
+    fn visit_bool<E>(self, b: bool) -> Result<Node<'de>, E> {
+        Ok(Node::Bool(b))
     }
-    fn visit_i64<E>(self, n: i64) -> Result<Value, E> {
-        Ok(Value::from(n))
+    fn visit_i64<E>(self, n: i64) -> Result<Node<'de>, E> {
+        Ok(Node::Num(n.into()))
     }
-    fn visit_u64<E>(self, n: u64) -> Result<Value, E> {
-        Ok(Value::from(n))
+    fn visit_u64<E>(self, n: u64) -> Result<Node<'de>, E> {
+        Ok(Node::Num(n.into()))
     }
-    fn visit_f64<E>(self, n: f64) -> Result<Value, E> {
-        Ok(Number::from_f64(n).map_or(Value::Null, Value::Number))
+    fn visit_f64<E>(self, n: f64) -> Result<Node<'de>, E> {
+        Ok(Number::from_f64(n).map_or(Node::Null, Node::Num))
     }
-    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
-        Ok(Value::String(s.to_string()))
+    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Node<'de>, E> {
+        Ok(Node::Str(Cow::Borrowed(s)))
     }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_str<E>(self, s: &str) -> Result<Node<'de>, E> {
+        Ok(Node::Str(Cow::Owned(s.to_string())))
     }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_unit<E>(self) -> Result<Node<'de>, E> {
+        Ok(Node::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Node<'de>, A::Error> {
         let mut out = Vec::new();
         while let Some(v) = seq.next_element_seed(Pruned(self.0))? {
             out.push(v);
         }
-        Ok(Value::Array(out))
+        Ok(Node::Arr(out))
     }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Node<'de>, A::Error> {
+        // One allocation for the keys the patterns name (fewer when the record lacks some).
+        let mut out = Vec::with_capacity(self.0.children.len());
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-            match self.0.children.get(k.as_ref()) {
+            match self.0.child(&k) {
                 Some(child) => {
                     let v = map.next_value_seed(Pruned(child))?;
-                    // Duplicate keys: the last one wins, as in a full parse.
-                    out.insert(k.into_owned(), v);
+                    out.push((k, v));
                 }
                 None => {
                     map.next_value::<serde::de::IgnoredAny>()?;
                 }
             }
         }
-        Ok(Value::Object(out))
+        Ok(Node::Obj(out))
     }
 }
 
@@ -784,10 +875,10 @@ fn compile_anything_but(arg: &Value, path: &str) -> CompileResult<AnythingBut> {
     }
 }
 
-/// A JSON value, or a metadata field held as borrowed text / a number.
+/// A value of `data`, or a metadata field held as borrowed text / a number.
 #[derive(Clone, Copy)]
 enum Val<'a> {
-    Json(&'a Value),
+    Node(&'a Node<'a>),
     Str(&'a str),
     Num(&'a Number),
 }
@@ -795,7 +886,8 @@ enum Val<'a> {
 /// The top level of a record: `data` plus metadata, without building a JSON object.
 struct TopLevel<'r, 'a> {
     record: &'r RecordView<'a>,
-    data: &'r Data,
+    data: &'r Data<'a>,
+    arrival: Option<&'r Number>,
 }
 
 enum Lookup<'a> {
@@ -807,21 +899,16 @@ enum Lookup<'a> {
 
 impl TopLevel<'_, '_> {
     fn matches(&self, rule: &ObjectRule) -> bool {
-        // The arrival time as the event shows it (seconds with millisecond precision).
-        let arrival = match super::event::arrival_timestamp(self.record.arrival_ms) {
-            Value::Number(n) => Some(n),
-            _ => None,
-        };
         let fields_ok = rule.fields.iter().all(|(key, field)| {
             let r = self.record;
             let found = match key.as_str() {
                 "data" => match self.data {
-                    Data::Json(v) => Lookup::Found(Val::Json(v)),
+                    Data::Json(v) => Lookup::Found(Val::Node(v)),
                     Data::NotJson | Data::NotNeeded => Lookup::Unmatchable,
                 },
                 "partitionKey" => Lookup::Found(Val::Str(r.partition_key)),
                 "sequenceNumber" => Lookup::Found(Val::Str(r.sequence_number)),
-                "approximateArrivalTimestamp" => match &arrival {
+                "approximateArrivalTimestamp" => match self.arrival {
                     Some(n) => Lookup::Found(Val::Num(n)),
                     None => Lookup::Missing,
                 },
@@ -851,13 +938,14 @@ impl TopLevel<'_, '_> {
     }
 }
 
-fn object_matches(rule: &ObjectRule, obj: Option<&Map<String, Value>>) -> bool {
+/// `obj` is a [`Node::Obj`] (or none: the object is missing).
+fn object_matches(rule: &ObjectRule, obj: Option<&Node<'_>>) -> bool {
     let fields_ok = rule
         .fields
         .iter()
         .all(|(key, field)| match obj.and_then(|o| o.get(key)) {
             None => field_matches_missing(field),
-            Some(v) => field_matches(field, Val::Json(v)),
+            Some(v) => field_matches(field, Val::Node(v)),
         });
     fields_ok
         && rule
@@ -876,11 +964,11 @@ fn field_matches_missing(field: &FieldRule) -> bool {
 
 fn field_matches(field: &FieldRule, value: Val<'_>) -> bool {
     match (field, value) {
-        (FieldRule::Nested(rule), Val::Json(Value::Object(o))) => object_matches(rule, Some(o)),
-        (FieldRule::Nested(rule), Val::Json(Value::Array(items))) => {
+        (FieldRule::Nested(rule), Val::Node(o @ Node::Obj(_))) => object_matches(rule, Some(o)),
+        (FieldRule::Nested(rule), Val::Node(Node::Arr(items))) => {
             // Fields of one pattern object must come from the same array element.
             let mut any_object = false;
-            for o in items.iter().filter_map(Value::as_object) {
+            for o in items.iter().filter(|n| matches!(n, Node::Obj(_))) {
                 if object_matches(rule, Some(o)) {
                     return true;
                 }
@@ -889,16 +977,16 @@ fn field_matches(field: &FieldRule, value: Val<'_>) -> bool {
             !any_object && object_matches(rule, None)
         }
         (FieldRule::Nested(rule), _) => object_matches(rule, None),
-        (FieldRule::Leaf(ms), Val::Json(Value::Array(items))) => {
-            let leaves = || items.iter().filter(|v| !v.is_object() && !v.is_array());
+        (FieldRule::Leaf(ms), Val::Node(Node::Arr(items))) => {
+            let leaves = || items.iter().filter(|v| v.is_leaf());
             if leaves().next().is_none() {
                 // No leaf value here (an empty array or only objects): the key does not exist
                 // as a leaf, as EventBridge flattens events.
                 return ms.iter().any(|m| matches!(m, Matcher::Exists(false)));
             }
-            ms.iter().any(|m| leaves().any(|v| m.matches(Val::Json(v))))
+            ms.iter().any(|m| leaves().any(|v| m.matches(Val::Node(v))))
         }
-        (FieldRule::Leaf(ms), Val::Json(Value::Object(_))) => {
+        (FieldRule::Leaf(ms), Val::Node(Node::Obj(_))) => {
             ms.iter().any(|m| matches!(m, Matcher::Exists(false)))
         }
         (FieldRule::Leaf(ms), v) => ms.iter().any(|m| m.matches(v)),
@@ -910,16 +998,20 @@ impl Matcher {
     fn matches(&self, v: Val<'_>) -> bool {
         let text: Option<&str> = match v {
             Val::Str(s) => Some(s),
-            Val::Json(Value::String(s)) => Some(s.as_str()),
+            Val::Node(Node::Str(s)) => Some(s),
+            _ => None,
+        };
+        let number: Option<&Number> = match v {
+            Val::Num(n) | Val::Node(Node::Num(n)) => Some(n),
             _ => None,
         };
         match self {
             Self::Exists(present) => *present,
             Self::Exact(want) => match (want, v) {
                 (Value::String(w), _) => text == Some(w.as_str()),
-                (Value::Number(w), Val::Num(n) | Val::Json(Value::Number(n))) => w == n,
-                (Value::Bool(w), Val::Json(Value::Bool(b))) => w == b,
-                (Value::Null, Val::Json(Value::Null)) => true,
+                (Value::Number(w), _) => number == Some(w),
+                (Value::Bool(w), Val::Node(Node::Bool(b))) => w == b,
+                (Value::Null, Val::Node(Node::Null)) => true,
                 _ => false,
             },
             Self::Prefix { text: p, ignore_case } => text.is_some_and(|t| {
@@ -938,14 +1030,11 @@ impl Matcher {
             }),
             Self::EqualsIgnoreCase(want) => text.is_some_and(|t| eq_ignore_case(t, want)),
             Self::Wildcard(w) => text.is_some_and(|t| w.matches(t)),
-            Self::Numeric(range) => match v {
-                Val::Num(n) | Val::Json(Value::Number(n)) => n.as_f64().is_some_and(|x| range.contains(x)),
-                _ => false,
-            },
+            Self::Numeric(range) => number.and_then(Number::as_f64).is_some_and(|x| range.contains(x)),
             Self::AnythingBut(but) => match but {
-                AnythingBut::Values(values) => !values.iter().any(|w| match (w, v) {
+                AnythingBut::Values(values) => !values.iter().any(|w| match (w, number) {
                     (Value::String(w), _) => text == Some(w.as_str()),
-                    (Value::Number(w), Val::Num(n) | Val::Json(Value::Number(n))) => {
+                    (Value::Number(w), Some(n)) => {
                         w == n || matches!((w.as_f64(), n.as_f64()), (Some(a), Some(b)) if a == b)
                     }
                     _ => false,
@@ -1293,6 +1382,42 @@ mod tests {
         let p = r#"{"data": {"t": ["a"], "t": ["b"]}}"#;
         assert!(passes(p, r#"{"t": "b"}"#));
         assert!(!passes(p, r#"{"t": "a"}"#));
+    }
+
+    #[test]
+    fn a_records_duplicate_keys_keep_the_last_value_and_escapes_are_decoded() {
+        let p = r#"{"data": {"t": ["b"]}}"#;
+        assert!(passes(p, r#"{"t": "a", "t": "b"}"#));
+        assert!(!passes(p, r#"{"t": "b", "t": "a"}"#));
+        let buy = r#"{"data": {"type": ["buy"], "note": [{"prefix": "é"}]}}"#;
+        assert!(passes(
+            buy,
+            r#"{"t\u0079pe": "b\u0075y", "note": "\u00e9t\u00e9"}"#
+        ));
+        assert!(!passes(buy, r#"{"type": "b\u0075y!", "note": "été"}"#));
+    }
+
+    #[test]
+    fn one_key_read_as_a_leaf_by_one_pattern_and_as_an_object_by_another() {
+        let c = criteria(&[
+            r#"{"data": {"a": [{"exists": false}]}}"#,
+            r#"{"data": {"a": {"b": ["x"]}}}"#,
+        ]);
+        let m = |d: &str| c.matches(&view(d.as_bytes(), "1"));
+        assert!(
+            m(r#"{"a": {"b": "x"}}"#),
+            "the nested pattern reads inside the object"
+        );
+        assert!(m(r#"{"z": 1}"#), "a missing key");
+        assert!(
+            m(r#"{"a": {"b": "y"}}"#),
+            "an object is no leaf: exists false holds (EventBridge matches leaves only)"
+        );
+        assert!(!m(r#"{"a": 5}"#));
+        assert!(
+            m(r#"{"a": [{"b": "y"}, {"b": "x", "c": [1, {"d": 2}]}]}"#),
+            "any array element"
+        );
     }
 
     #[test]
