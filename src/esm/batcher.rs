@@ -15,7 +15,7 @@ pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 
 /// The records read from one shard and not yet handed out, in shard order.
 #[derive(Debug)]
-pub struct Batcher {
+pub(crate) struct Batcher {
     buf: VecDeque<PreparedRecord>,
     batch_size: usize,
     max_bytes: usize,
@@ -86,7 +86,7 @@ impl Batcher {
     }
 
     /// When the window opened at `window_start` expires.
-    pub fn window_end(&self, window_start: Instant) -> Instant {
+    pub(crate) fn window_end(&self, window_start: Instant) -> Instant {
         window_start + self.window
     }
 
@@ -97,7 +97,7 @@ impl Batcher {
 
     /// Takes the next batch (at most `limit` records), cut so that `reserve` more bytes still
     /// fit in the payload.
-    pub fn take_reserving(&mut self, limit: usize, reserve: usize) -> Vec<PreparedRecord> {
+    pub(crate) fn take_reserving(&mut self, limit: usize, reserve: usize) -> Vec<PreparedRecord> {
         let n = self.next_len_reserving(limit, reserve);
         self.buf.drain(..n).collect()
     }

@@ -112,7 +112,7 @@ pub struct EsmConfig {
 
 /// A setting the user must change.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     /// A value outside its range.
     #[error("{flag} {value} is out of range: {range}")]
     OutOfRange {
@@ -123,16 +123,13 @@ pub enum ConfigError {
         /// The allowed range.
         range: &'static str,
     },
-    /// Options that cannot go together.
-    #[error("{0}")]
-    Contradiction(String),
     /// The handler cannot be run.
     #[error("{0}")]
     Handler(String),
 }
 
 /// Validates the numeric ranges Lambda enforces (spec §2.1).
-pub fn check_ranges(
+pub(crate) fn check_ranges(
     batch_size: usize,
     window: Duration,
     timeout: Duration,
@@ -219,7 +216,7 @@ fn not_executable_hint(path: &std::path::Path, program: &str) -> String {
 
 /// Checks that `program` can be executed: a path must be an executable file, a bare name
 /// must be found on `PATH`.
-pub fn check_executable(program: &str) -> Result<PathBuf, ConfigError> {
+pub(crate) fn check_executable(program: &str) -> Result<PathBuf, ConfigError> {
     use std::os::unix::fs::PermissionsExt as _;
     let is_exec = |p: &std::path::Path| {
         std::fs::metadata(p)
@@ -255,7 +252,7 @@ pub fn check_executable(program: &str) -> Result<PathBuf, ConfigError> {
 
 /// Splits `--exec` with shell quoting rules (never run through a shell) and appends the
 /// arguments given after `--`.
-pub fn command_line(exec: &str, extra: &[String]) -> Result<Vec<String>, ConfigError> {
+pub(crate) fn command_line(exec: &str, extra: &[String]) -> Result<Vec<String>, ConfigError> {
     let mut argv =
         shell_words::split(exec).map_err(|e| ConfigError::Handler(format!("--exec {exec:?}: {e}")))?;
     if argv.is_empty() {
@@ -268,7 +265,7 @@ pub fn command_line(exec: &str, extra: &[String]) -> Result<Vec<String>, ConfigE
 }
 
 /// A name usable as a Lambda function name: letters, digits, `-` and `_`.
-pub fn function_name_from(program: &str) -> String {
+pub(crate) fn function_name_from(program: &str) -> String {
     let stem = std::path::Path::new(program)
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -293,7 +290,7 @@ pub fn function_name_from(program: &str) -> String {
 
 /// The file that names the function: the first word of the command line that is an existing
 /// file (`handler.py` in `python3 handler.py`), else the program.
-pub fn script_of(command: &[String]) -> &str {
+pub(crate) fn script_of(command: &[String]) -> &str {
     command
         .iter()
         .find(|w| std::path::Path::new(w.as_str()).is_file())
@@ -303,14 +300,14 @@ pub fn script_of(command: &[String]) -> &str {
 
 /// The default worker id: host name and process id, as the issue asks, so that `status` tells
 /// where each consumer runs.
-pub fn default_worker_id(host: &str, pid: u32) -> String {
+pub(crate) fn default_worker_id(host: &str, pid: u32) -> String {
     let host = host.trim();
     let host = if host.is_empty() { "localhost" } else { host };
     format!("{host}:{pid}")
 }
 
 /// The default lease table name: the KCL application name derived from stream and function.
-pub fn default_app_name(stream: &str, function: &str) -> String {
+pub(crate) fn default_app_name(stream: &str, function: &str) -> String {
     let raw = format!("kinlocal-{stream}-{function}");
     raw.chars()
         .map(|c| {

@@ -21,10 +21,10 @@ use serde_json::{Map, Number, Value};
 /// AWS's default quota of filters per event source mapping.
 pub const DEFAULT_MAX_FILTERS: usize = 5;
 /// The most filters AWS grants on request (the quota can be raised to 10).
-pub const QUOTA_CEILING: usize = 10;
+pub(crate) const QUOTA_CEILING: usize = 10;
 
 /// The top-level keys a Kinesis record offers to a pattern.
-pub const RECORD_KEYS: &[&str] = &[
+pub(crate) const RECORD_KEYS: &[&str] = &[
     "data",
     "partitionKey",
     "sequenceNumber",
@@ -419,7 +419,7 @@ impl FilterCriteria {
 
     /// Parses a `--filter-file`: `{"Filters":[{"Pattern":"{…}"}, …]}` as the Lambda API takes it
     /// (a `Pattern` given as a JSON object instead of a string is accepted too).
-    pub fn patterns_from_file_text(text: &str) -> Result<Vec<String>, FilterError> {
+    pub(crate) fn patterns_from_file_text(text: &str) -> Result<Vec<String>, FilterError> {
         let v: Value =
             serde_json::from_str(text).map_err(|e| FilterError::File(format!("not valid JSON: {e}")))?;
         let filters = v.get("Filters").and_then(Value::as_array).ok_or_else(|| {
@@ -452,7 +452,7 @@ impl FilterCriteria {
     }
 
     /// Top-level keys that no Kinesis record has (a typo matches nothing): worth a warning.
-    pub fn unknown_keys(&self) -> Vec<String> {
+    pub(crate) fn unknown_keys(&self) -> Vec<String> {
         let mut out = Vec::new();
         for rule in &self.rules {
             collect_top_keys(rule, &mut out);

@@ -14,7 +14,7 @@ use md5::{Digest, Md5};
 use super::record::SequenceNumber;
 
 /// The largest `ParallelizationFactor` Lambda accepts.
-pub const MAX_PARALLELIZATION_FACTOR: usize = 10;
+pub(crate) const MAX_PARALLELIZATION_FACTOR: usize = 10;
 
 /// The lane (0-based, below `factor`) of a partition key.
 pub fn lane_of(partition_key: &str, factor: usize) -> usize {
@@ -30,7 +30,8 @@ pub fn lane_of(partition_key: &str, factor: usize) -> usize {
 }
 
 /// Splits records (in shard order) into `factor` lanes, keeping shard order within each lane.
-pub fn route<T>(
+#[cfg(test)]
+pub(crate) fn route<T>(
     records: impl IntoIterator<Item = T>,
     factor: usize,
     partition_key: impl Fn(&T) -> &str,
@@ -48,7 +49,7 @@ pub fn route<T>(
 /// handed to a lane (or filtered out), marked done as lanes finish them (success or discard),
 /// and the checkpoint is the last record of the longest fully-done prefix.
 #[derive(Debug, Default)]
-pub struct CheckpointTracker {
+pub(crate) struct CheckpointTracker {
     /// Registered records not yet below the checkpoint, in shard order, with their done flag.
     pending: VecDeque<(SequenceNumber, bool)>,
     checkpoint: Option<SequenceNumber>,
@@ -57,7 +58,7 @@ pub struct CheckpointTracker {
 /// A record was marked done that the tracker does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("sequence number {0} was never handed to a lane (or is already below the checkpoint)")]
-pub struct UnknownRecord(pub String);
+pub(crate) struct UnknownRecord(pub String);
 
 impl CheckpointTracker {
     /// An empty tracker.
@@ -67,7 +68,7 @@ impl CheckpointTracker {
 
     /// Registers a record handed to a lane. Records must come in shard order; an older one
     /// (a re-read after an iterator renewal) is ignored.
-    pub fn dispatched(&mut self, seq: SequenceNumber) {
+    pub(crate) fn dispatched(&mut self, seq: SequenceNumber) {
         let newer = self
             .pending
             .back()
@@ -99,7 +100,8 @@ impl CheckpointTracker {
     }
 
     /// Marks records done; returns whether the checkpoint moved.
-    pub fn done_all<'a>(
+    #[cfg(test)]
+    pub(crate) fn done_all<'a>(
         &mut self,
         seqs: impl IntoIterator<Item = &'a SequenceNumber>,
     ) -> Result<bool, UnknownRecord> {
@@ -124,12 +126,14 @@ impl CheckpointTracker {
     }
 
     /// Records handed out and not yet below the checkpoint.
-    pub fn outstanding(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn outstanding(&self) -> usize {
         self.pending.len()
     }
 
     /// Whether every registered record is done.
-    pub fn is_idle(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn is_idle(&self) -> bool {
         self.pending.is_empty()
     }
 }

@@ -22,7 +22,7 @@ use crate::aws_error;
 
 /// `consume`'s settings, as plain values (no flag types).
 #[derive(Debug, Clone)]
-pub struct ConsumeSettings {
+pub(crate) struct ConsumeSettings {
     /// The stream (name or ARN); `None` when the endpoint should hold exactly one.
     pub stream: Option<String>,
     /// The handler command line, already split.
@@ -117,7 +117,7 @@ pub struct Mapping {
 
 /// The stream as found by [`preflight`].
 #[derive(Debug, Clone)]
-pub struct StreamInfo {
+pub(crate) struct StreamInfo {
     /// Its name.
     pub name: String,
     /// Its ARN as the endpoint reports it.
@@ -127,7 +127,7 @@ pub struct StreamInfo {
 impl Mapping {
     /// Checks the stream (and a destination stream), derives every default and opens what
     /// the run needs. Errors that are the user's to fix say so ([`EsmError::is_usage`]).
-    pub async fn prepare(
+    pub(crate) async fn prepare(
         s: ConsumeSettings,
         kinesis: aws_sdk_kinesis::Client,
         dynamodb: aws_sdk_dynamodb::Client,
@@ -271,7 +271,7 @@ fn invoker_kind(
 
 /// Finds the stream (the only one, if none is named) and checks a destination stream exists.
 /// Errors here are the user's to fix (exit 2).
-pub async fn preflight(
+pub(crate) async fn preflight(
     kinesis: &aws_sdk_kinesis::Client,
     stream: Option<&str>,
     destination_stream: Option<&str>,

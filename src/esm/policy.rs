@@ -55,7 +55,7 @@ pub struct RetryPolicy {
 
 /// What to do before invoking a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BeforeInvoke {
+pub(crate) enum BeforeInvoke {
     /// Invoke the whole batch.
     Invoke,
     /// The first `count` records are too old: discard them with `RecordAgeExceeded` (no
@@ -70,7 +70,7 @@ pub enum BeforeInvoke {
 
 /// What to do after an invocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AfterInvoke {
+pub(crate) enum AfterInvoke {
     /// Every record succeeded: checkpoint the last.
     Done,
     /// Checkpoint the records before `from` (they succeeded), wait `delay`, invoke the rest
@@ -108,7 +108,7 @@ pub enum AfterInvoke {
 
 impl RetryPolicy {
     /// Checks record age before (re)invoking `batch`, which was invoked `attempts` times.
-    pub fn before_invoke(&self, batch: &[PreparedRecord], attempts: u32, now_ms: i64) -> BeforeInvoke {
+    pub(crate) fn before_invoke(&self, batch: &[PreparedRecord], attempts: u32, now_ms: i64) -> BeforeInvoke {
         let Some(max_age) = self.maximum_record_age else {
             return BeforeInvoke::Invoke;
         };
@@ -128,7 +128,12 @@ impl RetryPolicy {
     }
 
     /// Decides what follows an invocation of `batch`; `attempts` counts it.
-    pub fn after_invoke(&self, batch: &[PreparedRecord], attempts: u32, outcome: Outcome) -> AfterInvoke {
+    pub(crate) fn after_invoke(
+        &self,
+        batch: &[PreparedRecord],
+        attempts: u32,
+        outcome: Outcome,
+    ) -> AfterInvoke {
         let exhausted = self.maximum_retry_attempts.is_some_and(|max| attempts > max);
         match outcome {
             Outcome::Returned(response) => {
@@ -184,7 +189,7 @@ impl RetryPolicy {
     }
 
     /// Exponential back-off: base, 2·base, 4·base … capped.
-    pub fn retry_delay(&self, attempts: u32) -> Duration {
+    pub(crate) fn retry_delay(&self, attempts: u32) -> Duration {
         crate::backoff::Backoff::new(self.retry_base_delay, self.retry_max_delay).delay(attempts)
     }
 }
@@ -197,7 +202,7 @@ pub trait Clock: Send + Sync {
 
 /// The wall clock.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> i64 {
@@ -208,15 +213,17 @@ impl Clock for SystemClock {
 }
 
 /// A clock that follows tokio's (pausable) time from a fixed start, for tests.
+#[cfg(test)]
 #[derive(Debug, Clone, Copy)]
-pub struct TokioClock {
+pub(crate) struct TokioClock {
     start_ms: i64,
     start: tokio::time::Instant,
 }
 
+#[cfg(test)]
 impl TokioClock {
     /// A clock reading `start_ms` now.
-    pub fn starting_at(start_ms: i64) -> Self {
+    pub(crate) fn starting_at(start_ms: i64) -> Self {
         Self {
             start_ms,
             start: tokio::time::Instant::now(),
@@ -224,6 +231,7 @@ impl TokioClock {
     }
 }
 
+#[cfg(test)]
 impl Clock for TokioClock {
     fn now_ms(&self) -> i64 {
         let elapsed = i64::try_from(self.start.elapsed().as_millis()).unwrap_or(i64::MAX);

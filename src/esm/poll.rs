@@ -20,14 +20,14 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// AWS's 5 GetRecords per second per shard, as the least time between two reads' starts.
-pub const AWS_MIN_GAP: Duration = Duration::from_millis(200);
+pub(crate) const AWS_MIN_GAP: Duration = Duration::from_millis(200);
 /// The default interval between empty reads against AWS.
-pub const AWS_INTERVAL: Duration = AWS_MIN_GAP;
+pub(crate) const AWS_INTERVAL: Duration = AWS_MIN_GAP;
 /// The default interval between empty reads against a local endpoint (p50 put → handler start
 /// about half of it plus a few milliseconds when the endpoint does not long-poll).
-pub const LOCAL_INTERVAL: Duration = Duration::from_millis(10);
+pub(crate) const LOCAL_INTERVAL: Duration = Duration::from_millis(10);
 /// How long a local endpoint may hold an empty read open waiting for a record.
-pub const LONG_POLL: Duration = Duration::from_millis(500);
+pub(crate) const LONG_POLL: Duration = Duration::from_millis(500);
 /// The first pause after a failed read; doubled for each further failure in a row.
 const RETRY_BASE: Duration = Duration::from_millis(100);
 /// The longest pause after failed reads.
@@ -35,7 +35,7 @@ const RETRY_MAX: Duration = Duration::from_secs(5);
 
 /// What a read found, as far as pacing is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadOutcome {
+pub(crate) enum ReadOutcome {
     /// Records, or the shard is behind its tip: read again as soon as allowed.
     Backlog,
     /// Nothing new.
@@ -85,7 +85,7 @@ impl PollPolicy {
 
     /// The first retry delay of a failing batch: the user's `--poll-interval` (at least 10 ms)
     /// when given, else 200 ms, so that the short local default does not hasten retries.
-    pub fn function_retry_base(&self) -> Duration {
+    pub(crate) fn function_retry_base(&self) -> Duration {
         if self.explicit {
             self.interval.max(Duration::from_millis(10))
         } else {
@@ -95,13 +95,13 @@ impl PollPolicy {
 
     /// The long-poll hint to send with a read, at most `cap` (the time until a batching window
     /// closes); `None` when none is to be sent.
-    pub fn long_poll(&self, cap: Duration) -> Option<Duration> {
+    pub(crate) fn long_poll(&self, cap: Duration) -> Option<Duration> {
         self.long_poll.map(|d| d.min(cap)).filter(|d| !d.is_zero())
     }
 
     /// When the next read of a shard may start, given when the last one started and what it
     /// found.
-    pub fn next_read(&self, started: Instant, outcome: ReadOutcome) -> Instant {
+    pub(crate) fn next_read(&self, started: Instant, outcome: ReadOutcome) -> Instant {
         match outcome {
             ReadOutcome::Backlog => started + self.min_gap,
             ReadOutcome::Empty => started + self.interval.max(self.min_gap),
@@ -110,7 +110,7 @@ impl PollPolicy {
 
     /// The pause after `failures` failed reads in a row (throttling, a network error): doubling
     /// from 100 ms (or the interval, if longer) up to 5 s.
-    pub fn retry_after(&self, failures: u32) -> Duration {
+    pub(crate) fn retry_after(&self, failures: u32) -> Duration {
         let base = RETRY_BASE.max(self.interval).max(self.min_gap);
         let exp = failures.saturating_sub(1).min(16);
         base.saturating_mul(1 << exp).min(RETRY_MAX.max(base))

@@ -50,7 +50,7 @@ const GET_RECORDS_LIMIT: i32 = 10_000;
 
 /// How a reader ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReaderEnd {
+pub(crate) enum ReaderEnd {
     /// The shard was read to its end and `SHARD_END` checkpointed.
     ShardEnded {
         /// Children named by GetRecords (empty if the endpoint does not say).
@@ -80,7 +80,7 @@ impl LogSink for ReporterLogs {
 }
 
 /// What a reader is given by the supervisor: exactly what it needs.
-pub struct ReaderParts {
+pub(crate) struct ReaderParts {
     /// The mapping (read-only).
     pub mapping: Arc<Mapping>,
     /// The lease it works under.
@@ -94,7 +94,7 @@ pub struct ReaderParts {
 }
 
 /// The reader of one shard.
-pub struct ShardReader {
+pub(crate) struct ShardReader {
     mapping: Arc<Mapping>,
     shard_id: String,
     held: Arc<HeldLease>,

@@ -18,7 +18,7 @@ use super::{BatchReport, Reporter};
 
 /// What the reader must do, in the order the runner returns them.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Every record up to and including `upto` succeeded: checkpoint after it.
     Completed {
         /// The last record handled.
@@ -37,7 +37,7 @@ pub enum Decision {
 
 /// A range the policy gave up on.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DiscardRange {
+pub(crate) struct DiscardRange {
     /// The records, in order (never empty).
     pub records: Vec<PreparedRecord>,
     /// Why.
@@ -52,7 +52,7 @@ pub struct DiscardRange {
 
 /// A batch being worked through: ranges still to invoke (bisection splits them), in order.
 #[derive(Debug, Clone, Default)]
-pub struct PendingBatch {
+pub(crate) struct PendingBatch {
     /// The top is the next range.
     stack: Vec<(Vec<PreparedRecord>, u32)>,
     last_request_id: Option<String>,
@@ -100,18 +100,18 @@ impl PendingBatch {
     }
 
     /// Nothing left to invoke.
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         self.stack.is_empty()
     }
 
     /// Some invocation of this batch failed (a stop now abandons the rest uncheckpointed,
     /// rather than waiting for retries).
-    pub fn has_failed(&self) -> bool {
+    pub(crate) fn has_failed(&self) -> bool {
         self.failed
     }
 
     /// The range to be invoked next, with its attempts so far.
-    pub fn next_range(&self) -> Option<PendingRange> {
+    pub(crate) fn next_range(&self) -> Option<PendingRange> {
         let (recs, attempts) = self.stack.last()?;
         Some(PendingRange {
             first_sequence_number: recs
@@ -129,7 +129,7 @@ impl PendingBatch {
 }
 
 /// Runs batches of one lane.
-pub struct BatchRunner {
+pub(crate) struct BatchRunner {
     invoker: Box<dyn Invoker>,
     policy: RetryPolicy,
     function_arn: String,
@@ -142,7 +142,7 @@ pub struct BatchRunner {
 }
 
 /// What a runner is set up with.
-pub struct RunnerSettings {
+pub(crate) struct RunnerSettings {
     /// The retry / bisect / partial-failure / age policy.
     pub policy: RetryPolicy,
     /// The function's ARN (sent with each invocation).

@@ -37,7 +37,7 @@ const REGISTER_POLL: Duration = Duration::from_millis(250);
 const CHANNEL: usize = 2;
 
 /// The default consumer name: the KCL application name (`--app`), as KCL names its consumer.
-pub fn default_consumer_name(app: &str) -> String {
+pub(crate) fn default_consumer_name(app: &str) -> String {
     app.chars().take(128).collect()
 }
 
@@ -154,7 +154,7 @@ pub fn starting_position(cp: &Checkpoint, at_ms: Option<i64>) -> Option<Starting
 
 /// What one SubscribeToShard event brought.
 #[derive(Debug)]
-pub struct Pushed {
+pub(crate) struct Pushed {
     /// The records, in shard order.
     pub records: Vec<Record>,
     /// `MillisBehindLatest`.
@@ -167,7 +167,7 @@ pub struct Pushed {
 
 /// What the reader gets from its feed.
 #[derive(Debug)]
-pub enum FeedItem {
+pub(crate) enum FeedItem {
     /// An event.
     Event(Pushed),
     /// A subscription failed (it is retried): worth a line.
@@ -175,7 +175,7 @@ pub enum FeedItem {
 }
 
 /// One shard's subscriptions, renewed by a background task; dropped, the task ends.
-pub struct ShardFeed {
+pub(crate) struct ShardFeed {
     rx: mpsc::Receiver<FeedItem>,
     task: tokio::task::JoinHandle<()>,
 }

@@ -28,15 +28,11 @@ use serde_json::Value;
 use super::record::SequenceNumber;
 
 /// Largest state a window may carry (AWS: 1 MB per shard).
-pub const MAX_STATE_BYTES: usize = 1024 * 1024;
-/// `TumblingWindowInSeconds` range when on.
-pub const MIN_WINDOW: Duration = Duration::from_secs(1);
-/// `TumblingWindowInSeconds` maximum.
-pub const MAX_WINDOW: Duration = Duration::from_secs(900);
+pub(crate) const MAX_STATE_BYTES: usize = 1024 * 1024;
 
 /// Why a windowed invocation counts as failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WindowError {
+pub(crate) enum WindowError {
     /// The handler returned nothing usable as a state.
     #[error(
         "with a tumbling window the function must return {{\"state\": {{...}}, \"batchItemFailures\": [...]}}; \
@@ -59,7 +55,7 @@ pub struct Window {
 
 impl Window {
     /// The window of `length` holding a record that arrived at `arrival_ms`.
-    pub fn containing(arrival_ms: i64, length: Duration) -> Self {
+    pub(crate) fn containing(arrival_ms: i64, length: Duration) -> Self {
         let len = i64::try_from(length.as_millis()).unwrap_or(i64::MAX).max(1);
         let start = arrival_ms - arrival_ms.rem_euclid(len);
         Self {
@@ -85,7 +81,7 @@ pub fn rfc3339(ms: i64) -> String {
 
 /// How many leading records (by arrival time, in shard order) share the first one's window: a
 /// batch never mixes windows.
-pub fn same_window_prefix(arrivals: impl IntoIterator<Item = i64>, length: Duration) -> usize {
+pub(crate) fn same_window_prefix(arrivals: impl IntoIterator<Item = i64>, length: Duration) -> usize {
     let mut it = arrivals.into_iter();
     let Some(first) = it.next() else {
         return 0;
@@ -96,7 +92,7 @@ pub fn same_window_prefix(arrivals: impl IntoIterator<Item = i64>, length: Durat
 
 /// The fields Lambda adds to a windowed event, alongside `Records`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Envelope<'a> {
+pub(crate) struct Envelope<'a> {
     /// The window.
     pub window: Window,
     /// The state returned by the previous invocation of this window (`{}` at its start).
@@ -113,7 +109,7 @@ pub struct Envelope<'a> {
 
 impl Envelope<'_> {
     /// Adds the window fields to an event built as `{"Records":[...]}`.
-    pub fn wrap(&self, mut event: Vec<u8>) -> Vec<u8> {
+    pub(crate) fn wrap(&self, mut event: Vec<u8>) -> Vec<u8> {
         if event.last() == Some(&b'}') {
             event.pop();
         }
@@ -135,7 +131,7 @@ impl Envelope<'_> {
 
 /// Reads the state out of a windowed invocation's response: it must be there (and not null),
 /// or the invocation failed. The state is passed on unchanged, whatever its shape.
-pub fn returned_state(response: &[u8]) -> Result<Value, WindowError> {
+pub(crate) fn returned_state(response: &[u8]) -> Result<Value, WindowError> {
     let v: Value = serde_json::from_slice(response).map_err(|e| WindowError::NotJson(e.to_string()))?;
     match v.get("state") {
         Some(Value::Null) | None => Err(WindowError::MissingState),
@@ -146,7 +142,7 @@ pub fn returned_state(response: &[u8]) -> Result<Value, WindowError> {
 /// The window part of one invocation: what the runner wraps around `Records`, and what it
 /// learns back (the state the function returned, whether a final invocation went through).
 #[derive(Debug, Clone, PartialEq)]
-pub struct WindowCall {
+pub(crate) struct WindowCall {
     /// The window.
     pub window: Window,
     /// The state sent; replaced by the returned one once records of the batch succeed.
@@ -163,7 +159,7 @@ pub struct WindowCall {
 
 impl WindowCall {
     /// The event for `records_event` (`{"Records":[...]}`) of `shard_id` in this window.
-    pub fn wrap(&self, shard_id: &str, records_event: Vec<u8>) -> Vec<u8> {
+    pub(crate) fn wrap(&self, shard_id: &str, records_event: Vec<u8>) -> Vec<u8> {
         Envelope {
             window: self.window,
             state: &self.state,
@@ -198,7 +194,7 @@ impl WindowCall {
 
 /// What the reader does next for a windowed shard.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Invoke with records of this window (at most `take` of the buffered ones, fewer if the
     /// batch size or 6 MB cut first), carrying `state`.
     Batch {
@@ -234,7 +230,7 @@ struct Open {
 
 /// The window state of one shard.
 #[derive(Debug, Clone)]
-pub struct ShardWindows {
+pub(crate) struct ShardWindows {
     length: Duration,
     open: Option<Open>,
 }
@@ -292,7 +288,7 @@ impl ShardWindows {
 
     /// A batch of `window` succeeded and returned `state`; `last` is its last record (or the
     /// last record it settled, with a partial response).
-    pub fn batch_succeeded(&mut self, window: Window, state: Value, last: Option<SequenceNumber>) {
+    pub(crate) fn batch_succeeded(&mut self, window: Window, state: Value, last: Option<SequenceNumber>) {
         let too_big = serde_json::to_vec(&state).map_or(0, |v| v.len()) > MAX_STATE_BYTES;
         let open = match self.open.take() {
             Some(mut o) if o.window == window => {
@@ -315,17 +311,17 @@ impl ShardWindows {
 
     /// The final invocation of the open window succeeded: its state is dropped. Returns the
     /// sequence number the shard may now be checkpointed at (the window's last record).
-    pub fn final_succeeded(&mut self) -> Option<SequenceNumber> {
+    pub(crate) fn final_succeeded(&mut self) -> Option<SequenceNumber> {
         self.open.take().and_then(|o| o.last)
     }
 
     /// The window still open, if any.
-    pub fn open_window(&self) -> Option<Window> {
+    pub(crate) fn open_window(&self) -> Option<Window> {
         self.open.as_ref().map(|o| o.window)
     }
 
     /// The shard ended: a window still open gets its final invocation (children start fresh).
-    pub fn shard_ended(&self) -> Option<Step> {
+    pub(crate) fn shard_ended(&self) -> Option<Step> {
         self.open.as_ref().map(|o| Step::Final {
             window: o.window,
             state: o.state.clone(),
