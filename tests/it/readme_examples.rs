@@ -40,8 +40,11 @@ fn run_script(dir: &Path, script: &str) -> Output {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut cmd = std::process::Command::new("bash");
-    cmd.arg("-c")
+    // `timeout` (not --foreground) runs the script in its own process group and signals the
+    // whole group, so a backgrounded command of a failing example cannot keep the output pipe
+    // open and hang the test binary.
+    let mut cmd = std::process::Command::new("timeout");
+    cmd.args(["-k", "10", "300", "bash", "-c"])
         .arg(script)
         .current_dir(dir)
         .env("PATH", path)
