@@ -7,7 +7,9 @@ use aws_sdk_kinesis::types::ShardIteratorType;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use crate::support::{create_stream, error_code, kinesis_headers, peers_python, raw_post, TestEngine};
+use crate::support::{
+    create_stream, error_code, kinesis_headers, peers_python, raw_post, raw_post_to, TestEngine,
+};
 
 const LIST_STREAMS: &str = "Kinesis_20131202.ListStreams";
 const SIGNED: &str =
@@ -256,7 +258,8 @@ fn presigned_query_string_requests_are_accepted_and_their_malformed_forms_refuse
         if let Some(a) = auth {
             headers.push(("Authorization", a));
         }
-        let (status, body) = post_to(&engine.endpoint, &format!("/?{query}"), &headers, body.as_bytes());
+        let (status, _, body) =
+            raw_post_to(&engine.endpoint, &format!("/?{query}"), &headers, body.as_bytes());
         (status, json_of(&body))
     };
     let (status, got) = presigned(
@@ -353,37 +356,6 @@ fn a_url_presigned_by_botocore_is_accepted_and_its_scope_names_the_region() {
     );
     assert_eq!(got["both"][0], 400, "{got}");
     assert_eq!(got["both"][1]["__type"], "InvalidSignatureException");
-}
-
-/// A raw HTTP/1.1 POST to `path` (the support helper posts to `/` only): status and body.
-fn post_to(endpoint: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> (u16, Vec<u8>) {
-    use std::io::{Read, Write};
-    let host = endpoint.trim_start_matches("http://");
-    let mut s = std::net::TcpStream::connect(host).expect("connect");
-    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .expect("timeout");
-    let mut head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).expect("write");
-    s.write_all(body).expect("write body");
-    let mut resp = Vec::new();
-    s.read_to_end(&mut resp).expect("read");
-    let split = resp
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("header end");
-    let status = String::from_utf8_lossy(&resp[..split])
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    (status, resp[split + 4..].to_vec())
 }
 
 async fn client_in(endpoint: &str, region: &'static str) -> aws_sdk_kinesis::Client {
