@@ -1,8 +1,8 @@
 //! Every example block of the README is run (issue 15): the newcomer sections as written
 //! (finding 8), the CI recipe failing when the consumer fails (finding 2: the old
 //! `…; kinlocal down` recipe returned `down`'s status), and each command section (streams,
-//! produce, consume, filters, lanes, several consumers, deployment files, Runtime API, invoke,
-//! tail, event, the AWS CLI lines, the flag synopses). Each test takes the code block from under
+//! produce, consume, filters, lanes, several consumers, deployment files, Runtime API, hot
+//! reload, invoke, tail, event, the AWS CLI lines, the flag synopses). Each test takes the code block from under
 //! its heading, so editing the README edits the test. Not run here: the top block's
 //! `cargo build --release` and `cargo test` (its `examples/demo.sh` is run by `demo.rs`), and
 //! `cargo install --path .` (an ignored test: a release build of its own).
@@ -528,6 +528,92 @@ fn the_runtime_api_examples_run_as_written() {
         stderr.matches("done: 40 record(s) delivered").count(),
         5,
         "each of the five examples delivered every record: {}",
+        describe(&out)
+    );
+}
+
+/// `--watch`: the example runs as written (stdout and stderr to files) on a one-shard `orders`
+/// while the script plays the developer: records are handled by v1, `src/app.py` is saved as
+/// v2, kinlocal says it reloads, later records are handled by v2, Ctrl-C. Every wait is
+/// bounded (15 s) and a failure kills the consumer, so a broken reload fails the test instead
+/// of hanging it.
+#[test]
+fn the_hot_reload_example_runs_as_written() {
+    let (_t, dir) = workdir();
+    let handled = dir.join("handled.txt");
+    let source = |version: &str| {
+        format!(
+            "def handler(event, context):\n    with open({:?}, \"a\") as out:\n        for _ in event[\"Records\"]:\n            out.write(\"{version}\\n\")\n    print(\"handled by {version}\")\n    return {{\"batchItemFailures\": []}}\n",
+            handled.display().to_string()
+        )
+    };
+    std::fs::create_dir_all(dir.join("src")).expect("src");
+    std::fs::write(dir.join("src/app.py"), source("v1")).expect("v1");
+    std::fs::write(dir.join("app_v2.py"), source("v2")).expect("v2");
+    let example = block("### Hot reload (`--watch`)", "sh");
+    let example = example.trim();
+    assert!(
+        example.starts_with("kinlocal consume") && !example.contains('\n'),
+        "one consume line: {example}"
+    );
+    let setup = format!("kinlocal create-stream orders --shards 1 >/dev/null\n{PYTHON_312}");
+    // `until_logged WHAT PATTERN FILE`: waits up to 15 s for PATTERN in FILE, else fails.
+    let body = format!(
+        r#"until_logged() {{
+  for _ in $(seq 150); do grep -q "$2" "$3" 2>/dev/null && return 0; sleep 0.1; done
+  echo "gave up waiting for $1" >&2; return 1
+}}
+{example} >watch.out 2>watch.log &
+KL=$!
+# On any exit: a consumer still running (a failed wait) gets Ctrl-C twice (which stops its
+# functions' process groups), then SIGKILL; its log goes to stderr for the assertions.
+stop() {{
+  if [ -n "$KL" ]; then
+    kill -INT $KL 2>/dev/null || true; sleep 0.5; kill -INT $KL 2>/dev/null || true
+    sleep 1; kill -9 $KL 2>/dev/null || true
+  fi
+  cat watch.log >&2 || true
+  kinlocal down >/dev/null || true
+}}
+trap stop EXIT
+until_logged 'the first INIT' 'INIT shardId-' watch.log
+kinlocal produce --stream orders --count 5 >/dev/null 2>&1
+until_logged 'the first records, on v1' '^v1' handled.txt
+cp app_v2.py src/app.py
+until_logged 'the reload line' 'changed: the function reloads before its next batch' watch.log
+kinlocal produce --stream orders --count 5 >/dev/null 2>&1
+until_logged 'the later records, on v2' '^v2' handled.txt
+for _ in $(seq 50); do [ "$(grep -c '^v' handled.txt)" -ge 10 ] && break; sleep 0.1; done
+kill -INT $KL
+for _ in $(seq 150); do kill -0 $KL 2>/dev/null || break; sleep 0.1; done
+if kill -0 $KL 2>/dev/null; then echo 'consume did not stop on Ctrl-C' >&2; exit 1; fi
+wait $KL
+KL=
+"#,
+    );
+    let out = run_example(&dir, &setup, &body);
+    assert_ran(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("done: 10 record(s) delivered"),
+        "every record was delivered: {}",
+        describe(&out)
+    );
+    let inits = stderr
+        .lines()
+        .filter(|l| l.starts_with("kinlocal: INIT shardId-"))
+        .count();
+    assert_eq!(
+        inits,
+        2,
+        "one INIT at the start, one for the reload: {}",
+        describe(&out)
+    );
+    let versions = std::fs::read_to_string(&handled).expect("handled.txt");
+    assert_eq!(
+        versions.lines().collect::<Vec<_>>(),
+        [vec!["v1"; 5], vec!["v2"; 5]].concat(),
+        "five records on v1, then five on v2 after the save: {}",
         describe(&out)
     );
 }
