@@ -24,7 +24,7 @@ pub enum Format {
 
 impl Format {
     /// The format named by a `Content-Type` header (JSON 1.1 when absent or unknown, as AWS).
-    pub fn from_content_type(content_type: Option<&str>) -> Self {
+    pub(crate) fn from_content_type(content_type: Option<&str>) -> Self {
         let ct = content_type.unwrap_or("").to_ascii_lowercase();
         if ct.contains("cbor") {
             Format::Cbor
@@ -36,7 +36,7 @@ impl Format {
     }
 
     /// The `Content-Type` to answer with.
-    pub fn content_type(self) -> &'static str {
+    pub(crate) fn content_type(self) -> &'static str {
         match self {
             Format::Json10 => "application/x-amz-json-1.0",
             Format::Json11 => "application/x-amz-json-1.1",
@@ -69,7 +69,7 @@ const BLOB_MEMBERS: &[&str] = &["Data"];
 
 impl Request<'_> {
     /// Decodes the body into an operation's input; an empty body is an empty object.
-    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+    pub(crate) fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         let body = if self.body.iter().all(|b| b.is_ascii_whitespace()) {
             &b"{}"[..]
         } else {
@@ -92,13 +92,13 @@ impl Request<'_> {
     }
 
     /// Encodes an operation's output in the request's format.
-    pub fn reply<T: Serialize>(&self, output: &T) -> Result<Reply, ApiError> {
+    pub(crate) fn reply<T: Serialize>(&self, output: &T) -> Result<Reply, ApiError> {
         encode(self.format, output).map(Reply)
     }
 }
 
 /// Decodes a body into JSON-shaped data, converting CBOR as [`Request::parse`] does.
-pub fn decode_value(format: Format, body: &[u8]) -> Result<serde_json::Value, ApiError> {
+pub(crate) fn decode_value(format: Format, body: &[u8]) -> Result<serde_json::Value, ApiError> {
     match format {
         Format::Json10 | Format::Json11 => serde_json::from_slice(body)
             .map_err(|e| ApiError::serialization(serialization_message(&e.to_string()))),
@@ -115,7 +115,7 @@ fn serialization_message(detail: &str) -> String {
 }
 
 /// Encodes a value in the given format.
-pub fn encode<T: Serialize>(format: Format, output: &T) -> Result<Vec<u8>, ApiError> {
+pub(crate) fn encode<T: Serialize>(format: Format, output: &T) -> Result<Vec<u8>, ApiError> {
     match format {
         Format::Json10 | Format::Json11 => {
             serde_json::to_vec(output).map_err(|e| ApiError::internal("InternalFailure", e.to_string()))

@@ -131,7 +131,7 @@ pub(crate) fn request_timeout_response() -> Response<Body> {
 /// Raises the soft limit on open files to the hard limit, as servers do, and returns the
 /// resulting soft limit (`None` when it cannot be read).
 #[allow(unsafe_code)]
-pub fn raise_nofile_limit() -> Option<u64> {
+pub(crate) fn raise_nofile_limit() -> Option<u64> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -156,7 +156,7 @@ pub fn raise_nofile_limit() -> Option<u64> {
 
 /// Connections to serve at once given a file-descriptor limit: the limit minus a reserve for
 /// journals, the runtime and the process's own files, within sane bounds.
-pub fn max_connections_for(nofile: Option<u64>) -> usize {
+pub(crate) fn max_connections_for(nofile: Option<u64>) -> usize {
     match nofile {
         Some(n) => n.saturating_sub(64).clamp(16, 65_536) as usize,
         None => ConnLimits::default().max_connections,

@@ -18,7 +18,7 @@ pub struct ApiError {
 
 impl ApiError {
     /// A 400 error with the given code and message.
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -28,13 +28,13 @@ impl ApiError {
     }
 
     /// The same error with an HTTP status other than 400.
-    pub fn with_status(mut self, status: u16) -> Self {
+    pub(crate) fn with_status(mut self, status: u16) -> Self {
         self.status = status;
         self
     }
 
     /// The same error with one more member in its body.
-    pub fn with_member(mut self, name: &str, value: serde_json::Value) -> Self {
+    pub(crate) fn with_member(mut self, name: &str, value: serde_json::Value) -> Self {
         self.extra
             .get_or_insert_with(Default::default)
             .insert(name.to_string(), value);
@@ -42,12 +42,12 @@ impl ApiError {
     }
 
     /// `SerializationException`: the body could not be decoded into the operation's input.
-    pub fn serialization(message: impl Into<String>) -> Self {
+    pub(crate) fn serialization(message: impl Into<String>) -> Self {
         Self::new("SerializationException", message)
     }
 
     /// `ValidationException` with AWS's "N validation error(s) detected: ..." wording.
-    pub fn validation(failures: &[String]) -> Self {
+    pub(crate) fn validation(failures: &[String]) -> Self {
         let n = failures.len();
         let plural = if n == 1 { "error" } else { "errors" };
         Self::new(
@@ -57,27 +57,27 @@ impl ApiError {
     }
 
     /// `InvalidArgumentException`: a semantically invalid argument.
-    pub fn invalid_argument(message: impl Into<String>) -> Self {
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
         Self::new("InvalidArgumentException", message)
     }
 
     /// `ResourceNotFoundException`.
-    pub fn not_found(message: impl Into<String>) -> Self {
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
         Self::new("ResourceNotFoundException", message)
     }
 
     /// `ResourceInUseException`.
-    pub fn in_use(message: impl Into<String>) -> Self {
+    pub(crate) fn in_use(message: impl Into<String>) -> Self {
         Self::new("ResourceInUseException", message)
     }
 
     /// `LimitExceededException`.
-    pub fn limit_exceeded(message: impl Into<String>) -> Self {
+    pub(crate) fn limit_exceeded(message: impl Into<String>) -> Self {
         Self::new("LimitExceededException", message)
     }
 
     /// An internal failure (HTTP 500), e.g. the journal could not be written.
-    pub fn internal(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn internal(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(code, message).with_status(500)
     }
 }
@@ -91,11 +91,11 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// One constraint failure in AWS's wording, for [`ApiError::validation`].
-pub fn constraint(value: &str, member: &str, constraint: &str) -> String {
+pub(crate) fn constraint(value: &str, member: &str, constraint: &str) -> String {
     format!("Value '{value}' at '{member}' failed to satisfy constraint: Member must {constraint}")
 }
 
 /// A null-valued member failing the "must not be null" constraint.
-pub fn not_null(member: &str) -> String {
+pub(crate) fn not_null(member: &str) -> String {
     format!("Value null at '{member}' failed to satisfy constraint: Member must not be null")
 }

@@ -8,11 +8,11 @@ use bytes::Bytes;
 use super::codec::Format;
 
 /// The `Content-Type` of an event stream response.
-pub const CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
+pub(crate) const CONTENT_TYPE: &str = "application/vnd.amazon.eventstream";
 
 /// An `event` message of type `event_type` (`initial-response`, `SubscribeToShardEvent`)
 /// whose payload is encoded in `format`.
-pub fn event(event_type: &'static str, format: Format, payload: Vec<u8>) -> Bytes {
+pub(crate) fn event(event_type: &'static str, format: Format, payload: Vec<u8>) -> Bytes {
     frame(
         Message::new(payload)
             .add_header(string(":message-type", "event"))
@@ -22,7 +22,7 @@ pub fn event(event_type: &'static str, format: Format, payload: Vec<u8>) -> Byte
 }
 
 /// An `exception` message: a modelled error ending the stream (`ResourceInUseException`, ...).
-pub fn exception(code: &'static str, format: Format, payload: Vec<u8>) -> Bytes {
+pub(crate) fn exception(code: &'static str, format: Format, payload: Vec<u8>) -> Bytes {
     frame(
         Message::new(payload)
             .add_header(string(":message-type", "exception"))

@@ -23,10 +23,10 @@ use super::sigv4;
 use super::Engine;
 
 /// A response body: a whole reply, or an event stream fed as events happen (SubscribeToShard).
-pub type Body = Either<Full<Bytes>, Channel<Bytes>>;
+pub(crate) type Body = Either<Full<Bytes>, Channel<Bytes>>;
 
 /// Largest body accepted; past it the answer is 413, as kinesalite and AWS do.
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// kinlocal's long poll, a request header no AWS SDK sends: a GetRecords whose iterator is at
 /// the tip of an open shard is held open for up to this many milliseconds (at most
@@ -35,11 +35,11 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 pub const WAIT_HEADER: &str = "x-kinlocal-wait-ms";
 
 /// The longest a GetRecords is held open.
-pub const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+pub(crate) const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// The service an `X-Amz-Target` prefix names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Service {
+pub(crate) enum Service {
     /// `Kinesis_20131202.*`
     Kinesis,
     /// `DynamoDB_20120810.*`
@@ -73,7 +73,10 @@ impl Service {
 
 /// Answers one HTTP request: a CORS preflight, or an API call; every answer carries AWS's
 /// `x-amz-id-2` and, for a request from a browser page (`Origin`), the CORS headers.
-pub async fn handle(engine: Arc<Engine>, req: HttpRequest<Incoming>) -> Result<Response<Body>, Infallible> {
+pub(crate) async fn handle(
+    engine: Arc<Engine>,
+    req: HttpRequest<Incoming>,
+) -> Result<Response<Body>, Infallible> {
     let origin = req.headers().contains_key("origin");
     let mut resp = if req.method() == Method::OPTIONS && origin {
         preflight(req.headers())

@@ -68,7 +68,7 @@ impl std::str::FromStr for Fsync {
 
 /// How a journal is opened.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct JournalOptions {
+pub(crate) struct JournalOptions {
     /// When writes reach stable storage.
     pub fsync: Fsync,
     /// Salvage a damaged journal instead of refusing to start.
@@ -106,7 +106,7 @@ pub enum JournalError {
 
 /// Where changes go: nowhere (in-memory engine) or an append-only file.
 #[derive(Debug)]
-pub struct Journal {
+pub(crate) struct Journal {
     file: Option<File>,
     path: Option<PathBuf>,
     /// Bytes of whole entries in the file: where a failed append is rolled back to.
@@ -193,7 +193,7 @@ struct Compaction {
 
 /// What [`Journal::open_with`] found.
 #[derive(Debug)]
-pub struct Opened {
+pub(crate) struct Opened {
     /// The journal, ready for appends.
     pub journal: Journal,
     /// Every whole entry, oldest first.
@@ -229,7 +229,7 @@ enum Problem {
 
 impl Journal {
     /// A journal that keeps nothing: state lives in memory only.
-    pub fn memory() -> Self {
+    pub(crate) fn memory() -> Self {
         Self {
             file: None,
             path: None,
@@ -241,21 +241,9 @@ impl Journal {
         }
     }
 
-    /// Opens (or creates) the journal at `path` with default options and returns every whole
-    /// entry in it, oldest first.
-    pub fn open(path: &Path) -> io::Result<(Self, Vec<Vec<u8>>)> {
-        let opened = Self::open_with(path, JournalOptions::default()).map_err(|e| match e {
-            JournalError::Io { source, .. } => source,
-            damaged @ JournalError::Damaged { .. } => {
-                io::Error::new(io::ErrorKind::InvalidData, damaged.to_string())
-            }
-        })?;
-        Ok((opened.journal, opened.entries))
-    }
-
     /// Opens (or creates) the journal at `path`: verifies every entry, drops (and reports) a
     /// torn final entry, refuses a damaged one unless `options.repair`, converts format 1.
-    pub fn open_with(path: &Path, options: JournalOptions) -> Result<Opened, JournalError> {
+    pub(crate) fn open_with(path: &Path, options: JournalOptions) -> Result<Opened, JournalError> {
         let io_err = |source| JournalError::Io {
             path: path.to_path_buf(),
             source,
@@ -362,19 +350,19 @@ impl Journal {
     }
 
     /// Whether changes are kept on disk.
-    pub fn is_persistent(&self) -> bool {
+    pub(crate) fn is_persistent(&self) -> bool {
         self.file.is_some()
     }
 
     /// Bytes in the journal file now.
-    pub fn len_bytes(&self) -> u64 {
+    pub(crate) fn len_bytes(&self) -> u64 {
         self.len
     }
 
     /// Appends one entry with a single write; returns once the entry is as durable as
     /// [`Fsync`] promises. A failed write is rolled back to the last whole entry; if that fails
     /// too, this and every later append fails.
-    pub fn append(&mut self, payload: &[u8]) -> io::Result<()> {
+    pub(crate) fn append(&mut self, payload: &[u8]) -> io::Result<()> {
         if self.file.is_none() {
             return Ok(());
         }
@@ -420,7 +408,7 @@ impl Journal {
     }
 
     /// Replaces the whole journal with the given entries (compaction), atomically by rename.
-    pub fn rewrite(&mut self, entries: &[Vec<u8>]) -> io::Result<()> {
+    pub(crate) fn rewrite(&mut self, entries: &[Vec<u8>]) -> io::Result<()> {
         let Some(path) = self.path.clone() else {
             return Ok(());
         };
@@ -432,13 +420,13 @@ impl Journal {
     }
 
     /// Whether a background compaction is under way.
-    pub fn compaction_running(&self) -> bool {
+    pub(crate) fn compaction_running(&self) -> bool {
         self.compaction.is_some()
     }
 
     /// Starts writing `entries` (a snapshot of the live state) to a new file in the background;
     /// [`Journal::poll_compaction`] swaps it in. Returns false when none was started.
-    pub fn start_compaction(&mut self, entries: Vec<Vec<u8>>) -> bool {
+    pub(crate) fn start_compaction(&mut self, entries: Vec<Vec<u8>>) -> bool {
         let Some(path) = self.path.clone() else {
             return false;
         };
@@ -466,7 +454,7 @@ impl Journal {
     /// When the background compaction has finished: copies the entries appended since the
     /// snapshot onto it and swaps it in. `None` while it runs (or when none runs); otherwise
     /// the bytes reclaimed, or why the old journal was kept.
-    pub fn poll_compaction(&mut self) -> Option<io::Result<u64>> {
+    pub(crate) fn poll_compaction(&mut self) -> Option<io::Result<u64>> {
         if !self.compaction.as_ref()?.thread.is_finished() {
             return None;
         }
@@ -482,8 +470,9 @@ impl Journal {
         Some(result.map(|()| before.saturating_sub(self.len)))
     }
 
-    /// Waits for a running compaction and swaps it in (tests, shutdown).
-    pub fn wait_compaction(&mut self) -> Option<io::Result<u64>> {
+    /// Waits for a running compaction and swaps it in.
+    #[cfg(test)]
+    pub(crate) fn wait_compaction(&mut self) -> Option<io::Result<u64>> {
         while !self.compaction.as_ref()?.thread.is_finished() {
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -744,38 +733,38 @@ fn fnv1a(bytes: &[u8]) -> u32 {
 }
 
 /// Little helpers to build and read binary journal entries.
-pub mod bin {
+pub(crate) mod bin {
     /// Appends a length-prefixed byte string.
-    pub fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    pub(crate) fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
         out.extend_from_slice(&(b.len() as u32).to_le_bytes());
         out.extend_from_slice(b);
     }
 
     /// Appends a u64.
-    pub fn put_u64(out: &mut Vec<u8>, v: u64) {
+    pub(crate) fn put_u64(out: &mut Vec<u8>, v: u64) {
         out.extend_from_slice(&v.to_le_bytes());
     }
 
     /// Reads entries written with [`put_bytes`] / [`put_u64`].
-    pub struct Reader<'a> {
+    pub(crate) struct Reader<'a> {
         buf: &'a [u8],
     }
 
     impl<'a> Reader<'a> {
         /// Starts reading `buf`.
-        pub fn new(buf: &'a [u8]) -> Self {
+        pub(crate) fn new(buf: &'a [u8]) -> Self {
             Self { buf }
         }
 
         /// Reads a u64, `None` when the entry is short.
-        pub fn u64(&mut self) -> Option<u64> {
+        pub(crate) fn u64(&mut self) -> Option<u64> {
             let (head, rest) = self.buf.split_at_checked(8)?;
             self.buf = rest;
             Some(u64::from_le_bytes(head.try_into().ok()?))
         }
 
         /// Reads a length-prefixed byte string.
-        pub fn bytes(&mut self) -> Option<&'a [u8]> {
+        pub(crate) fn bytes(&mut self) -> Option<&'a [u8]> {
             let (head, rest) = self.buf.split_at_checked(4)?;
             let len = u32::from_le_bytes(head.try_into().ok()?) as usize;
             let (b, rest) = rest.split_at_checked(len)?;
@@ -784,7 +773,7 @@ pub mod bin {
         }
 
         /// Whether everything was read.
-        pub fn is_empty(&self) -> bool {
+        pub(crate) fn is_empty(&self) -> bool {
             self.buf.is_empty()
         }
     }

@@ -9,11 +9,11 @@ pub mod codec;
 pub mod conn;
 pub mod dynamodb;
 pub mod error;
-pub mod eventstream;
+pub(crate) mod eventstream;
 pub mod http;
 pub mod journal;
 pub mod kinesis;
-pub mod sigv4;
+pub(crate) mod sigv4;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -69,13 +69,13 @@ pub struct EngineConfig {
 
 impl EngineConfig {
     /// [`Self::max_retention`] in milliseconds.
-    pub fn max_retention_ms(&self) -> Option<u64> {
+    pub(crate) fn max_retention_ms(&self) -> Option<u64> {
         self.max_retention
             .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     }
 
     /// How journals are opened.
-    pub fn journal_options(&self) -> journal::JournalOptions {
+    pub(crate) fn journal_options(&self) -> journal::JournalOptions {
         journal::JournalOptions {
             fsync: self.fsync,
             repair: self.repair,
@@ -137,7 +137,7 @@ pub struct Engine {
     /// The DynamoDB side (lease tables).
     pub dynamodb: dynamodb::DynamoDb,
     /// What every connection is held to.
-    pub limits: conn::ConnLimits,
+    pub(crate) limits: conn::ConnLimits,
 }
 
 impl Engine {

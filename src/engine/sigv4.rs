@@ -9,7 +9,7 @@ use super::error::ApiError;
 
 /// What a well-formed signature tells the engine.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Signed {
+pub(crate) struct Signed {
     /// The region of the credential scope (`AKID/DATE/REGION/SERVICE/aws4_request`), when it
     /// names one.
     pub region: Option<String>,
@@ -25,7 +25,7 @@ const QUERY_PARAMS: [&str; 5] = [
 ];
 
 /// Checks that a request is signed, by header or query string, as AWS checks it.
-pub fn check(headers: &HeaderMap, query: Option<&str>) -> Result<Signed, ApiError> {
+pub(crate) fn check(headers: &HeaderMap, query: Option<&str>) -> Result<Signed, ApiError> {
     let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
     let params: Vec<(String, String)> = query
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())

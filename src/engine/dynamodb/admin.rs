@@ -32,7 +32,7 @@ fn subscriber_limit() -> ApiError {
 /// UpdateTable's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UpdateTableInput {
+pub(crate) struct UpdateTableInput {
     table_name: Option<String>,
     attribute_definitions: Option<Vec<AttributeDefinition>>,
     billing_mode: Option<String>,
@@ -75,7 +75,7 @@ struct GsiDelete {
 
 /// UpdateTable: one kind of change per call (as DynamoDB requires for index creation and
 /// deletion), validated before anything changes, journaled as the table's new description.
-pub fn update_table(
+pub(crate) fn update_table(
     store: &mut Store,
     config: &EngineConfig,
     input: UpdateTableInput,
@@ -388,12 +388,12 @@ fn throughput_failures(t: &ThroughputInput, member: &str, failures: &mut Vec<Str
 /// A TableName-only input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct TableNameInput {
+pub(crate) struct TableNameInput {
     table_name: Option<String>,
 }
 
 /// DescribeTimeToLive.
-pub fn describe_ttl(store: &Store, input: TableNameInput) -> Result<Json, ApiError> {
+pub(crate) fn describe_ttl(store: &Store, input: TableNameInput) -> Result<Json, ApiError> {
     let name = tables::check_table_name(input.table_name.as_deref())?;
     let table = store
         .tables
@@ -408,7 +408,7 @@ pub fn describe_ttl(store: &Store, input: TableNameInput) -> Result<Json, ApiErr
 /// UpdateTimeToLive's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UpdateTtlInput {
+pub(crate) struct UpdateTtlInput {
     table_name: Option<String>,
     time_to_live_specification: Option<TtlSpecification>,
 }
@@ -421,7 +421,7 @@ struct TtlSpecification {
 }
 
 /// UpdateTimeToLive: enabling or disabling takes effect at once (DynamoDB takes up to an hour).
-pub fn update_ttl(store: &mut Store, input: UpdateTtlInput) -> Result<Json, ApiError> {
+pub(crate) fn update_ttl(store: &mut Store, input: UpdateTtlInput) -> Result<Json, ApiError> {
     let mut failures = Vec::new();
     if input.table_name.is_none() {
         failures.push(not_null("tableName"));
@@ -475,7 +475,7 @@ pub fn update_ttl(store: &mut Store, input: UpdateTtlInput) -> Result<Json, ApiE
 /// Deletes the items whose time-to-live attribute (epoch seconds) is at or before `now_s`,
 /// one journal entry per table. Like DynamoDB, values more than five years in the past are
 /// left alone, and anything but a number is ignored. Returns how many were deleted.
-pub fn sweep_expired(store: &mut Store, now_s: u64) -> Result<usize, ApiError> {
+pub(crate) fn sweep_expired(store: &mut Store, now_s: u64) -> Result<usize, ApiError> {
     const FIVE_YEARS_S: u64 = 5 * 365 * 86_400;
     let oldest = now_s.saturating_sub(FIVE_YEARS_S);
     let mut deleted = 0;
@@ -565,13 +565,13 @@ fn table_of_arn<'a>(
 /// TagResource's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct TagInput {
+pub(crate) struct TagInput {
     resource_arn: Option<String>,
     tags: Option<Vec<Tag>>,
 }
 
 /// TagResource.
-pub fn tag(store: &mut Store, config: &EngineConfig, input: TagInput) -> Result<Json, ApiError> {
+pub(crate) fn tag(store: &mut Store, config: &EngineConfig, input: TagInput) -> Result<Json, ApiError> {
     let Some(list) = input.tags else {
         return Err(ApiError::validation(&[not_null("tags")]));
     };
@@ -594,13 +594,13 @@ pub fn tag(store: &mut Store, config: &EngineConfig, input: TagInput) -> Result<
 /// UntagResource's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UntagInput {
+pub(crate) struct UntagInput {
     resource_arn: Option<String>,
     tag_keys: Option<Vec<String>>,
 }
 
 /// UntagResource.
-pub fn untag(store: &mut Store, config: &EngineConfig, input: UntagInput) -> Result<Json, ApiError> {
+pub(crate) fn untag(store: &mut Store, config: &EngineConfig, input: UntagInput) -> Result<Json, ApiError> {
     let Some(keys) = input.tag_keys else {
         return Err(ApiError::validation(&[not_null("tagKeys")]));
     };
@@ -619,13 +619,17 @@ pub fn untag(store: &mut Store, config: &EngineConfig, input: UntagInput) -> Res
 /// ListTagsOfResource's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListTagsInput {
+pub(crate) struct ListTagsInput {
     resource_arn: Option<String>,
     next_token: Option<String>,
 }
 
 /// ListTagsOfResource (at most 50 tags, so one page).
-pub fn list_tags(store: &Store, config: &EngineConfig, input: ListTagsInput) -> Result<Json, ApiError> {
+pub(crate) fn list_tags(
+    store: &Store,
+    config: &EngineConfig,
+    input: ListTagsInput,
+) -> Result<Json, ApiError> {
     let _ = input.next_token;
     let table = table_of_arn(store, config, input.resource_arn.as_deref(), "ListTagsOfResource")?;
     let tags: Vec<Json> = table
@@ -660,7 +664,7 @@ fn backup_table<'a>(store: &'a Store, name: Option<&str>) -> Result<&'a tables::
 }
 
 /// DescribeContinuousBackups.
-pub fn describe_backups(
+pub(crate) fn describe_backups(
     store: &Store,
     config: &EngineConfig,
     input: TableNameInput,
@@ -673,7 +677,7 @@ pub fn describe_backups(
 /// UpdateContinuousBackups' input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UpdateBackupsInput {
+pub(crate) struct UpdateBackupsInput {
     table_name: Option<String>,
     point_in_time_recovery_specification: Option<PitrSpecification>,
 }
@@ -686,7 +690,7 @@ struct PitrSpecification {
 }
 
 /// UpdateContinuousBackups: records whether point-in-time recovery is on (nothing is backed up).
-pub fn update_backups(
+pub(crate) fn update_backups(
     store: &mut Store,
     config: &EngineConfig,
     input: UpdateBackupsInput,

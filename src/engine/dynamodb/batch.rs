@@ -45,7 +45,7 @@ fn check_request_items<T>(items: Option<&BTreeMap<String, T>>) -> Result<&BTreeM
 /// BatchWriteItem's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct BatchWriteInput {
+pub(crate) struct BatchWriteInput {
     request_items: Option<BTreeMap<String, Vec<WriteRequest>>>,
     return_consumed_capacity: Option<String>,
     return_item_collection_metrics: Option<String>,
@@ -71,7 +71,11 @@ struct DeleteRequest {
 }
 
 /// BatchWriteItem: validated whole, then applied whole.
-pub fn write(store: &mut Store, config: &EngineConfig, input: BatchWriteInput) -> Result<Json, ApiError> {
+pub(crate) fn write(
+    store: &mut Store,
+    config: &EngineConfig,
+    input: BatchWriteInput,
+) -> Result<Json, ApiError> {
     params::return_consumed(input.return_consumed_capacity.as_deref())?;
     let metrics = params::return_metrics(input.return_item_collection_metrics.as_deref())?;
     let request_items = check_request_items(input.request_items.as_ref())?;
@@ -222,7 +226,7 @@ fn sum_by_index(units: &[params::IndexUnits]) -> Vec<params::IndexUnits> {
 /// BatchGetItem's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct BatchGetInput {
+pub(crate) struct BatchGetInput {
     request_items: Option<BTreeMap<String, KeysAndAttributes>>,
     return_consumed_capacity: Option<String>,
 }
@@ -238,7 +242,7 @@ struct KeysAndAttributes {
 }
 
 /// BatchGetItem.
-pub fn get(store: &Store, config: &EngineConfig, input: BatchGetInput) -> Result<Json, ApiError> {
+pub(crate) fn get(store: &Store, config: &EngineConfig, input: BatchGetInput) -> Result<Json, ApiError> {
     params::return_consumed(input.return_consumed_capacity.as_deref())?;
     let request_items = check_request_items(input.request_items.as_ref())?;
     let mut failures = Vec::new();

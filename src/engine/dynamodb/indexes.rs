@@ -22,7 +22,7 @@ const MAX_LSIS: usize = 5;
 
 /// One secondary index, as created.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct IndexMeta {
+pub(crate) struct IndexMeta {
     /// IndexName.
     pub name: String,
     /// Global (true) or local (false).
@@ -45,14 +45,14 @@ pub struct IndexMeta {
 }
 
 /// One index entry: index hash, index range (`KeyVal::None` without one), the item's table key.
-pub type Entry = (KeyVal, KeyVal, Key);
+pub(crate) type Entry = (KeyVal, KeyVal, Key);
 
 /// The entries of one index, sorted as a Query on the index reads them.
-pub type Entries = BTreeSet<Entry>;
+pub(crate) type Entries = BTreeSet<Entry>;
 
 impl IndexMeta {
     /// The index key attribute names, hash first.
-    pub fn key_names(&self) -> Vec<&str> {
+    pub(crate) fn key_names(&self) -> Vec<&str> {
         let mut v = vec![self.hash.name.as_str()];
         if let Some(r) = &self.range {
             v.push(r.name.as_str());
@@ -61,7 +61,7 @@ impl IndexMeta {
     }
 
     /// The entry `item` has in this index, or `None` when it lacks (or mistypes) a key attribute.
-    pub fn entry_of(&self, item: &Item, key: &Key) -> Option<Entry> {
+    pub(crate) fn entry_of(&self, item: &Item, key: &Key) -> Option<Entry> {
         let part = |d: &KeyDef| item.get(&d.name).and_then(|v| key_val(v, &d.ty));
         let hash = part(&self.hash)?;
         let range = match &self.range {
@@ -72,7 +72,7 @@ impl IndexMeta {
     }
 
     /// Refuses an item whose attribute for this index's key has the wrong type or is empty.
-    pub fn check_item(&self, item: &Item) -> Result<(), ApiError> {
+    pub(crate) fn check_item(&self, item: &Item) -> Result<(), ApiError> {
         for d in std::iter::once(&self.hash).chain(self.range.as_ref()) {
             let Some(v) = item.get(&d.name) else { continue };
             if v.type_name() != d.ty {
@@ -104,7 +104,7 @@ impl IndexMeta {
 
     /// The attributes of `item` this index holds: everything (`ALL`), or the table's and the
     /// index's keys plus any `INCLUDE`d attributes.
-    pub fn project(&self, item: &Item, table_keys: &[&str]) -> Item {
+    pub(crate) fn project(&self, item: &Item, table_keys: &[&str]) -> Item {
         if self.projection == "ALL" {
             return item.clone();
         }
@@ -119,12 +119,18 @@ impl IndexMeta {
     }
 
     /// Whether the index is still being built (`--create-table-delay` after its creation).
-    pub fn is_creating(&self, now_ms: u64, delay_ms: u64) -> bool {
+    pub(crate) fn is_creating(&self, now_ms: u64, delay_ms: u64) -> bool {
         now_ms < self.created_ms.saturating_add(delay_ms)
     }
 
     /// The DescribeTable structure for this index.
-    pub fn describe(&self, table_arn: &str, status: &str, item_count: usize, size_bytes: usize) -> Json {
+    pub(crate) fn describe(
+        &self,
+        table_arn: &str,
+        status: &str,
+        item_count: usize,
+        size_bytes: usize,
+    ) -> Json {
         let mut key_schema = vec![json!({"AttributeName": self.hash.name, "KeyType": "HASH"})];
         if let Some(r) = &self.range {
             key_schema.push(json!({"AttributeName": r.name, "KeyType": "RANGE"}));
@@ -159,7 +165,7 @@ impl IndexMeta {
 /// One index definition as a request gives it (CreateTable, or UpdateTable's `Create`).
 #[derive(Debug, Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
-pub struct IndexInput {
+pub(crate) struct IndexInput {
     index_name: Option<String>,
     key_schema: Option<Vec<KeySchemaInput>>,
     projection: Option<ProjectionInput>,
@@ -183,7 +189,7 @@ struct ProjectionInput {
 /// ProvisionedThroughput as a request gives it.
 #[derive(Debug, Deserialize, Clone)]
 #[serde(rename_all = "PascalCase")]
-pub struct ThroughputInput {
+pub(crate) struct ThroughputInput {
     /// ReadCapacityUnits.
     pub read_capacity_units: Option<i64>,
     /// WriteCapacityUnits.
@@ -192,7 +198,7 @@ pub struct ThroughputInput {
 
 impl IndexInput {
     /// The key attribute names this definition uses.
-    pub fn key_names(&self) -> Vec<String> {
+    pub(crate) fn key_names(&self) -> Vec<String> {
         self.key_schema
             .iter()
             .flatten()
@@ -201,7 +207,7 @@ impl IndexInput {
     }
 
     /// IndexName, if given.
-    pub fn name(&self) -> Option<&str> {
+    pub(crate) fn name(&self) -> Option<&str> {
         self.index_name.as_deref()
     }
 }
@@ -219,7 +225,7 @@ fn validation(msg: impl Into<String>) -> ApiError {
 
 /// Member-level constraint failures of index definitions (`member` is e.g.
 /// `globalSecondaryIndexes`), in AWS's "N validation errors detected" form.
-pub fn constraint_failures(list: &[IndexInput], member: &str, failures: &mut Vec<String>) {
+pub(crate) fn constraint_failures(list: &[IndexInput], member: &str, failures: &mut Vec<String>) {
     for (i, ix) in list.iter().enumerate() {
         let at = format!("{member}.{}.member", i + 1);
         match ix.index_name.as_deref() {
@@ -302,7 +308,7 @@ pub fn constraint_failures(list: &[IndexInput], member: &str, failures: &mut Vec
 }
 
 /// What an index definition is checked against.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The table's AttributeDefinitions (after the request's additions).
     pub defs: &'a [KeyDef],
     /// The table's partition key name.
@@ -316,7 +322,7 @@ pub struct Context<'a> {
 }
 
 /// Validates one index definition (already past [`constraint_failures`]) into its metadata.
-pub fn validate(ix: &IndexInput, global: bool, cx: &Context<'_>) -> Result<IndexMeta, ApiError> {
+pub(crate) fn validate(ix: &IndexInput, global: bool, cx: &Context<'_>) -> Result<IndexMeta, ApiError> {
     let name = ix.index_name.clone().unwrap_or_default();
     let ks = ix.key_schema.clone().unwrap_or_default();
     let keys: Vec<String> = ks.iter().filter_map(|k| k.attribute_name.clone()).collect();
@@ -405,7 +411,7 @@ pub fn validate(ix: &IndexInput, global: bool, cx: &Context<'_>) -> Result<Index
 }
 
 /// Validates CreateTable's index lists together (emptiness, duplicates, per-table limits).
-pub fn validate_create(
+pub(crate) fn validate_create(
     gsis: Option<&[IndexInput]>,
     lsis: Option<&[IndexInput]>,
     cx: &Context<'_>,
@@ -454,7 +460,7 @@ pub fn validate_create(
 }
 
 /// How many GSIs a table may have.
-pub fn max_gsis() -> usize {
+pub(crate) fn max_gsis() -> usize {
     MAX_GSIS
 }
 

@@ -31,7 +31,11 @@ fn conditional_failed() -> ApiError {
 
 /// Checks a write's condition against the item as it is; a failure carries the item when
 /// ReturnValuesOnConditionCheckFailure is `ALL_OLD` (`return_old`).
-pub fn check_condition(cond: Option<&Cond>, old: Option<&Item>, return_old: bool) -> Result<(), ApiError> {
+pub(crate) fn check_condition(
+    cond: Option<&Cond>,
+    old: Option<&Item>,
+    return_old: bool,
+) -> Result<(), ApiError> {
     let Some(c) = cond else { return Ok(()) };
     if matches(c, old.unwrap_or(&Item::new())) {
         return Ok(());
@@ -44,7 +48,7 @@ pub fn check_condition(cond: Option<&Cond>, old: Option<&Item>, return_old: bool
 }
 
 /// A PutItem planned against the table as it is: the write and the item it replaces.
-pub fn plan_put(
+pub(crate) fn plan_put(
     table: &Table,
     item: Item,
     cond: Option<&Cond>,
@@ -67,10 +71,10 @@ pub fn plan_put(
 }
 
 /// A planned write: the write itself (none when nothing changes), the old and the new image.
-pub type Planned = (Option<Write>, Option<Item>, Option<Item>);
+pub(crate) type Planned = (Option<Write>, Option<Item>, Option<Item>);
 
 /// An UpdateItem planned: the write (none when nothing is created), the old and new images.
-pub fn plan_update(
+pub(crate) fn plan_update(
     table: &Table,
     key_item: &Item,
     actions: &[Action],
@@ -124,7 +128,7 @@ pub fn plan_update(
 }
 
 /// A DeleteItem planned: the write (none when there is no item) and the item it removes.
-pub fn plan_delete(
+pub(crate) fn plan_delete(
     table: &Table,
     key_item: &Item,
     cond: Option<&Cond>,
@@ -143,7 +147,7 @@ pub fn plan_delete(
 }
 
 /// Write units each index spends on a change from `old` to `new`.
-pub fn index_write_units(table: &Table, old: Option<&Item>, new: Option<&Item>) -> Vec<IndexUnits> {
+pub(crate) fn index_write_units(table: &Table, old: Option<&Item>, new: Option<&Item>) -> Vec<IndexUnits> {
     let keys = table.key_names();
     table
         .meta
@@ -163,7 +167,7 @@ pub fn index_write_units(table: &Table, old: Option<&Item>, new: Option<&Item>) 
 }
 
 /// ItemCollectionMetrics for a write to a table with local secondary indexes.
-pub fn collection_metrics(table: &Table, key_item: &Item) -> Option<Json> {
+pub(crate) fn collection_metrics(table: &Table, key_item: &Item) -> Option<Json> {
     if !table.meta.indexes.iter().any(|ix| !ix.global) {
         return None;
     }
@@ -248,7 +252,7 @@ fn write_condition(
 /// PutItem's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct PutItemInput {
+pub(crate) struct PutItemInput {
     table_name: Option<String>,
     item: Option<Map<String, Json>>,
     condition_expression: Option<String>,
@@ -263,7 +267,11 @@ pub struct PutItemInput {
 }
 
 /// PutItem.
-pub fn put_item(store: &mut Store, config: &EngineConfig, input: PutItemInput) -> Result<Json, ApiError> {
+pub(crate) fn put_item(
+    store: &mut Store,
+    config: &EngineConfig,
+    input: PutItemInput,
+) -> Result<Json, ApiError> {
     let name = super::tables::check_table_name(input.table_name.as_deref())?;
     let item = params::required_item(input.item.as_ref(), "item")?;
     let rv = params::return_values(input.return_values.as_deref(), false)?;
@@ -304,7 +312,7 @@ pub fn put_item(store: &mut Store, config: &EngineConfig, input: PutItemInput) -
 /// UpdateItem's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UpdateItemInput {
+pub(crate) struct UpdateItemInput {
     table_name: Option<String>,
     key: Option<Map<String, Json>>,
     update_expression: Option<String>,
@@ -321,7 +329,7 @@ pub struct UpdateItemInput {
 }
 
 /// UpdateItem.
-pub fn update_item(
+pub(crate) fn update_item(
     store: &mut Store,
     config: &EngineConfig,
     input: UpdateItemInput,
@@ -380,7 +388,7 @@ pub fn update_item(
 /// DeleteItem's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DeleteItemInput {
+pub(crate) struct DeleteItemInput {
     table_name: Option<String>,
     key: Option<Map<String, Json>>,
     condition_expression: Option<String>,
@@ -395,7 +403,7 @@ pub struct DeleteItemInput {
 }
 
 /// DeleteItem.
-pub fn delete_item(
+pub(crate) fn delete_item(
     store: &mut Store,
     config: &EngineConfig,
     input: DeleteItemInput,
@@ -441,7 +449,7 @@ pub fn delete_item(
 /// GetItem's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetItemInput {
+pub(crate) struct GetItemInput {
     table_name: Option<String>,
     key: Option<Map<String, Json>>,
     consistent_read: Option<bool>,
@@ -452,7 +460,7 @@ pub struct GetItemInput {
 }
 
 /// GetItem (every read here is strongly consistent; ConsistentRead only changes the units).
-pub fn get_item(store: &Store, config: &EngineConfig, input: GetItemInput) -> Result<Json, ApiError> {
+pub(crate) fn get_item(store: &Store, config: &EngineConfig, input: GetItemInput) -> Result<Json, ApiError> {
     let name = super::tables::check_table_name(input.table_name.as_deref())?;
     let key_item = params::required_item(input.key.as_ref(), "key")?;
     params::check_mix(

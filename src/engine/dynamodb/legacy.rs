@@ -14,7 +14,7 @@ use crate::engine::error::ApiError;
 /// One entry of `Expected`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ExpectedAttribute {
+pub(crate) struct ExpectedAttribute {
     value: Option<Json>,
     exists: Option<bool>,
     comparison_operator: Option<String>,
@@ -24,7 +24,7 @@ pub struct ExpectedAttribute {
 /// One entry of `AttributeUpdates`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct AttributeUpdate {
+pub(crate) struct AttributeUpdate {
     value: Option<Json>,
     action: Option<String>,
 }
@@ -32,7 +32,7 @@ pub struct AttributeUpdate {
 /// One entry of `KeyConditions`, `QueryFilter` or `ScanFilter`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct LegacyCondition {
+pub(crate) struct LegacyCondition {
     comparison_operator: Option<String>,
     attribute_value_list: Option<Vec<Json>>,
 }
@@ -79,7 +79,7 @@ fn combine(conds: Vec<Cond>, operator: Option<&str>) -> Result<Option<Cond>, Api
 }
 
 /// `Expected` (+ `ConditionalOperator`) as a condition; `None` when empty.
-pub fn expected(
+pub(crate) fn expected(
     expected: &BTreeMap<String, ExpectedAttribute>,
     operator: Option<&str>,
 ) -> Result<Option<Cond>, ApiError> {
@@ -137,7 +137,7 @@ pub fn expected(
 }
 
 /// `KeyConditions`, `QueryFilter` or `ScanFilter` (+ `ConditionalOperator`) as a condition.
-pub fn conditions(
+pub(crate) fn conditions(
     conditions: &BTreeMap<String, LegacyCondition>,
     operator: Option<&str>,
 ) -> Result<Option<Cond>, ApiError> {
@@ -225,7 +225,9 @@ fn comparison(key: &str, op: &str, raw: &[&Json]) -> Result<Cond, ApiError> {
 }
 
 /// `AttributeUpdates` as update actions.
-pub fn attribute_updates(updates: &BTreeMap<String, AttributeUpdate>) -> Result<Vec<Action>, ApiError> {
+pub(crate) fn attribute_updates(
+    updates: &BTreeMap<String, AttributeUpdate>,
+) -> Result<Vec<Action>, ApiError> {
     let mut actions = Vec::new();
     for (key, u) in updates {
         let value = u.value.as_ref().map(Value::from_json).transpose()?;
@@ -273,7 +275,7 @@ pub fn attribute_updates(updates: &BTreeMap<String, AttributeUpdate>) -> Result<
 }
 
 /// `AttributesToGet` as projection paths.
-pub fn attributes_to_get(names: &[String]) -> Vec<Path> {
+pub(crate) fn attributes_to_get(names: &[String]) -> Vec<Path> {
     names.iter().map(|n| vec![PathElem::Attr(n.clone())]).collect()
 }
 

@@ -8,19 +8,19 @@
 //! `batch` (BatchWriteItem, BatchGetItem), `transact` (TransactWriteItems, TransactGetItems),
 //! `query` (Query and Scan), `persist` (the journal).
 
-pub mod admin;
-pub mod batch;
-pub mod expr;
-pub mod indexes;
-pub mod items;
-pub mod legacy;
-pub mod number;
-pub mod params;
-pub mod persist;
-pub mod query;
-pub mod tables;
-pub mod transact;
-pub mod value;
+pub(crate) mod admin;
+pub(crate) mod batch;
+pub(crate) mod expr;
+pub(crate) mod indexes;
+pub(crate) mod items;
+pub(crate) mod legacy;
+pub(crate) mod number;
+pub(crate) mod params;
+pub(crate) mod persist;
+pub(crate) mod query;
+pub(crate) mod tables;
+pub(crate) mod transact;
+pub(crate) mod value;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -39,7 +39,7 @@ use value::Item;
 
 /// One item change, planned before anything is written.
 #[derive(Debug, Clone)]
-pub enum Write {
+pub(crate) enum Write {
     /// Store `item` under `key`.
     Put {
         /// Table name.
@@ -62,7 +62,7 @@ pub enum Write {
 
 /// Every table, and the journal their changes go to.
 #[derive(Debug)]
-pub struct Store {
+pub(crate) struct Store {
     /// Tables by name (sorted, as ListTables answers).
     pub tables: BTreeMap<String, Table>,
     /// Where changes are journaled.
@@ -74,7 +74,7 @@ pub struct Store {
 
 impl Store {
     /// A table that exists and is ACTIVE; item operations on anything else are "not found".
-    pub fn active_table(&self, name: &str, config: &EngineConfig) -> Result<&Table, ApiError> {
+    pub(crate) fn active_table(&self, name: &str, config: &EngineConfig) -> Result<&Table, ApiError> {
         match self.tables.get(name) {
             Some(t) if t.is_active(config) => Ok(t),
             _ => Err(tables::not_found(name, false)),
@@ -92,7 +92,7 @@ impl Store {
 
     /// Journals `writes` as one entry, then applies them all; returns the images they replaced.
     /// Callers check every table exists first: nothing is journaled for a write that fails.
-    pub fn apply(&mut self, writes: Vec<Write>) -> Result<Vec<Option<Item>>, ApiError> {
+    pub(crate) fn apply(&mut self, writes: Vec<Write>) -> Result<Vec<Option<Item>>, ApiError> {
         if let Some(t) = writes
             .iter()
             .map(Write::table)
@@ -124,33 +124,8 @@ impl Store {
         Ok(olds)
     }
 
-    /// Journals, then stores, a new image of one item; returns the image it replaced.
-    pub fn write_put(&mut self, table: &str, key: Key, item: Item) -> Result<Option<Item>, ApiError> {
-        let olds = self.apply(vec![Write::Put {
-            table: table.to_string(),
-            key,
-            item,
-        }])?;
-        Ok(olds.into_iter().next().flatten())
-    }
-
-    /// Journals, then applies, the deletion of one item; returns the deleted item.
-    pub fn write_delete(
-        &mut self,
-        table: &str,
-        key: &Key,
-        key_item: &Item,
-    ) -> Result<Option<Item>, ApiError> {
-        let olds = self.apply(vec![Write::Delete {
-            table: table.to_string(),
-            key: key.clone(),
-            key_item: key_item.clone(),
-        }])?;
-        Ok(olds.into_iter().next().flatten())
-    }
-
     /// Journals, then installs, a table's new description (indexes built or dropped).
-    pub fn set_meta(&mut self, meta: TableMeta) -> Result<(), ApiError> {
+    pub(crate) fn set_meta(&mut self, meta: TableMeta) -> Result<(), ApiError> {
         if !self.tables.contains_key(&meta.name) {
             return Err(tables::not_found(&meta.name, true));
         }
@@ -164,14 +139,14 @@ impl Store {
 
 impl Write {
     /// The table written.
-    pub fn table(&self) -> &str {
+    pub(crate) fn table(&self) -> &str {
         match self {
             Write::Put { table, .. } | Write::Delete { table, .. } => table,
         }
     }
 
     /// The item's primary key.
-    pub fn key(&self) -> &Key {
+    pub(crate) fn key(&self) -> &Key {
         match self {
             Write::Put { key, .. } | Write::Delete { key, .. } => key,
         }
@@ -196,7 +171,7 @@ struct TableNameInput {
 
 impl DynamoDb {
     /// Opens the DynamoDB store (replaying its journal when a data directory is set).
-    pub fn open(config: Arc<EngineConfig>) -> Result<Self, EngineError> {
+    pub(crate) fn open(config: Arc<EngineConfig>) -> Result<Self, EngineError> {
         let mut tables = BTreeMap::new();
         let log = match &config.data_dir {
             None => Log {

@@ -19,7 +19,7 @@ const MIN_EXP: i32 = -129;
 /// Invariants: `digits` holds values 0..=9 with no leading or trailing zero; zero is the empty
 /// digit list with `exp == 0` and `neg == false`. So derived equality is numeric equality.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Number {
+pub(crate) struct Number {
     neg: bool,
     digits: Vec<u8>,
     exp: i32,
@@ -27,7 +27,7 @@ pub struct Number {
 
 /// Why a string is not a storable number, in DynamoDB's words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NumberError {
+pub(crate) enum NumberError {
     /// Not a number at all.
     Invalid,
     /// Magnitude of 1e126 or more.
@@ -40,7 +40,7 @@ pub enum NumberError {
 
 impl NumberError {
     /// DynamoDB's message for this failure, given the offending text.
-    pub fn message(&self, text: &str) -> String {
+    pub(crate) fn message(&self, text: &str) -> String {
         match self {
             NumberError::Invalid if text.is_empty() => {
                 "The parameter cannot be converted to a numeric value".to_string()
@@ -63,7 +63,7 @@ impl NumberError {
 
 impl Number {
     /// Zero.
-    pub fn zero() -> Self {
+    pub(crate) fn zero() -> Self {
         Self {
             neg: false,
             digits: Vec::new(),
@@ -72,7 +72,7 @@ impl Number {
     }
 
     /// Parses a decimal (`-12.5`, `1e3`, `.5`, `+7`) and checks DynamoDB's limits.
-    pub fn parse(text: &str) -> Result<Self, NumberError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, NumberError> {
         let bytes = text.as_bytes();
         let mut i = 0;
         let mut neg = false;
@@ -159,12 +159,12 @@ impl Number {
     }
 
     /// Whether this is zero.
-    pub fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         self.digits.is_empty()
     }
 
     /// The sum, or why it cannot be stored.
-    pub fn add(&self, other: &Number) -> Result<Number, NumberError> {
+    pub(crate) fn add(&self, other: &Number) -> Result<Number, NumberError> {
         if self.is_zero() {
             return Ok(other.clone());
         }
@@ -195,7 +195,7 @@ impl Number {
     }
 
     /// The difference `self - other`.
-    pub fn sub(&self, other: &Number) -> Result<Number, NumberError> {
+    pub(crate) fn sub(&self, other: &Number) -> Result<Number, NumberError> {
         self.add(&other.negated())
     }
 

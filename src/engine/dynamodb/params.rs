@@ -18,7 +18,7 @@ fn validation(msg: impl Into<String>) -> ApiError {
 /// the sum of the lengths of all ExpressionAttributeNames and ExpressionAttributeValues, 2 MB
 /// (DynamoDB's units are binary). A key counts its bytes, a name its bytes, a value its size by
 /// the item sizing rules.
-pub const MAX_SUBSTITUTION_BYTES: usize = 2 * 1024 * 1024;
+pub(crate) const MAX_SUBSTITUTION_BYTES: usize = 2 * 1024 * 1024;
 
 fn substitutions_too_large(size: usize) -> ApiError {
     // AWS documents the limit but not its message; this one names the limit and both maps.
@@ -29,7 +29,7 @@ fn substitutions_too_large(size: usize) -> ApiError {
 }
 
 /// Builds the placeholder tables, checking keys and values as DynamoDB does.
-pub fn placeholders(
+pub(crate) fn placeholders(
     names: Option<&BTreeMap<String, String>>,
     values: Option<&Map<String, Json>>,
 ) -> Result<Placeholders, ApiError> {
@@ -91,7 +91,7 @@ pub fn placeholders(
 ///
 /// `exprs` and `legacy` list each parameter's name and whether the request set it; the value
 /// expressions are the expression parameters that may use `:values` (all but projection).
-pub fn check_mix(
+pub(crate) fn check_mix(
     exprs: &[(&str, bool)],
     legacy: &[(&str, bool)],
     has_names: bool,
@@ -127,25 +127,29 @@ pub fn check_mix(
 }
 
 /// Parses a condition-like expression, prefixing errors with `Invalid <kind>: `.
-pub fn condition(kind: &str, src: Option<&str>, ph: &mut Placeholders) -> Result<Option<Cond>, ApiError> {
+pub(crate) fn condition(
+    kind: &str,
+    src: Option<&str>,
+    ph: &mut Placeholders,
+) -> Result<Option<Cond>, ApiError> {
     src.map(|s| parse_condition(s, ph).map_err(|e| validation(format!("Invalid {kind}: {e}"))))
         .transpose()
 }
 
 /// Parses an UpdateExpression.
-pub fn update(src: Option<&str>, ph: &mut Placeholders) -> Result<Option<Vec<Action>>, ApiError> {
+pub(crate) fn update(src: Option<&str>, ph: &mut Placeholders) -> Result<Option<Vec<Action>>, ApiError> {
     src.map(|s| parse_update(s, ph).map_err(|e| validation(format!("Invalid UpdateExpression: {e}"))))
         .transpose()
 }
 
 /// Parses a ProjectionExpression.
-pub fn projection(src: Option<&str>, ph: &mut Placeholders) -> Result<Option<Vec<Path>>, ApiError> {
+pub(crate) fn projection(src: Option<&str>, ph: &mut Placeholders) -> Result<Option<Vec<Path>>, ApiError> {
     src.map(|s| parse_projection(s, ph).map_err(|e| validation(format!("Invalid ProjectionExpression: {e}"))))
         .transpose()
 }
 
 /// Fails when a placeholder went unused.
-pub fn check_unused(ph: &Placeholders) -> Result<(), ApiError> {
+pub(crate) fn check_unused(ph: &Placeholders) -> Result<(), ApiError> {
     match ph.unused_error() {
         Some(e) => Err(validation(e)),
         None => Ok(()),
@@ -153,7 +157,7 @@ pub fn check_unused(ph: &Placeholders) -> Result<(), ApiError> {
 }
 
 /// A required attribute map (`Item`, `Key`), parsed.
-pub fn required_item(map: Option<&Map<String, Json>>, member: &str) -> Result<Item, ApiError> {
+pub(crate) fn required_item(map: Option<&Map<String, Json>>, member: &str) -> Result<Item, ApiError> {
     let Some(map) = map else {
         return Err(ApiError::validation(&[not_null(member)]));
     };
@@ -162,7 +166,7 @@ pub fn required_item(map: Option<&Map<String, Json>>, member: &str) -> Result<It
 
 /// What an item operation returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReturnValues {
+pub(crate) enum ReturnValues {
     /// Nothing.
     None,
     /// The whole item before.
@@ -176,7 +180,7 @@ pub enum ReturnValues {
 }
 
 /// Parses ReturnValues; `update` allows the UPDATED_/ALL_NEW forms.
-pub fn return_values(raw: Option<&str>, update: bool) -> Result<ReturnValues, ApiError> {
+pub(crate) fn return_values(raw: Option<&str>, update: bool) -> Result<ReturnValues, ApiError> {
     let rv = match raw {
         None | Some("NONE") => ReturnValues::None,
         Some("ALL_OLD") => ReturnValues::AllOld,
@@ -198,15 +202,20 @@ pub fn return_values(raw: Option<&str>, update: bool) -> Result<ReturnValues, Ap
 }
 
 /// ConsumedCapacity when asked for: DynamoDB's units for `bytes` read or written.
-pub fn consumed(out: &mut Map<String, Json>, mode: Option<&str>, table: &str, units: f64) {
+pub(crate) fn consumed(out: &mut Map<String, Json>, mode: Option<&str>, table: &str, units: f64) {
     consumed_by_index(out, mode, table, units, &[]);
 }
 
 /// Units one index consumed: its name, whether it is global, the units.
-pub type IndexUnits = (String, bool, f64);
+pub(crate) type IndexUnits = (String, bool, f64);
 
 /// The ConsumedCapacity structure, with the table's and each index's share under `INDEXES`.
-pub fn capacity(mode: Option<&str>, table: &str, table_units: f64, indexes: &[IndexUnits]) -> Option<Json> {
+pub(crate) fn capacity(
+    mode: Option<&str>,
+    table: &str,
+    table_units: f64,
+    indexes: &[IndexUnits],
+) -> Option<Json> {
     let total: f64 = table_units + indexes.iter().map(|i| i.2).sum::<f64>();
     match mode {
         Some("TOTAL") => Some(json!({"TableName": table, "CapacityUnits": total})),
@@ -230,7 +239,7 @@ pub fn capacity(mode: Option<&str>, table: &str, table_units: f64, indexes: &[In
 }
 
 /// Inserts ConsumedCapacity when asked for.
-pub fn consumed_by_index(
+pub(crate) fn consumed_by_index(
     out: &mut Map<String, Json>,
     mode: Option<&str>,
     table: &str,
@@ -243,7 +252,7 @@ pub fn consumed_by_index(
 }
 
 /// Checks ReturnConsumedCapacity.
-pub fn return_consumed(raw: Option<&str>) -> Result<(), ApiError> {
+pub(crate) fn return_consumed(raw: Option<&str>) -> Result<(), ApiError> {
     match raw {
         None | Some("INDEXES" | "TOTAL" | "NONE") => Ok(()),
         Some(other) => Err(ApiError::validation(&[constraint(
@@ -255,7 +264,7 @@ pub fn return_consumed(raw: Option<&str>) -> Result<(), ApiError> {
 }
 
 /// Checks ReturnItemCollectionMetrics; true for `SIZE`.
-pub fn return_metrics(raw: Option<&str>) -> Result<bool, ApiError> {
+pub(crate) fn return_metrics(raw: Option<&str>) -> Result<bool, ApiError> {
     match raw {
         None | Some("NONE") => Ok(false),
         Some("SIZE") => Ok(true),
@@ -268,7 +277,7 @@ pub fn return_metrics(raw: Option<&str>) -> Result<bool, ApiError> {
 }
 
 /// Parses ReturnValuesOnConditionCheckFailure; true for `ALL_OLD`.
-pub fn return_on_failure(raw: Option<&str>) -> Result<bool, ApiError> {
+pub(crate) fn return_on_failure(raw: Option<&str>) -> Result<bool, ApiError> {
     match raw {
         None | Some("NONE") => Ok(false),
         Some("ALL_OLD") => Ok(true),
@@ -281,12 +290,12 @@ pub fn return_on_failure(raw: Option<&str>) -> Result<bool, ApiError> {
 }
 
 /// Write units for an item of `bytes` (1 per KB, at least 1).
-pub fn write_units(bytes: usize) -> f64 {
+pub(crate) fn write_units(bytes: usize) -> f64 {
     bytes.div_ceil(1024).max(1) as f64
 }
 
 /// Read units for `bytes` (1 per 4 KB, halved for eventually consistent reads).
-pub fn read_units(bytes: usize, consistent: bool) -> f64 {
+pub(crate) fn read_units(bytes: usize, consistent: bool) -> f64 {
     let units = bytes.div_ceil(4096).max(1) as f64;
     if consistent {
         units

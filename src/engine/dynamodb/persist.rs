@@ -12,7 +12,7 @@ use crate::engine::journal::Journal;
 
 /// One journaled change.
 #[derive(Debug, Serialize, Deserialize)]
-pub enum Entry {
+pub(crate) enum Entry {
     /// A table was created.
     CreateTable(TableMeta),
     /// A table was deleted, with its items.
@@ -40,7 +40,7 @@ pub enum Entry {
 
 impl Entry {
     /// A put of `item` into `table`.
-    pub fn put(table: &str, item: &Item) -> Self {
+    pub(crate) fn put(table: &str, item: &Item) -> Self {
         Entry::Put {
             t: table.to_string(),
             i: item_to_json(item),
@@ -48,7 +48,7 @@ impl Entry {
     }
 
     /// A delete of the item with key attributes `key` from `table`.
-    pub fn delete(table: &str, key: &Item) -> Self {
+    pub(crate) fn delete(table: &str, key: &Item) -> Self {
         Entry::Delete {
             t: table.to_string(),
             k: item_to_json(key),
@@ -56,7 +56,7 @@ impl Entry {
     }
 
     /// The bytes to journal.
-    pub fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         // Serializing plain maps and strings cannot fail; an empty entry would be skipped on replay.
         serde_json::to_vec(self).unwrap_or_default()
     }
@@ -64,7 +64,7 @@ impl Entry {
 
 /// Applies one journal entry to the tables (replay). Unknown tables are ignored: their
 /// deletion was journaled after the entry.
-pub fn replay(tables: &mut BTreeMap<String, Table>, bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn replay(tables: &mut BTreeMap<String, Table>, bytes: &[u8]) -> Result<(), String> {
     if bytes.is_empty() {
         return Ok(());
     }
@@ -109,7 +109,7 @@ fn apply(tables: &mut BTreeMap<String, Table>, entry: Entry) -> Result<(), Strin
 }
 
 /// Entries that rebuild the current state: each table, then its items.
-pub fn snapshot(tables: &BTreeMap<String, Table>) -> Vec<Vec<u8>> {
+pub(crate) fn snapshot(tables: &BTreeMap<String, Table>) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for table in tables.values() {
         out.push(Entry::CreateTable(table.meta.clone()).encode());
@@ -122,7 +122,7 @@ pub fn snapshot(tables: &BTreeMap<String, Table>) -> Vec<Vec<u8>> {
 
 /// The journal plus the bookkeeping that decides when to compact it.
 #[derive(Debug)]
-pub struct Log {
+pub(crate) struct Log {
     /// The journal file (or nothing, in memory).
     pub journal: Journal,
     /// Entries in the file now.
@@ -131,7 +131,7 @@ pub struct Log {
 
 impl Log {
     /// Appends one change; the caller applies it only when this succeeds.
-    pub fn append(&mut self, entry: &Entry) -> std::io::Result<()> {
+    pub(crate) fn append(&mut self, entry: &Entry) -> std::io::Result<()> {
         if !self.journal.is_persistent() {
             return Ok(());
         }
@@ -142,7 +142,7 @@ impl Log {
 
     /// Rewrites the journal as a snapshot when it holds far more entries than live state:
     /// lease tables rewrite the same few items (checkpoints) over and over.
-    pub fn maybe_compact(&mut self, tables: &BTreeMap<String, Table>) {
+    pub(crate) fn maybe_compact(&mut self, tables: &BTreeMap<String, Table>) {
         if !self.journal.is_persistent() {
             return;
         }

@@ -29,7 +29,7 @@ fn validation(msg: impl Into<String>) -> ApiError {
 /// Query and Scan share one input shape; Query's extra members are ignored by Scan.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ReadInput {
+pub(crate) struct ReadInput {
     table_name: Option<String>,
     index_name: Option<String>,
     limit: Option<i64>,
@@ -59,7 +59,7 @@ struct KeyCondition {
 }
 
 /// Runs a Query (`is_query`) or a Scan.
-pub fn read(
+pub(crate) fn read(
     store: &Store,
     config: &EngineConfig,
     input: ReadInput,

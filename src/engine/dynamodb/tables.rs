@@ -15,7 +15,7 @@ use crate::engine::EngineConfig;
 
 /// One key attribute: its name and scalar type (`S`, `N` or `B`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct KeyDef {
+pub(crate) struct KeyDef {
     /// Attribute name.
     pub name: String,
     /// `S`, `N` or `B`.
@@ -24,7 +24,7 @@ pub struct KeyDef {
 
 /// What a table is, apart from its items: what CreateTable said, plus when.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TableMeta {
+pub(crate) struct TableMeta {
     /// TableName.
     pub name: String,
     /// The partition key.
@@ -74,7 +74,7 @@ pub struct TableMeta {
 ///
 /// `Min` and `Max` never belong to an item: they bound range scans over one partition.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum KeyVal {
+pub(crate) enum KeyVal {
     /// Below every key.
     Min,
     /// The sort-key slot of a table without a sort key.
@@ -90,11 +90,11 @@ pub enum KeyVal {
 }
 
 /// A full primary key: partition key, sort key (`KeyVal::None` when the table has none).
-pub type Key = (KeyVal, KeyVal);
+pub(crate) type Key = (KeyVal, KeyVal);
 
 /// A table and its items.
 #[derive(Debug)]
-pub struct Table {
+pub(crate) struct Table {
     /// Schema and creation facts.
     pub meta: TableMeta,
     /// Items by primary key; a partition's items are contiguous and in sort-key order.
@@ -106,7 +106,7 @@ pub struct Table {
 }
 
 /// The key value of `v` when it is a scalar of type `ty` (`S`, `N`, `B`).
-pub fn key_val(v: &Value, ty: &str) -> Option<KeyVal> {
+pub(crate) fn key_val(v: &Value, ty: &str) -> Option<KeyVal> {
     match (v, ty) {
         (Value::S(s), "S") => Some(KeyVal::S(s.clone())),
         (Value::N(n), "N") => Some(KeyVal::N(n.clone())),
@@ -116,7 +116,7 @@ pub fn key_val(v: &Value, ty: &str) -> Option<KeyVal> {
 }
 
 /// Epoch milliseconds now.
-pub fn now_ms() -> u64 {
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -135,7 +135,7 @@ fn invalid(msg: impl AsRef<str>) -> ApiError {
 }
 
 /// DynamoDB's "not found" for item operations and for table operations.
-pub fn not_found(name: &str, table_op: bool) -> ApiError {
+pub(crate) fn not_found(name: &str, table_op: bool) -> ApiError {
     if table_op {
         ApiError::not_found(format!("Requested resource not found: Table: {name} not found"))
     } else {
@@ -144,7 +144,7 @@ pub fn not_found(name: &str, table_op: bool) -> ApiError {
 }
 
 /// Checks a TableName as DynamoDB does.
-pub fn check_table_name(name: Option<&str>) -> Result<String, ApiError> {
+pub(crate) fn check_table_name(name: Option<&str>) -> Result<String, ApiError> {
     let Some(name) = name else {
         return Err(ApiError::validation(&[not_null("tableName")]));
     };
@@ -168,7 +168,7 @@ pub fn check_table_name(name: Option<&str>) -> Result<String, ApiError> {
 
 impl Table {
     /// A new, empty table.
-    pub fn new(mut meta: TableMeta) -> Self {
+    pub(crate) fn new(mut meta: TableMeta) -> Self {
         // Journals written before indexes were maintained kept the request's index lists.
         if meta.indexes.is_empty() {
             meta.indexes = legacy_indexes(&meta);
@@ -190,7 +190,7 @@ impl Table {
 
     /// Replaces the table's description (UpdateTable, tags, TTL, replay of those): indexes
     /// that are gone are dropped, new ones are built from the items (the backfill).
-    pub fn set_meta(&mut self, meta: TableMeta) {
+    pub(crate) fn set_meta(&mut self, meta: TableMeta) {
         self.indexes
             .retain(|name, _| meta.indexes.iter().any(|ix| &ix.name == name));
         for ix in &meta.indexes {
@@ -207,17 +207,17 @@ impl Table {
     }
 
     /// An index by name.
-    pub fn index(&self, name: &str) -> Option<&IndexMeta> {
+    pub(crate) fn index(&self, name: &str) -> Option<&IndexMeta> {
         self.meta.indexes.iter().find(|ix| ix.name == name)
     }
 
     /// Refuses an item whose secondary-index key attributes are mistyped or empty.
-    pub fn check_index_keys(&self, item: &Item) -> Result<(), ApiError> {
+    pub(crate) fn check_index_keys(&self, item: &Item) -> Result<(), ApiError> {
         self.meta.indexes.iter().try_for_each(|ix| ix.check_item(item))
     }
 
     /// Status of an index now.
-    pub fn index_status(&self, ix: &IndexMeta, config: &EngineConfig) -> &'static str {
+    pub(crate) fn index_status(&self, ix: &IndexMeta, config: &EngineConfig) -> &'static str {
         if ix.is_creating(now_ms(), config.create_table_delay.as_millis() as u64) {
             "CREATING"
         } else {
@@ -226,13 +226,13 @@ impl Table {
     }
 
     /// Whether the configured creation delay has passed.
-    pub fn is_active(&self, config: &EngineConfig) -> bool {
+    pub(crate) fn is_active(&self, config: &EngineConfig) -> bool {
         let ready = self.meta.created_ms + config.create_table_delay.as_millis() as u64;
         now_ms() >= ready
     }
 
     /// The key attribute names, partition key first.
-    pub fn key_names(&self) -> Vec<&str> {
+    pub(crate) fn key_names(&self) -> Vec<&str> {
         let mut v = vec![self.meta.hash.name.as_str()];
         if let Some(r) = &self.meta.range {
             v.push(r.name.as_str());
@@ -245,7 +245,7 @@ impl Table {
     }
 
     /// The primary key of a full item (PutItem), with PutItem's messages.
-    pub fn key_of_item(&self, item: &Item) -> Result<Key, ApiError> {
+    pub(crate) fn key_of_item(&self, item: &Item) -> Result<Key, ApiError> {
         let mut parts = Vec::with_capacity(2);
         for (def, is_hash) in self.key_defs() {
             let Some(v) = item.get(&def.name) else {
@@ -270,7 +270,7 @@ impl Table {
     }
 
     /// The primary key named by a `Key` parameter (GetItem, UpdateItem, DeleteItem).
-    pub fn key_of(&self, key: &Item) -> Result<Key, ApiError> {
+    pub(crate) fn key_of(&self, key: &Item) -> Result<Key, ApiError> {
         let mismatch = || validation("The provided key element does not match the schema");
         if key.len() != self.key_names().len() {
             return Err(mismatch());
@@ -292,7 +292,7 @@ impl Table {
     }
 
     /// The key attributes of an item, as an item (for LastEvaluatedKey).
-    pub fn key_item(&self, item: &Item) -> Item {
+    pub(crate) fn key_item(&self, item: &Item) -> Item {
         self.key_names()
             .into_iter()
             .filter_map(|n| item.get(n).map(|v| (n.to_string(), v.clone())))
@@ -300,7 +300,7 @@ impl Table {
     }
 
     /// Stores `item` under `key`, returning the item it replaced.
-    pub fn put(&mut self, key: Key, item: Item) -> Option<Item> {
+    pub(crate) fn put(&mut self, key: Key, item: Item) -> Option<Item> {
         self.size_bytes += item_size(&item);
         for ix in &self.meta.indexes {
             let Some(entries) = self.indexes.get_mut(&ix.name) else {
@@ -325,7 +325,7 @@ impl Table {
     }
 
     /// Removes the item under `key`, returning it.
-    pub fn remove(&mut self, key: &Key) -> Option<Item> {
+    pub(crate) fn remove(&mut self, key: &Key) -> Option<Item> {
         let old = self.items.remove(key);
         if let Some(o) = &old {
             self.size_bytes = self.size_bytes.saturating_sub(item_size(o));
@@ -339,7 +339,7 @@ impl Table {
     }
 
     /// The table's ARN.
-    pub fn arn(&self, config: &EngineConfig) -> String {
+    pub(crate) fn arn(&self, config: &EngineConfig) -> String {
         format!(
             "arn:aws:dynamodb:{}:{}:table/{}",
             config.region, config.account_id, self.meta.name
@@ -347,7 +347,7 @@ impl Table {
     }
 
     /// The DescribeTable `Table` structure.
-    pub fn describe(&self, config: &EngineConfig, status: Option<&str>) -> Json {
+    pub(crate) fn describe(&self, config: &EngineConfig, status: Option<&str>) -> Json {
         let m = &self.meta;
         let status = status.unwrap_or(if !self.is_active(config) {
             "CREATING"
@@ -468,7 +468,7 @@ fn key_part(v: &Value, name: &str, is_hash: bool, empty_prefix: &str) -> Result<
 /// CreateTable's input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CreateTableInput {
+pub(crate) struct CreateTableInput {
     table_name: Option<String>,
     key_schema: Option<Vec<KeySchemaElement>>,
     attribute_definitions: Option<Vec<AttributeDefinition>>,
@@ -483,7 +483,7 @@ pub struct CreateTableInput {
 /// StreamSpecification (CreateTable, UpdateTable).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct StreamSpecification {
+pub(crate) struct StreamSpecification {
     /// StreamEnabled.
     pub stream_enabled: Option<bool>,
     /// StreamViewType.
@@ -493,7 +493,7 @@ pub struct StreamSpecification {
 /// One tag.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Tag {
+pub(crate) struct Tag {
     /// Key.
     pub key: Option<String>,
     /// Value.
@@ -522,7 +522,7 @@ struct Throughput {
 }
 
 /// Validates a CreateTable request into the new table's description.
-pub fn validate_create(input: CreateTableInput) -> Result<TableMeta, ApiError> {
+pub(crate) fn validate_create(input: CreateTableInput) -> Result<TableMeta, ApiError> {
     let mut failures = Vec::new();
     if input.attribute_definitions.is_none() {
         failures.push(not_null("attributeDefinitions"));
@@ -753,7 +753,7 @@ pub fn validate_create(input: CreateTableInput) -> Result<TableMeta, ApiError> {
 }
 
 /// The stream view type a StreamSpecification enables (`None`: no stream).
-pub fn stream_view(spec: &StreamSpecification) -> Result<Option<String>, ApiError> {
+pub(crate) fn stream_view(spec: &StreamSpecification) -> Result<Option<String>, ApiError> {
     match (spec.stream_enabled, spec.stream_view_type.as_deref()) {
         (None, _) => Err(ApiError::validation(&[not_null(
             "streamSpecification.streamEnabled",
@@ -777,7 +777,7 @@ pub fn stream_view(spec: &StreamSpecification) -> Result<Option<String>, ApiErro
 }
 
 /// Tags as TagResource and CreateTable take them, checked against DynamoDB's limits.
-pub fn check_tags(list: Vec<Tag>) -> Result<BTreeMap<String, String>, ApiError> {
+pub(crate) fn check_tags(list: Vec<Tag>) -> Result<BTreeMap<String, String>, ApiError> {
     let mut out = BTreeMap::new();
     for (i, t) in list.into_iter().enumerate() {
         let (Some(k), Some(v)) = (t.key, t.value) else {
@@ -806,7 +806,7 @@ pub fn check_tags(list: Vec<Tag>) -> Result<BTreeMap<String, String>, ApiError> 
 }
 
 /// A stream's label: the ISO 8601 time it was enabled, as DynamoDB labels streams.
-pub fn stream_label(ms: u64) -> String {
+pub(crate) fn stream_label(ms: u64) -> String {
     let secs = (ms / 1000) as i64;
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
@@ -849,13 +849,16 @@ fn legacy_indexes(meta: &TableMeta) -> Vec<IndexMeta> {
 /// ListTables' input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListTablesInput {
+pub(crate) struct ListTablesInput {
     exclusive_start_table_name: Option<String>,
     limit: Option<i64>,
 }
 
 /// ListTables over the sorted table names.
-pub fn list<'a>(names: impl Iterator<Item = &'a String>, input: &ListTablesInput) -> Result<Json, ApiError> {
+pub(crate) fn list<'a>(
+    names: impl Iterator<Item = &'a String>,
+    input: &ListTablesInput,
+) -> Result<Json, ApiError> {
     let limit = input.limit.unwrap_or(100);
     if !(1..=100).contains(&limit) {
         let bound = if limit < 1 {

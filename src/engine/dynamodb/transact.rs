@@ -27,7 +27,7 @@ const TOKEN_TTL_MS: u64 = 10 * 60 * 1000;
 
 /// A TransactWriteItems answer remembered under its ClientRequestToken.
 #[derive(Debug, Clone)]
-pub struct Token {
+pub(crate) struct Token {
     /// The request without its token, to tell a retry from a different request.
     fingerprint: String,
     /// What was answered.
@@ -43,7 +43,7 @@ fn validation(msg: impl Into<String>) -> ApiError {
 /// TransactWriteItems' input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct TransactWriteInput {
+pub(crate) struct TransactWriteInput {
     transact_items: Option<Vec<TransactWriteItem>>,
     client_request_token: Option<String>,
     return_consumed_capacity: Option<String>,
@@ -142,7 +142,7 @@ fn parse_action(kind: Kind, a: &ActionInput, at: &str) -> Result<Parsed, ApiErro
 }
 
 /// TransactWriteItems (`raw` is the request body, kept for ClientRequestToken idempotency).
-pub fn write(store: &mut Store, config: &EngineConfig, raw: Json) -> Result<Json, ApiError> {
+pub(crate) fn write(store: &mut Store, config: &EngineConfig, raw: Json) -> Result<Json, ApiError> {
     let input: TransactWriteInput =
         serde_json::from_value(raw.clone()).map_err(|e| ApiError::serialization(e.to_string()))?;
     params::return_consumed(input.return_consumed_capacity.as_deref())?;
@@ -325,7 +325,7 @@ pub fn write(store: &mut Store, config: &EngineConfig, raw: Json) -> Result<Json
 /// TransactGetItems' input.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct TransactGetInput {
+pub(crate) struct TransactGetInput {
     transact_items: Option<Vec<TransactGetItem>>,
     return_consumed_capacity: Option<String>,
 }
@@ -346,7 +346,7 @@ struct GetInput {
 }
 
 /// TransactGetItems: every read sees the same instant (the lock is held throughout).
-pub fn get(store: &Store, config: &EngineConfig, input: TransactGetInput) -> Result<Json, ApiError> {
+pub(crate) fn get(store: &Store, config: &EngineConfig, input: TransactGetInput) -> Result<Json, ApiError> {
     params::return_consumed(input.return_consumed_capacity.as_deref())?;
     let Some(list) = &input.transact_items else {
         return Err(ApiError::validation(&[not_null("transactItems")]));

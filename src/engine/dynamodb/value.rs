@@ -10,7 +10,7 @@ use super::number::Number;
 
 /// One attribute value.
 #[derive(Debug, Clone)]
-pub enum Value {
+pub(crate) enum Value {
     /// A string (may be empty outside keys).
     S(String),
     /// An exact decimal.
@@ -34,11 +34,11 @@ pub enum Value {
 }
 
 /// An item: attribute name to value.
-pub type Item = BTreeMap<String, Value>;
+pub(crate) type Item = BTreeMap<String, Value>;
 
 /// Why a JSON attribute value was refused, and with which error code DynamoDB refuses it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AttrError {
+pub(crate) enum AttrError {
     /// The JSON shape is wrong (a number where a string belongs): `SerializationException`.
     Serialization(String),
     /// The shape is right but the value is not allowed: `ValidationException`.
@@ -79,7 +79,7 @@ fn same_set<T: PartialEq>(a: &[T], b: &[T]) -> bool {
 
 impl Value {
     /// The wire name of this value's type (`S`, `N`, `SS`, ...).
-    pub fn type_name(&self) -> &'static str {
+    pub(crate) fn type_name(&self) -> &'static str {
         match self {
             Value::S(_) => "S",
             Value::N(_) => "N",
@@ -95,7 +95,7 @@ impl Value {
     }
 
     /// Parses one DynamoDB JSON attribute value (`{"S": "x"}`), validating it as DynamoDB does.
-    pub fn from_json(json: &Json) -> Result<Value, AttrError> {
+    pub(crate) fn from_json(json: &Json) -> Result<Value, AttrError> {
         let Json::Object(map) = json else {
             return Err(AttrError::Serialization(
                 "Unexpected value type in payload".to_string(),
@@ -222,7 +222,7 @@ impl Value {
     }
 
     /// The DynamoDB JSON form of this value.
-    pub fn to_json(&self) -> Json {
+    pub(crate) fn to_json(&self) -> Json {
         let b64 = |b: &[u8]| Json::String(base64::engine::general_purpose::STANDARD.encode(b));
         match self {
             Value::S(s) => json!({ "S": s }),
@@ -239,7 +239,7 @@ impl Value {
     }
 
     /// DynamoDB's size estimate of this value in bytes (for the item and page limits).
-    pub fn size(&self) -> usize {
+    pub(crate) fn size(&self) -> usize {
         match self {
             Value::S(s) => s.len(),
             Value::N(n) => number_size(n),
@@ -260,19 +260,19 @@ fn number_size(n: &Number) -> usize {
 }
 
 /// Parses a map of attribute values (an item, a key, ExpressionAttributeValues).
-pub fn item_from_json(map: &Map<String, Json>) -> Result<Item, AttrError> {
+pub(crate) fn item_from_json(map: &Map<String, Json>) -> Result<Item, AttrError> {
     map.iter()
         .map(|(k, v)| Value::from_json(v).map(|v| (k.clone(), v)))
         .collect()
 }
 
 /// The DynamoDB JSON form of an item.
-pub fn item_to_json(item: &Item) -> Map<String, Json> {
+pub(crate) fn item_to_json(item: &Item) -> Map<String, Json> {
     item.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()
 }
 
 /// The size DynamoDB counts for an item: names plus values.
-pub fn item_size(item: &Item) -> usize {
+pub(crate) fn item_size(item: &Item) -> usize {
     item.iter().map(|(k, v)| k.len() + v.size()).sum()
 }
 

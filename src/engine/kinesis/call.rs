@@ -23,7 +23,7 @@ use crate::engine::error::ApiError;
 const DIRECT: [&str; 3] = ["PutRecord", "PutRecords", "GetRecords"];
 
 /// A Kinesis request, decoded lazily or eagerly as above.
-pub struct Call {
+pub(crate) struct Call {
     /// The encoding of the request, and so of the answer.
     pub format: Format,
     /// The region of the SigV4 credential scope; `None` uses the engine's `--region`.
@@ -35,7 +35,7 @@ pub struct Call {
 }
 
 /// AWS's answer to a body that is not an object of its format: the type, no message.
-pub fn undecodable() -> ApiError {
+pub(crate) fn undecodable() -> ApiError {
     ApiError::serialization("")
 }
 
@@ -51,7 +51,7 @@ impl Call {
     /// lacks is `UnknownOperationException`; then a member of the wrong type is a
     /// `SerializationException` with AWS's `Message` (checked later for the direct operations,
     /// see [`Call::verify`]).
-    pub fn decode(op: &str, format: Format, body: Bytes) -> Result<Self, ApiError> {
+    pub(crate) fn decode(op: &str, format: Format, body: Bytes) -> Result<Self, ApiError> {
         if body.is_empty() {
             return Err(undecodable());
         }
@@ -78,7 +78,7 @@ impl Call {
 
     /// The errors AWS finds before authentication (an undecodable body, a member of the wrong
     /// type), for a call that deferred them.
-    pub fn verify(&self) -> Result<(), ApiError> {
+    pub(crate) fn verify(&self) -> Result<(), ApiError> {
         self.converted().map(|_| ())
     }
 
@@ -96,13 +96,13 @@ impl Call {
     }
 
     /// The same call signed for `region`.
-    pub fn signed_for(mut self, region: Option<String>) -> Self {
+    pub(crate) fn signed_for(mut self, region: Option<String>) -> Self {
         self.region = region;
         self
     }
 
     /// The input as an operation's typed input.
-    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+    pub(crate) fn parse<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
         if self.direct {
             if let Ok(input) = serde_json::from_slice(&self.body) {
                 return Ok(input);
@@ -112,7 +112,7 @@ impl Call {
     }
 
     /// Encodes an operation's output in the request's format.
-    pub fn reply<T: Serialize>(&self, output: &T) -> Result<Reply, ApiError> {
+    pub(crate) fn reply<T: Serialize>(&self, output: &T) -> Result<Reply, ApiError> {
         codec::encode(self.format, output).map(Reply)
     }
 }

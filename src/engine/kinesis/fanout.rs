@@ -13,13 +13,13 @@ use crate::engine::codec::Reply;
 use crate::engine::error::{constraint, ApiError};
 
 /// Consumers one stream may have (AWS's quota).
-pub const MAX_CONSUMERS: usize = 20;
+pub(crate) const MAX_CONSUMERS: usize = 20;
 /// Consumers that may be `CREATING` at once in one account.
-pub const MAX_CREATING: usize = 5;
+pub(crate) const MAX_CREATING: usize = 5;
 
 /// The parts of `arn:aws:kinesis:<region>:<account>:stream/<stream>/consumer/<name>:<epoch>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsumerArn {
+pub(crate) struct ConsumerArn {
     /// The region named.
     pub region: String,
     /// The account named.
@@ -34,7 +34,7 @@ pub struct ConsumerArn {
 
 impl ConsumerArn {
     /// Parses a consumer ARN; `None` when it does not have the consumer ARN's shape.
-    pub fn parse(arn: &str) -> Option<Self> {
+    pub(crate) fn parse(arn: &str) -> Option<Self> {
         let mut parts = arn.splitn(6, ':');
         let (lit, partition, service, region, account, resource) = (
             parts.next()?,
@@ -74,7 +74,7 @@ impl ConsumerArn {
 
 impl Ctx<'_> {
     /// The ARN of a consumer of `stream`.
-    pub fn consumer_arn(&self, stream: &str, consumer: &Consumer) -> String {
+    pub(crate) fn consumer_arn(&self, stream: &str, consumer: &Consumer) -> String {
         format!(
             "{}/consumer/{}:{}",
             self.stream_arn(stream),
@@ -92,7 +92,7 @@ impl Ctx<'_> {
 
     /// Finds a consumer (not yet gone) by ARN, or by stream ARN and name:
     /// returns `(stream name, consumer)`.
-    pub fn find_consumer(&self, input: &ConsumerRef) -> Result<(String, Consumer), ApiError> {
+    pub(crate) fn find_consumer(&self, input: &ConsumerRef) -> Result<(String, Consumer), ApiError> {
         let mut checks = Checks::default();
         checks.stream_name(input.consumer_name.as_deref(), "consumerName");
         checks.length(input.stream_arn.as_deref(), "streamARN", 1, 2048);
@@ -126,7 +126,7 @@ impl Ctx<'_> {
     }
 
     /// Parses a consumer ARN of this account and region (another one names nothing here).
-    pub fn parse_consumer_arn(&self, arn: &str, member: &str) -> Result<ConsumerArn, ApiError> {
+    pub(crate) fn parse_consumer_arn(&self, arn: &str, member: &str) -> Result<ConsumerArn, ApiError> {
         let parsed = ConsumerArn::parse(arn).ok_or_else(|| {
             ApiError::validation(&[constraint(
                 arn,
@@ -151,7 +151,7 @@ fn consumer_json(ctx: &Ctx<'_>, stream: &str, c: &Consumer) -> Value {
 }
 
 /// RegisterStreamConsumer.
-pub fn register(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn register(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: RegisterConsumerInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.stream_arn, "streamARN");
@@ -210,7 +210,7 @@ pub fn register(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// DescribeStreamConsumer.
-pub fn describe(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn describe(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ConsumerRef = req.parse()?;
     let (stream, c) = ctx.find_consumer(&input)?;
     let mut out = consumer_json(ctx, &stream, &c);
@@ -219,7 +219,7 @@ pub fn describe(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// DeregisterStreamConsumer.
-pub fn deregister(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn deregister(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ConsumerRef = req.parse()?;
     let (stream, c) = ctx.find_consumer(&input)?;
     if c.status(ctx.now) == ConsumerStatus::Deleting {
@@ -239,7 +239,7 @@ pub fn deregister(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// ListStreamConsumers (paging by an opaque `NextToken`).
-pub fn list(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn list(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ListConsumersInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.stream_arn, "streamARN");

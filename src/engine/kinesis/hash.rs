@@ -4,7 +4,7 @@
 use md5::{Digest, Md5};
 
 /// The hash key of a partition key: its UTF-8 bytes through MD5, read as a big-endian u128.
-pub fn partition_hash(partition_key: &str) -> u128 {
+pub(crate) fn partition_hash(partition_key: &str) -> u128 {
     let digest = Md5::digest(partition_key.as_bytes());
     u128::from_be_bytes(digest.into())
 }
@@ -23,7 +23,7 @@ fn step(n: u32) -> u128 {
 
 /// The ranges AWS gives `n` new shards: shard i gets `[i·⌊2^128/n⌋, (i+1)·⌊2^128/n⌋ − 1]`,
 /// the last one ends at `2^128 − 1`.
-pub fn uniform_ranges(n: u32) -> Vec<(u128, u128)> {
+pub(crate) fn uniform_ranges(n: u32) -> Vec<(u128, u128)> {
     if n <= 1 {
         return vec![(0, u128::MAX)];
     }
@@ -45,7 +45,7 @@ fn uniform_ranges_within(start: u128, end: u128, n: u32, step: u128) -> Vec<(u12
 }
 
 /// Parses a decimal hash key (`0|[1-9]\d{0,38}`) in `[0, 2^128 − 1]`.
-pub fn parse_hash_key(s: &str) -> Option<u128> {
+pub(crate) fn parse_hash_key(s: &str) -> Option<u128> {
     let well_formed = s == "0"
         || (!s.is_empty() && s.len() <= 39 && !s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit()));
     if !well_formed {
@@ -55,7 +55,7 @@ pub fn parse_hash_key(s: &str) -> Option<u128> {
 }
 
 /// Whether `s` matches the model's pattern for hash keys, whatever its value.
-pub fn is_hash_key_pattern(s: &str) -> bool {
+pub(crate) fn is_hash_key_pattern(s: &str) -> bool {
     s == "0" || (!s.is_empty() && !s.starts_with('0') && s.bytes().all(|b| b.is_ascii_digit()))
 }
 

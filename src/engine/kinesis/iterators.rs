@@ -14,7 +14,7 @@ use crate::engine::error::ApiError;
 
 /// What an iterator points at.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Iterator {
+pub(crate) struct Iterator {
     /// Stream name.
     pub stream: String,
     /// Creation time of the stream (a re-created stream invalidates old iterators).
@@ -69,7 +69,7 @@ fn mask(key: u64, bytes: &mut [u8]) {
 impl Iterator {
     /// The opaque token handed to clients: base64 of AWS's header and a sealed body, the size
     /// of AWS's iterators.
-    pub fn encode(&self, key: u64) -> String {
+    pub(crate) fn encode(&self, key: u64) -> String {
         let name = self.stream.as_bytes();
         let name = &name[..name.len().min(usize::from(u8::MAX))];
         let sealed_len = (FIXED + name.len() + 8).div_ceil(BLOCK).max(MIN_SEALED / BLOCK) * BLOCK;
@@ -90,7 +90,7 @@ impl Iterator {
     }
 
     /// Decodes a token; `None` when it is not one of ours (or not this engine's), or altered.
-    pub fn decode(token: &str, key: u64) -> Option<Self> {
+    pub(crate) fn decode(token: &str, key: u64) -> Option<Self> {
         let mut b = base64::engine::general_purpose::STANDARD.decode(token).ok()?;
         if !(HEADER.len() + MIN_SEALED..=280).contains(&b.len()) || b[..HEADER.len()] != HEADER {
             return None;
@@ -118,7 +118,7 @@ impl Iterator {
 }
 
 /// "Shard X in stream Y under account Z does not exist"
-pub fn shard_missing(ctx: &Ctx<'_>, id: &str, stream: &str) -> ApiError {
+pub(crate) fn shard_missing(ctx: &Ctx<'_>, id: &str, stream: &str) -> ApiError {
     ApiError::not_found(format!(
         "Shard {id} in stream {stream} under account {} does not exist",
         ctx.cfg.account_id
@@ -126,7 +126,7 @@ pub fn shard_missing(ctx: &Ctx<'_>, id: &str, stream: &str) -> ApiError {
 }
 
 /// A listed (not expired) shard of `stream` by id.
-pub fn find_shard<'s>(ctx: &Ctx<'_>, stream: &'s Stream, id: &str) -> Result<&'s Shard, ApiError> {
+pub(crate) fn find_shard<'s>(ctx: &Ctx<'_>, stream: &'s Stream, id: &str) -> Result<&'s Shard, ApiError> {
     let horizon = stream.horizon_ms(ctx.now, ctx.cfg.max_retention_ms());
     parse_shard_id(id)
         .and_then(|i| stream.shards.get(i as usize))
@@ -152,7 +152,7 @@ fn parse_timestamp(v: &serde_json::Value) -> Option<u64> {
 }
 
 /// GetShardIterator.
-pub fn get_shard_iterator(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn get_shard_iterator(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: GetShardIteratorInput = req.parse()?;
     let kinds = [
         "AT_SEQUENCE_NUMBER",
@@ -205,7 +205,7 @@ pub fn get_shard_iterator(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiErr
 }
 
 /// The index a reader starting at `kind` (with its sequence number or timestamp) reads first.
-pub fn start_position(
+pub(crate) fn start_position(
     ctx: &Ctx<'_>,
     stream: &Stream,
     shard: &Shard,

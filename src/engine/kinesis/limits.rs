@@ -6,17 +6,17 @@
 //! windows, so the shard still sustains 1 MiB/s.
 
 /// Write limit in bytes per second per shard.
-pub const WRITE_BYTES_PER_SEC: u64 = 1024 * 1024;
+pub(crate) const WRITE_BYTES_PER_SEC: u64 = 1024 * 1024;
 /// Write limit in records per second per shard.
-pub const WRITE_RECORDS_PER_SEC: u64 = 1000;
+pub(crate) const WRITE_RECORDS_PER_SEC: u64 = 1000;
 /// Read limit in GetRecords calls per second per shard.
-pub const READ_CALLS_PER_SEC: u64 = 5;
+pub(crate) const READ_CALLS_PER_SEC: u64 = 5;
 /// Read limit in bytes per second per shard.
-pub const READ_BYTES_PER_SEC: u64 = 2 * 1024 * 1024;
+pub(crate) const READ_BYTES_PER_SEC: u64 = 2 * 1024 * 1024;
 
 /// Usage of one shard in the current one-second window.
 #[derive(Debug, Default, Clone)]
-pub struct Meter {
+pub(crate) struct Meter {
     window_sec: u64,
     write_bytes: u64,
     write_records: u64,
@@ -41,7 +41,7 @@ impl Meter {
     }
 
     /// Accounts one record write; `false` when it would exceed the shard's write limit.
-    pub fn try_write(&mut self, now_ms: u64, bytes: u64) -> bool {
+    pub(crate) fn try_write(&mut self, now_ms: u64, bytes: u64) -> bool {
         self.roll(now_ms);
         let fits = self.write_bytes == 0 || self.write_bytes + bytes <= WRITE_BYTES_PER_SEC;
         if self.write_records + 1 > WRITE_RECORDS_PER_SEC || !fits {
@@ -53,7 +53,7 @@ impl Meter {
     }
 
     /// Accounts one GetRecords call; `false` when the shard's read limit is exhausted.
-    pub fn try_read_call(&mut self, now_ms: u64) -> bool {
+    pub(crate) fn try_read_call(&mut self, now_ms: u64) -> bool {
         self.roll(now_ms);
         if self.read_calls + 1 > READ_CALLS_PER_SEC || self.read_bytes >= READ_BYTES_PER_SEC {
             return false;
@@ -63,7 +63,7 @@ impl Meter {
     }
 
     /// Accounts bytes returned by a GetRecords call.
-    pub fn add_read_bytes(&mut self, bytes: u64) {
+    pub(crate) fn add_read_bytes(&mut self, bytes: u64) {
         self.read_bytes += bytes;
     }
 }

@@ -5,23 +5,23 @@
 //! (listing and resharding), [`records`] (puts and reads), [`iterators`] (shard iterators),
 //! with [`hash`] and [`sequence`] for the numbers, [`state`] for the model.
 
-pub mod call;
-pub mod fanout;
-pub mod hash;
-pub mod iterators;
-pub mod limits;
-pub mod model;
-pub mod persist;
-pub mod records;
-pub mod resources;
+pub(crate) mod call;
+pub(crate) mod fanout;
+pub(crate) mod hash;
+pub(crate) mod iterators;
+pub(crate) mod limits;
+pub(crate) mod model;
+pub(crate) mod persist;
+pub(crate) mod records;
+pub(crate) mod resources;
 pub mod sequence;
-pub mod settings;
-pub mod shapes;
-pub mod shards;
-pub mod state;
-pub mod streams;
-pub mod subscribe;
-pub mod validate;
+pub(crate) mod settings;
+pub(crate) mod shapes;
+pub(crate) mod shards;
+pub(crate) mod state;
+pub(crate) mod streams;
+pub(crate) mod subscribe;
+pub(crate) mod validate;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -53,7 +53,7 @@ struct Inner {
 }
 
 /// What a handler works with: the configuration, the locked state, and the request time.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     /// Engine configuration.
     pub cfg: &'a EngineConfig,
     /// Streams.
@@ -69,7 +69,7 @@ pub struct Ctx<'a> {
 
 impl Kinesis {
     /// Opens the Kinesis store, replaying `<data_dir>/kinesis.journal` when persistence is on.
-    pub fn open(config: Arc<EngineConfig>) -> Result<Self, EngineError> {
+    pub(crate) fn open(config: Arc<EngineConfig>) -> Result<Self, EngineError> {
         let mut state = State::default();
         let journal = match &config.data_dir {
             None => Log::new(Journal::memory(), config.journal_compact_min_bytes),
@@ -123,7 +123,7 @@ impl Kinesis {
     }
 
     /// Runs one decoded Kinesis operation.
-    pub fn call(&self, op: &str, req: &Call) -> Result<Reply, ApiError> {
+    pub(crate) fn call(&self, op: &str, req: &Call) -> Result<Reply, ApiError> {
         let now = self.config.clock.now_ms();
         let mut guard = self.lock();
         let inner = &mut *guard;
@@ -204,17 +204,17 @@ fn journal_error(e: std::io::Error) -> ApiError {
 
 impl Ctx<'_> {
     /// Journals then applies a control event.
-    pub fn commit(&mut self, event: Event) -> Result<(), ApiError> {
+    pub(crate) fn commit(&mut self, event: Event) -> Result<(), ApiError> {
         self.journal.commit(self.state, event).map_err(journal_error)
     }
 
     /// Journals then applies a batch of records; returns `(shard, index, arrival_ms)` each.
-    pub fn commit_put(&mut self, batch: PutBatch) -> Result<Vec<(u32, u64, u64)>, ApiError> {
+    pub(crate) fn commit_put(&mut self, batch: PutBatch) -> Result<Vec<(u32, u64, u64)>, ApiError> {
         self.journal.commit_put(self.state, batch).map_err(journal_error)
     }
 
     /// "Stream X under account N not found."
-    pub fn stream_not_found(&self, name: &str) -> ApiError {
+    pub(crate) fn stream_not_found(&self, name: &str) -> ApiError {
         ApiError::not_found(format!(
             "Stream {name} under account {} not found.",
             self.cfg.account_id
@@ -222,7 +222,7 @@ impl Ctx<'_> {
     }
 
     /// The ARN of a stream.
-    pub fn stream_arn(&self, name: &str) -> String {
+    pub(crate) fn stream_arn(&self, name: &str) -> String {
         format!(
             "arn:aws:kinesis:{}:{}:stream/{name}",
             self.region, self.cfg.account_id
@@ -230,7 +230,7 @@ impl Ctx<'_> {
     }
 
     /// The stream named, in any status.
-    pub fn stream(&self, name: &str) -> Result<&Stream, ApiError> {
+    pub(crate) fn stream(&self, name: &str) -> Result<&Stream, ApiError> {
         self.state
             .streams
             .get(name)
@@ -238,7 +238,7 @@ impl Ctx<'_> {
     }
 
     /// The stream named, for reads and writes: it must be ACTIVE or UPDATING.
-    pub fn serving_stream(&self, name: &str) -> Result<&Stream, ApiError> {
+    pub(crate) fn serving_stream(&self, name: &str) -> Result<&Stream, ApiError> {
         let s = self.stream(name)?;
         match s.status(self.now) {
             Status::Active | Status::Updating => Ok(s),
@@ -247,14 +247,14 @@ impl Ctx<'_> {
     }
 
     /// The stream named, mutably, for reads and writes.
-    pub fn serving_stream_mut(&mut self, name: &str) -> Result<&mut Stream, ApiError> {
+    pub(crate) fn serving_stream_mut(&mut self, name: &str) -> Result<&mut Stream, ApiError> {
         self.serving_stream(name)?;
         let err = self.stream_not_found(name);
         self.state.streams.get_mut(name).ok_or(err)
     }
 
     /// The stream named, which must be ACTIVE (for resharding and settings changes).
-    pub fn active_stream(&self, name: &str) -> Result<&Stream, ApiError> {
+    pub(crate) fn active_stream(&self, name: &str) -> Result<&Stream, ApiError> {
         let s = self.stream(name)?;
         let status = s.status(self.now);
         if status != Status::Active {
@@ -268,7 +268,7 @@ impl Ctx<'_> {
     }
 
     /// Resolves `StreamName` / `StreamARN` into a stream name.
-    pub fn resolve_name(&self, name: Option<&str>, arn: Option<&str>) -> Result<String, ApiError> {
+    pub(crate) fn resolve_name(&self, name: Option<&str>, arn: Option<&str>) -> Result<String, ApiError> {
         let mut checks = validate::Checks::default();
         checks.stream_name(name, "streamName");
         if let Some(arn) = arn {
@@ -310,7 +310,7 @@ impl Ctx<'_> {
 /// The parts of a stream ARN (`arn:aws:kinesis:<region>:<12 digits>:stream/<name>`); a consumer
 /// ARN names its stream the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StreamArn<'a> {
+pub(crate) struct StreamArn<'a> {
     /// The region it names.
     pub region: &'a str,
     /// The account it names.
@@ -320,7 +320,7 @@ pub struct StreamArn<'a> {
 }
 
 /// Parses a stream (or consumer) ARN; `None` when it does not have a stream ARN's shape.
-pub fn parse_stream_arn(arn: &str) -> Option<StreamArn<'_>> {
+pub(crate) fn parse_stream_arn(arn: &str) -> Option<StreamArn<'_>> {
     let mut parts = arn.splitn(6, ':');
     let (arn_lit, partition, service, region, account, resource) = (
         parts.next()?,

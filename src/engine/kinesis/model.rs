@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 /// `StreamModeDetails`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct StreamModeDetails {
+pub(crate) struct StreamModeDetails {
     /// `PROVISIONED` or `ON_DEMAND`.
     pub stream_mode: Option<String>,
 }
@@ -21,7 +21,7 @@ pub struct StreamModeDetails {
 /// Input of CreateStream.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CreateStreamInput {
+pub(crate) struct CreateStreamInput {
     pub stream_name: Option<String>,
     pub shard_count: Option<i64>,
     pub stream_mode_details: Option<StreamModeDetails>,
@@ -35,7 +35,7 @@ pub struct CreateStreamInput {
 /// Inputs that only name a stream (DeleteStream, DescribeStreamSummary, ...).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct StreamRef {
+pub(crate) struct StreamRef {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -44,7 +44,7 @@ pub struct StreamRef {
 /// Input of DeleteStream.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DeleteStreamInput {
+pub(crate) struct DeleteStreamInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -54,7 +54,7 @@ pub struct DeleteStreamInput {
 /// Input of DescribeStream.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct DescribeStreamInput {
+pub(crate) struct DescribeStreamInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -65,7 +65,7 @@ pub struct DescribeStreamInput {
 /// Input of ListStreams.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListStreamsInput {
+pub(crate) struct ListStreamsInput {
     pub limit: Option<i64>,
     pub exclusive_start_stream_name: Option<String>,
     pub next_token: Option<String>,
@@ -74,7 +74,7 @@ pub struct ListStreamsInput {
 /// `ShardFilter` of ListShards.
 #[derive(Debug, Deserialize, Serialize, Clone)]
 #[serde(rename_all = "PascalCase")]
-pub struct ShardFilter {
+pub(crate) struct ShardFilter {
     #[serde(rename = "Type")]
     pub kind: Option<String>,
     pub shard_id: Option<String>,
@@ -84,13 +84,14 @@ pub struct ShardFilter {
 /// Input of ListShards.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListShardsInput {
+pub(crate) struct ListShardsInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
     pub next_token: Option<String>,
     pub exclusive_start_shard_id: Option<String>,
     pub max_results: Option<i64>,
+    #[expect(dead_code, reason = "deserialized only to type-check the member, as AWS does")]
     pub stream_creation_timestamp: Option<f64>,
     pub shard_filter: Option<ShardFilter>,
 }
@@ -99,7 +100,7 @@ pub struct ListShardsInput {
 /// base64 fails to deserialize, which sends the request down the path that words the error as
 /// AWS does (see `call.rs`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Blob(pub Vec<u8>);
+pub(crate) struct Blob(pub Vec<u8>);
 
 impl<'de> Deserialize<'de> for Blob {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -128,7 +129,7 @@ impl<'de> Deserialize<'de> for Blob {
 /// Input of PutRecord.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct PutRecordInput {
+pub(crate) struct PutRecordInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -136,13 +137,14 @@ pub struct PutRecordInput {
     pub partition_key: Option<String>,
     pub explicit_hash_key: Option<String>,
     pub sequence_number_for_ordering: Option<String>,
+    #[expect(dead_code, reason = "deserialized only to type-check the member, as AWS does")]
     pub stream_id: Option<String>,
 }
 
 /// One entry of PutRecords.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct PutRecordsEntry {
+pub(crate) struct PutRecordsEntry {
     pub data: Option<Blob>,
     pub partition_key: Option<String>,
     pub explicit_hash_key: Option<String>,
@@ -151,18 +153,19 @@ pub struct PutRecordsEntry {
 /// Input of PutRecords.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct PutRecordsInput {
+pub(crate) struct PutRecordsInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
     pub records: Option<Vec<PutRecordsEntry>>,
+    #[expect(dead_code, reason = "deserialized only to type-check the member, as AWS does")]
     pub stream_id: Option<String>,
 }
 
 /// Input of GetShardIterator.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetShardIteratorInput {
+pub(crate) struct GetShardIteratorInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -175,18 +178,20 @@ pub struct GetShardIteratorInput {
 /// Input of GetRecords.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetRecordsInput {
+pub(crate) struct GetRecordsInput {
     pub shard_iterator: Option<String>,
     pub limit: Option<i64>,
     #[serde(rename = "StreamARN")]
+    #[expect(dead_code, reason = "deserialized only to type-check the member, as AWS does")]
     pub stream_arn: Option<String>,
+    #[expect(dead_code, reason = "deserialized only to type-check the member, as AWS does")]
     pub stream_id: Option<String>,
 }
 
 /// Input of SplitShard.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct SplitShardInput {
+pub(crate) struct SplitShardInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -197,7 +202,7 @@ pub struct SplitShardInput {
 /// Input of MergeShards.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct MergeShardsInput {
+pub(crate) struct MergeShardsInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -208,7 +213,7 @@ pub struct MergeShardsInput {
 /// Input of UpdateShardCount.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UpdateShardCountInput {
+pub(crate) struct UpdateShardCountInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -219,7 +224,7 @@ pub struct UpdateShardCountInput {
 /// Input of Increase/DecreaseStreamRetentionPeriod.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct RetentionInput {
+pub(crate) struct RetentionInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -229,7 +234,7 @@ pub struct RetentionInput {
 /// Input of AddTagsToStream.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct AddTagsInput {
+pub(crate) struct AddTagsInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -239,7 +244,7 @@ pub struct AddTagsInput {
 /// Input of RemoveTagsFromStream.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct RemoveTagsInput {
+pub(crate) struct RemoveTagsInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -249,7 +254,7 @@ pub struct RemoveTagsInput {
 /// Input of ListTagsForStream.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListTagsInput {
+pub(crate) struct ListTagsInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -260,7 +265,7 @@ pub struct ListTagsInput {
 /// `HashKeyRange`.
 #[derive(Debug, Serialize, Clone)]
 #[serde(rename_all = "PascalCase")]
-pub struct HashKeyRange {
+pub(crate) struct HashKeyRange {
     pub starting_hash_key: String,
     pub ending_hash_key: String,
 }
@@ -268,7 +273,7 @@ pub struct HashKeyRange {
 /// `SequenceNumberRange`.
 #[derive(Debug, Serialize, Clone)]
 #[serde(rename_all = "PascalCase")]
-pub struct SequenceNumberRange {
+pub(crate) struct SequenceNumberRange {
     pub starting_sequence_number: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ending_sequence_number: Option<String>,
@@ -277,7 +282,7 @@ pub struct SequenceNumberRange {
 /// `Shard` as listed by DescribeStream and ListShards.
 #[derive(Debug, Serialize, Clone)]
 #[serde(rename_all = "PascalCase")]
-pub struct ShardOut {
+pub(crate) struct ShardOut {
     pub shard_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent_shard_id: Option<String>,
@@ -290,7 +295,7 @@ pub struct ShardOut {
 /// `ChildShard` of GetRecords at the end of a closed shard.
 #[derive(Debug, Serialize, Clone)]
 #[serde(rename_all = "PascalCase")]
-pub struct ChildShardOut {
+pub(crate) struct ChildShardOut {
     pub shard_id: String,
     pub parent_shards: Vec<String>,
     pub hash_key_range: HashKeyRange,
@@ -299,7 +304,7 @@ pub struct ChildShardOut {
 /// One record of GetRecords.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct RecordOut<'a> {
+pub(crate) struct RecordOut<'a> {
     pub sequence_number: String,
     pub approximate_arrival_timestamp: f64,
     pub data: String,
@@ -312,7 +317,7 @@ pub struct RecordOut<'a> {
 /// Output of GetRecords.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct GetRecordsOutput<'a> {
+pub(crate) struct GetRecordsOutput<'a> {
     pub records: Vec<RecordOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_shard_iterator: Option<String>,
@@ -324,7 +329,7 @@ pub struct GetRecordsOutput<'a> {
 /// One result entry of PutRecords.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct PutRecordsResultEntry<'a> {
+pub(crate) struct PutRecordsResultEntry<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sequence_number: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -338,7 +343,7 @@ pub struct PutRecordsResultEntry<'a> {
 /// Input of RegisterStreamConsumer.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct RegisterConsumerInput {
+pub(crate) struct RegisterConsumerInput {
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
     pub consumer_name: Option<String>,
@@ -348,7 +353,7 @@ pub struct RegisterConsumerInput {
 /// Input of DescribeStreamConsumer and DeregisterStreamConsumer.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ConsumerRef {
+pub(crate) struct ConsumerRef {
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
     pub consumer_name: Option<String>,
@@ -359,18 +364,19 @@ pub struct ConsumerRef {
 /// Input of ListStreamConsumers.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ListConsumersInput {
+pub(crate) struct ListConsumersInput {
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
     pub next_token: Option<String>,
     pub max_results: Option<i64>,
+    #[expect(dead_code, reason = "deserialized only to type-check the member, as AWS does")]
     pub stream_creation_timestamp: Option<f64>,
 }
 
 /// `StartingPosition` of SubscribeToShard.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct StartingPosition {
+pub(crate) struct StartingPosition {
     #[serde(rename = "Type")]
     pub kind: Option<String>,
     pub sequence_number: Option<String>,
@@ -380,7 +386,7 @@ pub struct StartingPosition {
 /// Input of SubscribeToShard.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct SubscribeToShardInput {
+pub(crate) struct SubscribeToShardInput {
     #[serde(rename = "ConsumerARN")]
     pub consumer_arn: Option<String>,
     pub shard_id: Option<String>,
@@ -390,7 +396,7 @@ pub struct SubscribeToShardInput {
 /// `SubscribeToShardEvent`: one push of records to a subscriber.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct SubscribeToShardEvent<'a> {
+pub(crate) struct SubscribeToShardEvent<'a> {
     pub records: Vec<RecordOut<'a>>,
     /// Absent at the end of a closed shard (where `ChildShards` says where to go on).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -403,7 +409,7 @@ pub struct SubscribeToShardEvent<'a> {
 /// Input of UpdateStreamMode.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UpdateStreamModeInput {
+pub(crate) struct UpdateStreamModeInput {
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
     pub stream_mode_details: Option<StreamModeDetails>,
@@ -414,7 +420,7 @@ pub struct UpdateStreamModeInput {
 /// Input of Enable/DisableEnhancedMonitoring.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct MonitoringInput {
+pub(crate) struct MonitoringInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -424,7 +430,7 @@ pub struct MonitoringInput {
 /// Input of Start/StopStreamEncryption.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct EncryptionInput {
+pub(crate) struct EncryptionInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -435,7 +441,7 @@ pub struct EncryptionInput {
 /// Input of UpdateMaxRecordSize.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct MaxRecordSizeInput {
+pub(crate) struct MaxRecordSizeInput {
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
     #[serde(rename = "MaxRecordSizeInKiB")]
@@ -445,7 +451,7 @@ pub struct MaxRecordSizeInput {
 /// Input of UpdateStreamWarmThroughput.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct WarmThroughputInput {
+pub(crate) struct WarmThroughputInput {
     pub stream_name: Option<String>,
     #[serde(rename = "StreamARN")]
     pub stream_arn: Option<String>,
@@ -456,21 +462,21 @@ pub struct WarmThroughputInput {
 /// `MinimumThroughputBillingCommitment` of UpdateAccountSettings.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct CommitmentInput {
+pub(crate) struct CommitmentInput {
     pub status: Option<String>,
 }
 
 /// Input of UpdateAccountSettings.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct AccountSettingsInput {
+pub(crate) struct AccountSettingsInput {
     pub minimum_throughput_billing_commitment: Option<CommitmentInput>,
 }
 
 /// Input of TagResource, UntagResource, ListTagsForResource and the resource policy operations.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct ResourceInput {
+pub(crate) struct ResourceInput {
     #[serde(rename = "ResourceARN")]
     pub resource_arn: Option<String>,
     pub tags: Option<BTreeMap<String, String>>,

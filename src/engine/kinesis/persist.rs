@@ -34,7 +34,7 @@ struct TrimMarks {
 
 /// The journal plus what compaction needs to rebuild the live state.
 #[derive(Debug)]
-pub struct Log {
+pub(crate) struct Log {
     /// The file (or nothing, in memory).
     pub journal: Journal,
     /// Encoded control entries of each stream since its CreateStream, in order.
@@ -71,7 +71,7 @@ fn stream_of(event: &Event) -> &str {
 
 impl Log {
     /// A log over `journal`; compaction waits for `min_growth_bytes` of growth.
-    pub fn new(journal: Journal, min_growth_bytes: u64) -> Self {
+    pub(crate) fn new(journal: Journal, min_growth_bytes: u64) -> Self {
         let base_bytes = journal.len_bytes();
         Self {
             journal,
@@ -91,7 +91,7 @@ impl Log {
     }
 
     /// Journals then applies a control event.
-    pub fn commit(&mut self, state: &mut State, event: Event) -> std::io::Result<()> {
+    pub(crate) fn commit(&mut self, state: &mut State, event: Event) -> std::io::Result<()> {
         if self.journal.is_persistent() {
             let entry = encode_control(&event)?;
             self.journal.append(&entry)?;
@@ -102,7 +102,7 @@ impl Log {
     }
 
     /// Journals then applies a batch of records; returns `(shard, index, arrival_ms)` each.
-    pub fn commit_put(
+    pub(crate) fn commit_put(
         &mut self,
         state: &mut State,
         batch: PutBatch,
@@ -114,7 +114,7 @@ impl Log {
     }
 
     /// Applies one journal entry (on open).
-    pub fn replay(&mut self, state: &mut State, entry: &[u8]) -> Result<(), String> {
+    pub(crate) fn replay(&mut self, state: &mut State, entry: &[u8]) -> Result<(), String> {
         match entry.split_first() {
             Some((&TAG_CONTROL, json)) => {
                 let event: Event =
@@ -148,7 +148,7 @@ impl Log {
     }
 
     /// After replay: compacts at once when the file holds much more than the live state.
-    pub fn compact_on_open(&mut self, state: &State) -> std::io::Result<()> {
+    pub(crate) fn compact_on_open(&mut self, state: &State) -> std::io::Result<()> {
         if !self.journal.is_persistent() {
             return Ok(());
         }
@@ -170,7 +170,7 @@ impl Log {
 
     /// Called with the state locked: finishes a compaction that is done, or starts one when the
     /// journal has grown enough.
-    pub fn maintain(&mut self, state: &State, may_start: bool) {
+    pub(crate) fn maintain(&mut self, state: &State, may_start: bool) {
         if !self.journal.is_persistent() {
             return;
         }
@@ -256,7 +256,7 @@ fn put_record(out: &mut Vec<u8>, shard: u32, r: &Record) {
 }
 
 /// The `P` entry of a batch.
-pub fn encode_put(batch: &PutBatch) -> Vec<u8> {
+pub(crate) fn encode_put(batch: &PutBatch) -> Vec<u8> {
     let size: usize = batch.records.iter().map(|r| 24 + r.2.len() + r.3.len()).sum();
     let mut out = Vec::with_capacity(1 + 4 + batch.name.len() + size);
     out.push(TAG_PUT);
@@ -271,7 +271,7 @@ pub fn encode_put(batch: &PutBatch) -> Vec<u8> {
 }
 
 /// A `P` entry's body (after the tag) as a batch.
-pub fn decode_put(body: &[u8]) -> Option<PutBatch> {
+pub(crate) fn decode_put(body: &[u8]) -> Option<PutBatch> {
     let mut r = bin::Reader::new(body);
     let name = String::from_utf8(r.bytes()?.to_vec()).ok()?;
     let mut records = Vec::new();

@@ -18,15 +18,15 @@ use crate::engine::codec::Reply;
 use crate::engine::error::{constraint, ApiError};
 
 /// Largest `Data` blob the API model accepts (a stream's own limit may be lower).
-pub const MAX_DATA_BYTES: usize = 10 * 1024 * 1024;
+pub(crate) const MAX_DATA_BYTES: usize = 10 * 1024 * 1024;
 /// Largest PutRecords request (data + partition keys).
-pub const MAX_PUT_RECORDS_BYTES: usize = 10 * 1024 * 1024;
+pub(crate) const MAX_PUT_RECORDS_BYTES: usize = 10 * 1024 * 1024;
 /// Most records in one PutRecords.
-pub const MAX_PUT_RECORDS: usize = 500;
+pub(crate) const MAX_PUT_RECORDS: usize = 500;
 /// Most records one GetRecords returns.
-pub const MAX_GET_RECORDS: usize = 10_000;
+pub(crate) const MAX_GET_RECORDS: usize = 10_000;
 /// Most bytes one GetRecords returns.
-pub const MAX_GET_BYTES: usize = 10 * 1024 * 1024;
+pub(crate) const MAX_GET_BYTES: usize = 10 * 1024 * 1024;
 
 /// A record ready to store: its shard and its bytes.
 struct Prepared {
@@ -108,7 +108,7 @@ fn throttled(ctx: &Ctx<'_>, stream: &str, shard: u32) -> String {
 }
 
 /// PutRecord.
-pub fn put_record(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn put_record(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: PutRecordInput = req.parse()?;
     let mut checks = Checks::default();
     check_entry(
@@ -176,7 +176,7 @@ pub fn put_record(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// PutRecords.
-pub fn put_records(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn put_records(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: PutRecordsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.records, "records");
@@ -293,7 +293,7 @@ pub fn put_records(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// GetRecords.
-pub fn get_records(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn get_records(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: GetRecordsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.shard_iterator, "shardIterator");
@@ -376,7 +376,7 @@ impl super::Kinesis {
     /// `req` would find nothing yet (a valid iterator at the tip of an open shard), a receiver
     /// that changes when that shard does (a put, a reshard). `None` when the read has something
     /// to answer at once: records, the shard's end, or an error.
-    pub fn tip_watch(&self, req: &Call) -> Option<tokio::sync::watch::Receiver<u64>> {
+    pub(crate) fn tip_watch(&self, req: &Call) -> Option<tokio::sync::watch::Receiver<u64>> {
         let input: GetRecordsInput = req.parse().ok()?;
         let it = Iterator::decode(input.shard_iterator.as_deref()?, self.iterator_key)?;
         let guard = self.lock();
@@ -390,7 +390,7 @@ impl super::Kinesis {
 }
 
 /// What one read of a shard found (GetRecords and SubscribeToShard share it).
-pub struct ShardRead<'a> {
+pub(crate) struct ShardRead<'a> {
     /// The records, oldest first.
     pub records: Vec<RecordOut<'a>>,
     /// Index of the next record to read.
@@ -404,7 +404,7 @@ pub struct ShardRead<'a> {
 }
 
 /// The children of a closed shard, as GetRecords and SubscribeToShard name them.
-pub fn child_shards(stream: &Stream, shard: &super::state::Shard) -> Vec<ChildShardOut> {
+pub(crate) fn child_shards(stream: &Stream, shard: &super::state::Shard) -> Vec<ChildShardOut> {
     shard
         .children
         .iter()
@@ -425,7 +425,7 @@ pub fn child_shards(stream: &Stream, shard: &super::state::Shard) -> Vec<ChildSh
 }
 
 /// Reads up to `limit` records (and about `max_bytes`) of shard `index` from `position`.
-pub fn read_shard(
+pub(crate) fn read_shard(
     stream: &Stream,
     index: u32,
     position: u64,

@@ -59,7 +59,7 @@ fn tags_of<'s>(
 }
 
 /// TagResource.
-pub fn tag(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn tag(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ResourceInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.tags, "tags");
@@ -99,7 +99,7 @@ pub fn tag(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// UntagResource.
-pub fn untag(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn untag(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ResourceInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.tag_keys, "tagKeys");
@@ -126,7 +126,7 @@ pub fn untag(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// ListTagsForResource.
-pub fn list_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn list_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ResourceInput = req.parse()?;
     let (stream, consumer) = resolve(ctx, input.resource_arn.as_deref())?;
     let tags: Vec<_> = tags_of(ctx, &stream, consumer.as_deref())?
@@ -145,7 +145,7 @@ fn policy_of(ctx: &Ctx<'_>, stream: &str, consumer: Option<&str>) -> Result<Opti
 }
 
 /// PutResourcePolicy.
-pub fn put_policy(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn put_policy(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ResourceInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.policy, "policy");
@@ -167,7 +167,7 @@ pub fn put_policy(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// GetResourcePolicy (a resource without a policy answers an empty policy document).
-pub fn get_policy(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn get_policy(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ResourceInput = req.parse()?;
     let (stream, consumer) = resolve(ctx, input.resource_arn.as_deref())?;
     let policy = policy_of(ctx, &stream, consumer.as_deref())?.unwrap_or_else(|| "{}".to_string());
@@ -175,7 +175,7 @@ pub fn get_policy(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// DeleteResourcePolicy.
-pub fn delete_policy(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn delete_policy(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ResourceInput = req.parse()?;
     let (stream, consumer) = resolve(ctx, input.resource_arn.as_deref())?;
     if policy_of(ctx, &stream, consumer.as_deref())?.is_none() {

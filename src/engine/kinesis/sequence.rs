@@ -19,7 +19,7 @@ pub struct SeqParts {
 }
 
 /// The index used for a closed shard's `EndingSequenceNumber`: above every record's.
-pub const END_INDEX: u64 = 0x7fff_ffff_ffff_ffff;
+pub(crate) const END_INDEX: u64 = 0x7fff_ffff_ffff_ffff;
 
 /// 192-bit unsigned integer as six little-endian u32 limbs.
 type Limbs = [u32; 6];
@@ -79,7 +79,8 @@ impl SeqParts {
     }
 
     /// Decodes a decimal sequence number of our layout; `None` when it is not one.
-    pub fn decode(s: &str) -> Option<Self> {
+    #[cfg(test)]
+    pub(crate) fn decode(s: &str) -> Option<Self> {
         if s.is_empty() || s.len() > 60 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
@@ -142,7 +143,7 @@ impl SeqParts {
 /// What a client-supplied sequence number says, read the way AWS reads one: by the layout
 /// version in its last hex digit (2 today; 1 and 0 are older layouts AWS still recognises).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Layout {
+pub(crate) struct Layout {
     /// 0, 1 or 2.
     pub version: u8,
     /// Epoch seconds at which the shard was created.
@@ -160,7 +161,7 @@ const MAX_CREATED_SECS: u64 = 16_025_175_000;
 
 impl Layout {
     /// Parses a decimal sequence number; `None` where AWS calls it invalid.
-    pub fn parse(s: &str) -> Option<Self> {
+    pub(crate) fn parse(s: &str) -> Option<Self> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }

@@ -16,7 +16,7 @@ use crate::engine::codec::Reply;
 use crate::engine::error::{constraint, ApiError};
 
 /// The shard-level metrics, in the order AWS lists them (`ALL` stands for every one).
-pub const SHARD_LEVEL_METRICS: [&str; 7] = [
+pub(crate) const SHARD_LEVEL_METRICS: [&str; 7] = [
     "IncomingBytes",
     "IncomingRecords",
     "OutgoingBytes",
@@ -30,7 +30,7 @@ pub const SHARD_LEVEL_METRICS: [&str; 7] = [
 const COMMITMENT_MS: u64 = 365 * 24 * 3_600_000;
 
 /// UpdateStreamMode.
-pub fn update_stream_mode(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn update_stream_mode(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: UpdateStreamModeInput = req.parse()?;
     let mode_name = input
         .stream_mode_details
@@ -91,7 +91,7 @@ pub fn update_stream_mode(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiErr
 }
 
 /// Enable/DisableEnhancedMonitoring.
-pub fn monitoring(ctx: &mut Ctx<'_>, req: &Call, enable: bool) -> Result<Reply, ApiError> {
+pub(crate) fn monitoring(ctx: &mut Ctx<'_>, req: &Call, enable: bool) -> Result<Reply, ApiError> {
     let input: MonitoringInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.shard_level_metrics, "shardLevelMetrics");
@@ -143,7 +143,7 @@ pub fn monitoring(ctx: &mut Ctx<'_>, req: &Call, enable: bool) -> Result<Reply, 
 }
 
 /// Start/StopStreamEncryption.
-pub fn encryption(ctx: &mut Ctx<'_>, req: &Call, start: bool) -> Result<Reply, ApiError> {
+pub(crate) fn encryption(ctx: &mut Ctx<'_>, req: &Call, start: bool) -> Result<Reply, ApiError> {
     let input: EncryptionInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.encryption_type, "encryptionType");
@@ -176,7 +176,7 @@ pub fn encryption(ctx: &mut Ctx<'_>, req: &Call, start: bool) -> Result<Reply, A
 }
 
 /// UpdateMaxRecordSize.
-pub fn update_max_record_size(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn update_max_record_size(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: MaxRecordSizeInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.stream_arn, "streamARN");
@@ -197,7 +197,7 @@ pub fn update_max_record_size(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, Ap
 }
 
 /// `WarmThroughput` as DescribeStreamSummary and UpdateStreamWarmThroughput show it.
-pub fn warm_throughput(stream: &Stream) -> Option<Value> {
+pub(crate) fn warm_throughput(stream: &Stream) -> Option<Value> {
     stream
         .settings
         .warm_throughput_mibps
@@ -205,7 +205,7 @@ pub fn warm_throughput(stream: &Stream) -> Option<Value> {
 }
 
 /// UpdateStreamWarmThroughput.
-pub fn update_warm_throughput(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn update_warm_throughput(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: WarmThroughputInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.warm_throughput_mibps, "warmThroughputMiBps");
@@ -253,13 +253,13 @@ fn commitment(ctx: &Ctx<'_>) -> Value {
 }
 
 /// DescribeAccountSettings.
-pub fn describe_account_settings(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn describe_account_settings(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let _: Value = req.parse()?;
     req.reply(&json!({ "MinimumThroughputBillingCommitment": commitment(ctx) }))
 }
 
 /// UpdateAccountSettings.
-pub fn update_account_settings(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn update_account_settings(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: AccountSettingsInput = req.parse()?;
     let status = input
         .minimum_throughput_billing_commitment

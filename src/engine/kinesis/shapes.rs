@@ -14,7 +14,7 @@ use crate::engine::error::ApiError;
 
 /// A modelled member type.
 #[derive(Debug)]
-pub enum Ty {
+pub(crate) enum Ty {
     /// `string`
     Str,
     /// `integer` (fractions floored).
@@ -34,14 +34,14 @@ pub enum Ty {
 }
 
 /// One member of a structure: its name and type, in the model's order.
-pub type Member = (&'static str, Ty);
+pub(crate) type Member = (&'static str, Ty);
 
 const STREAM_MODE_DETAILS: Ty = Ty::Struct(&[("StreamMode", Ty::Str)]);
 const TAGS: Ty = Ty::Map(&Ty::Str);
 const STRINGS: Ty = Ty::List(&Ty::Str);
 
 /// The input members of `op`, in the model's order; `None` for an operation Kinesis lacks.
-pub fn input(op: &str) -> Option<&'static [Member]> {
+pub(crate) fn input(op: &str) -> Option<&'static [Member]> {
     use Ty::{Blob, Bool, Int, Str, Time};
     Some(match op {
         "AddTagsToStream" => &[
@@ -244,7 +244,7 @@ fn type_error(message: impl Into<String>) -> ApiError {
 /// Converts the members of a decoded body (an object) to the shape's types in place: unknown
 /// and null members are dropped, integers floored; the first member (in model
 /// order) that cannot be converted is AWS's `SerializationException`.
-pub fn convert(members: &[Member], object: &mut Map<String, Value>) -> Result<(), ApiError> {
+pub(crate) fn convert(members: &[Member], object: &mut Map<String, Value>) -> Result<(), ApiError> {
     object.retain(|k, v| !v.is_null() && members.iter().any(|(name, _)| name == k));
     for (name, ty) in members {
         if let Some(v) = object.get_mut(*name) {

@@ -21,7 +21,7 @@ use crate::engine::error::ApiError;
 const NEXT_TOKEN_TTL_MS: u64 = 300_000;
 
 /// A shard as listed on the wire.
-pub fn shard_out(s: &Shard) -> ShardOut {
+pub(crate) fn shard_out(s: &Shard) -> ShardOut {
     ShardOut {
         shard_id: s.id(),
         parent_shard_id: s.parent.map(shard_id),
@@ -53,7 +53,7 @@ fn open_at(s: &Shard, t: u64) -> bool {
 }
 
 /// ListShards.
-pub fn list_shards(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn list_shards(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ListShardsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.range(input.max_results, "maxResults", 1, 10_000);
@@ -234,7 +234,7 @@ fn open_shard<'s>(ctx: &Ctx<'_>, stream: &'s Stream, id: &str) -> Result<&'s Sha
 }
 
 /// SplitShard.
-pub fn split_shard(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn split_shard(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: SplitShardInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.shard_to_split, "shardToSplit");
@@ -270,7 +270,7 @@ pub fn split_shard(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// MergeShards.
-pub fn merge_shards(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn merge_shards(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: MergeShardsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.shard_to_merge, "shardToMerge");
@@ -310,7 +310,7 @@ pub fn merge_shards(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// UpdateShardCount (UNIFORM_SCALING).
-pub fn update_shard_count(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn update_shard_count(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: UpdateShardCountInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.target_shard_count, "targetShardCount");

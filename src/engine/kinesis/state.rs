@@ -14,7 +14,7 @@ use super::sequence::{SeqParts, END_INDEX};
 
 /// One stored record. Its index in the shard is implicit (`first_index + position`).
 #[derive(Debug)]
-pub struct Record {
+pub(crate) struct Record {
     /// Server arrival time, epoch ms; never decreases within a shard.
     pub arrival_ms: u64,
     /// The producer's partition key.
@@ -25,7 +25,7 @@ pub struct Record {
 
 /// One shard and its records.
 #[derive(Debug)]
-pub struct Shard {
+pub(crate) struct Shard {
     /// `shardId-<index>`, 12 digits.
     pub index: u32,
     /// Parent after a split or merge.
@@ -55,19 +55,19 @@ pub struct Shard {
 }
 
 /// Formats a shard id.
-pub fn shard_id(index: u32) -> String {
+pub(crate) fn shard_id(index: u32) -> String {
     format!("shardId-{index:012}")
 }
 
 /// The shard id a sequence number encodes; AWS pads a negative index as text (`0000000000-5`).
-pub fn shard_id_signed(index: i64) -> String {
+pub(crate) fn shard_id_signed(index: i64) -> String {
     let digits = index.to_string();
     format!("shardId-{digits:0>12}")
 }
 
 /// Resolves a shard id as AWS does: the number after the first `-` (`shardId-000000000007`,
 /// `shardId-7`, `anything-7`), or a bare number (`7`).
-pub fn parse_shard_id(id: &str) -> Option<u32> {
+pub(crate) fn parse_shard_id(id: &str) -> Option<u32> {
     let digits = match id.split_once('-') {
         Some((_, rest)) => {
             let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
@@ -83,7 +83,7 @@ pub fn parse_shard_id(id: &str) -> Option<u32> {
 }
 
 /// The canonical form of a shard id given by a client (itself when it names no shard).
-pub fn canonical_shard_id(id: &str) -> String {
+pub(crate) fn canonical_shard_id(id: &str) -> String {
     parse_shard_id(id).map_or_else(|| id.to_string(), shard_id)
 }
 
@@ -107,27 +107,27 @@ impl Shard {
     }
 
     /// The shard id.
-    pub fn id(&self) -> String {
+    pub(crate) fn id(&self) -> String {
         shard_id(self.index)
     }
 
     /// Index the next record will get.
-    pub fn next_index(&self) -> u64 {
+    pub(crate) fn next_index(&self) -> u64 {
         self.first_index + self.records.len() as u64
     }
 
     /// Wakes the subscriptions waiting on this shard (a cheap no-op when there are none).
-    pub fn signal(&self) {
+    pub(crate) fn signal(&self) {
         self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// Whether a split or merge closed it.
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         self.closed_ms.is_none()
     }
 
     /// The sequence number of the record (or position) at `index` arriving at `arrival_ms`.
-    pub fn seq(&self, index: u64, arrival_ms: u64) -> String {
+    pub(crate) fn seq(&self, index: u64, arrival_ms: u64) -> String {
         SeqParts {
             shard_created_secs: self.created_ms / 1000,
             shard_index: self.index,
@@ -138,23 +138,23 @@ impl Shard {
     }
 
     /// `SequenceNumberRange.StartingSequenceNumber`.
-    pub fn starting_sequence_number(&self) -> String {
+    pub(crate) fn starting_sequence_number(&self) -> String {
         self.seq(0, self.created_ms)
     }
 
     /// `SequenceNumberRange.EndingSequenceNumber`, for a closed shard.
-    pub fn ending_sequence_number(&self) -> Option<String> {
+    pub(crate) fn ending_sequence_number(&self) -> Option<String> {
         self.closed_ms.map(|at| self.seq(END_INDEX, at))
     }
 
     /// Index of the first record arriving at or after `ms` (or the next index).
-    pub fn index_at_time(&self, ms: u64) -> u64 {
+    pub(crate) fn index_at_time(&self, ms: u64) -> u64 {
         let pos = self.records.partition_point(|r| r.arrival_ms < ms);
         self.first_index + pos as u64
     }
 
     /// Drops records that arrived before `horizon_ms`.
-    pub fn trim(&mut self, horizon_ms: u64) {
+    pub(crate) fn trim(&mut self, horizon_ms: u64) {
         while self.records.front().is_some_and(|r| r.arrival_ms < horizon_ms) {
             self.records.pop_front();
             self.first_index += 1;
@@ -162,14 +162,14 @@ impl Shard {
     }
 
     /// Whether the shard is closed and its data is past retention (it is no longer listed).
-    pub fn is_expired(&self, horizon_ms: u64) -> bool {
+    pub(crate) fn is_expired(&self, horizon_ms: u64) -> bool {
         self.closed_ms.is_some_and(|c| c < horizon_ms) && self.records.is_empty()
     }
 }
 
 /// Capacity mode of a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Shards managed by the user.
     Provisioned,
     /// Shards managed by AWS; no split, merge or UpdateShardCount.
@@ -178,7 +178,7 @@ pub enum Mode {
 
 impl Mode {
     /// The wire name.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Mode::Provisioned => "PROVISIONED",
             Mode::OnDemand => "ON_DEMAND",
@@ -188,7 +188,7 @@ impl Mode {
 
 /// One stream.
 #[derive(Debug)]
-pub struct Stream {
+pub(crate) struct Stream {
     /// Stream name.
     pub name: String,
     /// Creation time, epoch ms; also tells apart a stream from an earlier one of the same name.
@@ -214,11 +214,11 @@ pub struct Stream {
 }
 
 /// Default `MaxRecordSizeInKiB` of a stream (1 MiB).
-pub const DEFAULT_MAX_RECORD_KIB: u32 = 1024;
+pub(crate) const DEFAULT_MAX_RECORD_KIB: u32 = 1024;
 
 /// A stream's settings beyond shards and retention.
 #[derive(Debug, Clone)]
-pub struct StreamSettings {
+pub(crate) struct StreamSettings {
     /// Enabled shard-level metrics (EnableEnhancedMonitoring), in AWS's order.
     pub shard_level_metrics: Vec<String>,
     /// The KMS key of server-side encryption, when on.
@@ -245,7 +245,7 @@ impl Default for StreamSettings {
 
 /// An enhanced fan-out consumer registered on a stream.
 #[derive(Debug, Clone)]
-pub struct Consumer {
+pub(crate) struct Consumer {
     /// ConsumerName.
     pub name: String,
     /// Registration time, epoch ms (its seconds end the consumer ARN).
@@ -262,7 +262,7 @@ pub struct Consumer {
 
 /// Status of a consumer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConsumerStatus {
+pub(crate) enum ConsumerStatus {
     /// Being registered.
     Creating,
     /// Ready for SubscribeToShard.
@@ -273,7 +273,7 @@ pub enum ConsumerStatus {
 
 impl ConsumerStatus {
     /// The wire name.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ConsumerStatus::Creating => "CREATING",
             ConsumerStatus::Active => "ACTIVE",
@@ -284,7 +284,7 @@ impl ConsumerStatus {
 
 impl Consumer {
     /// Status at `now_ms`.
-    pub fn status(&self, now_ms: u64) -> ConsumerStatus {
+    pub(crate) fn status(&self, now_ms: u64) -> ConsumerStatus {
         if self.deleting_until_ms.is_some() {
             ConsumerStatus::Deleting
         } else if now_ms < self.active_at_ms {
@@ -297,7 +297,7 @@ impl Consumer {
 
 /// Stream status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     /// Being created.
     Creating,
     /// Serving.
@@ -310,7 +310,7 @@ pub enum Status {
 
 impl Status {
     /// The wire name.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Creating => "CREATING",
             Status::Active => "ACTIVE",
@@ -322,7 +322,7 @@ impl Status {
 
 impl Stream {
     /// Status at `now_ms`.
-    pub fn status(&self, now_ms: u64) -> Status {
+    pub(crate) fn status(&self, now_ms: u64) -> Status {
         if self.deleted_until_ms.is_some() {
             Status::Deleting
         } else if now_ms < self.active_at_ms {
@@ -336,18 +336,18 @@ impl Stream {
 
     /// Oldest arrival time still retained at `now_ms`: the stream's retention period, or
     /// `max_retention_ms` when that is shorter (`serve --max-retention`).
-    pub fn horizon_ms(&self, now_ms: u64, max_retention_ms: Option<u64>) -> u64 {
+    pub(crate) fn horizon_ms(&self, now_ms: u64, max_retention_ms: Option<u64>) -> u64 {
         let retention = u64::from(self.retention_hours) * 3_600_000;
         now_ms.saturating_sub(max_retention_ms.map_or(retention, |cap| cap.min(retention)))
     }
 
     /// Open shards in hash-key order.
-    pub fn open_shards(&self) -> impl Iterator<Item = &Shard> {
+    pub(crate) fn open_shards(&self) -> impl Iterator<Item = &Shard> {
         self.shards.iter().filter(|s| s.is_open())
     }
 
     /// The open shard serving `hash_key`.
-    pub fn shard_for_hash(&self, hash_key: u128) -> Option<u32> {
+    pub(crate) fn shard_for_hash(&self, hash_key: u128) -> Option<u32> {
         self.open_shards()
             .find(|s| s.start_hash <= hash_key && hash_key <= s.end_hash)
             .map(|s| s.index)
@@ -456,7 +456,7 @@ impl Stream {
 
 /// A change to the state, as journaled.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum Event {
+pub(crate) enum Event {
     /// CreateStream.
     CreateStream {
         /// Name.
@@ -637,11 +637,11 @@ pub enum Event {
 }
 
 /// One record to store: `(shard, arrival_ms, partition key, data)`.
-pub type NewRecord = (u32, u64, Box<str>, Box<[u8]>);
+pub(crate) type NewRecord = (u32, u64, Box<str>, Box<[u8]>);
 
 /// A batch of records put into one stream (journaled in a compact binary form).
 #[derive(Debug)]
-pub struct PutBatch {
+pub(crate) struct PutBatch {
     /// Stream.
     pub name: String,
     /// `(shard, arrival_ms, partition key, data)` in put order.
@@ -650,7 +650,7 @@ pub struct PutBatch {
 
 /// All streams of the engine (one account, one region).
 #[derive(Debug, Default)]
-pub struct State {
+pub(crate) struct State {
     /// Streams by name.
     pub streams: BTreeMap<String, Stream>,
     /// The account's minimum-throughput billing commitment: `(started, ended)` epoch ms.
@@ -660,7 +660,7 @@ pub struct State {
 
 impl State {
     /// Applies a control event.
-    pub fn apply(&mut self, event: Event) {
+    pub(crate) fn apply(&mut self, event: Event) {
         match event {
             Event::CreateStream {
                 name,
@@ -870,7 +870,7 @@ impl State {
     }
 
     /// Appends a batch of records; returns each record's `(shard, index)` in order.
-    pub fn apply_put(&mut self, batch: PutBatch) -> Vec<(u32, u64, u64)> {
+    pub(crate) fn apply_put(&mut self, batch: PutBatch) -> Vec<(u32, u64, u64)> {
         let Some(stream) = self.streams.get_mut(&batch.name) else {
             return Vec::new();
         };
@@ -903,7 +903,7 @@ impl State {
     }
 
     /// Removes streams whose deletion delay has passed.
-    pub fn purge_deleted(&mut self, now_ms: u64) {
+    pub(crate) fn purge_deleted(&mut self, now_ms: u64) {
         self.streams
             .retain(|_, s| s.deleted_until_ms.is_none_or(|until| now_ms < until));
         for s in self.streams.values_mut() {

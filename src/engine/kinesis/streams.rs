@@ -18,11 +18,11 @@ use crate::engine::codec::Reply;
 use crate::engine::error::ApiError;
 
 /// Open shards allowed per account (AWS's quota in us-east-1, us-west-2 and eu-west-1).
-pub const SHARD_LIMIT: u64 = 20_000;
+pub(crate) const SHARD_LIMIT: u64 = 20_000;
 /// On-demand streams allowed per account.
-pub const ON_DEMAND_STREAM_LIMIT: u64 = 50;
+pub(crate) const ON_DEMAND_STREAM_LIMIT: u64 = 50;
 /// Shards an on-demand stream starts with.
-pub const ON_DEMAND_SHARDS: u32 = 4;
+pub(crate) const ON_DEMAND_SHARDS: u32 = 4;
 /// Tags per stream (and keys per RemoveTagsFromStream).
 const MAX_TAGS: usize = 50;
 /// Tags per AddTagsToStream request.
@@ -33,7 +33,7 @@ fn secs(ms: u64) -> f64 {
 }
 
 /// CreateStream.
-pub fn create_stream(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn create_stream(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: CreateStreamInput = req.parse()?;
     let mode_name = input
         .stream_mode_details
@@ -123,7 +123,7 @@ pub fn create_stream(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// LimitExceededException when `more` open shards would pass the account's shard quota.
-pub fn check_shard_limit(ctx: &Ctx<'_>, more: u64) -> Result<(), ApiError> {
+pub(crate) fn check_shard_limit(ctx: &Ctx<'_>, more: u64) -> Result<(), ApiError> {
     let open: u64 = ctx
         .state
         .streams
@@ -167,7 +167,7 @@ pub(crate) fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), ApiError
 }
 
 /// DeleteStream.
-pub fn delete_stream(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn delete_stream(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: DeleteStreamInput = req.parse()?;
     let name = ctx.resolve_name(input.stream_name.as_deref(), input.stream_arn.as_deref())?;
     let stream = ctx.stream(&name)?;
@@ -209,7 +209,7 @@ fn settings_fields(stream: &Stream, out: &mut serde_json::Map<String, Value>) {
 }
 
 /// DescribeStream (with paging over shards).
-pub fn describe_stream(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn describe_stream(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: DescribeStreamInput = req.parse()?;
     let mut checks = Checks::default();
     checks.range(input.limit, "limit", 1, 10_000);
@@ -250,7 +250,7 @@ pub fn describe_stream(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError>
 }
 
 /// DescribeStreamSummary.
-pub fn describe_stream_summary(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn describe_stream_summary(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: StreamRef = req.parse()?;
     let name = ctx.resolve_name(input.stream_name.as_deref(), input.stream_arn.as_deref())?;
     let stream = ctx.stream(&name)?;
@@ -277,7 +277,7 @@ pub fn describe_stream_summary(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, A
 }
 
 /// ListStreams (paging by `ExclusiveStartStreamName` or `NextToken`).
-pub fn list_streams(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn list_streams(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ListStreamsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.range(input.limit, "limit", 1, 10_000);
@@ -332,7 +332,7 @@ pub fn list_streams(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// Increase/DecreaseStreamRetentionPeriod.
-pub fn change_retention(ctx: &mut Ctx<'_>, req: &Call, increase: bool) -> Result<Reply, ApiError> {
+pub(crate) fn change_retention(ctx: &mut Ctx<'_>, req: &Call, increase: bool) -> Result<Reply, ApiError> {
     let input: RetentionInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.retention_period_hours, "retentionPeriodHours");
@@ -382,7 +382,7 @@ pub fn change_retention(ctx: &mut Ctx<'_>, req: &Call, increase: bool) -> Result
 }
 
 /// AddTagsToStream.
-pub fn add_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn add_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: AddTagsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.tags, "tags");
@@ -415,7 +415,7 @@ pub fn add_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// RemoveTagsFromStream.
-pub fn remove_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn remove_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: RemoveTagsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.required(&input.tag_keys, "tagKeys");
@@ -435,7 +435,7 @@ pub fn remove_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// ListTagsForStream.
-pub fn list_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn list_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let input: ListTagsInput = req.parse()?;
     let mut checks = Checks::default();
     checks.range(input.limit, "limit", 1, 50);
@@ -459,7 +459,7 @@ pub fn list_tags(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
 }
 
 /// DescribeLimits.
-pub fn describe_limits(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
+pub(crate) fn describe_limits(ctx: &mut Ctx<'_>, req: &Call) -> Result<Reply, ApiError> {
     let _: Value = req.parse()?;
     let open: usize = ctx.state.streams.values().map(|s| s.open_shards().count()).sum();
     let on_demand = ctx

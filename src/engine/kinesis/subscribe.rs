@@ -26,11 +26,11 @@ use crate::engine::error::ApiError;
 use crate::engine::eventstream;
 
 /// How long a subscription lasts before the stream ends (the client subscribes again).
-pub const SUBSCRIPTION_LIFETIME: Duration = Duration::from_secs(300);
+pub(crate) const SUBSCRIPTION_LIFETIME: Duration = Duration::from_secs(300);
 /// The longest a subscriber waits for an event when no records arrive.
-pub const HEARTBEAT: Duration = Duration::from_secs(5);
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(5);
 /// A consumer may subscribe to the same shard again only this long after its last subscription.
-pub const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(5);
+pub(crate) const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(5);
 /// Bytes of records per event (at least one record is always sent).
 const EVENT_BYTES: usize = 4 * 1024 * 1024;
 /// Records per event.
@@ -82,7 +82,7 @@ impl Leases {
 }
 
 /// One accepted subscription, ready to run.
-pub struct Subscription {
+pub(crate) struct Subscription {
     stream: String,
     stream_created_ms: u64,
     consumer: String,
@@ -109,7 +109,7 @@ enum Step {
 impl Kinesis {
     /// Validates a SubscribeToShard request and takes the consumer's lease on the shard.
     /// Errors here are ordinary error responses; afterwards they travel as exception events.
-    pub fn subscribe_to_shard(&self, req: &Call) -> Result<Subscription, ApiError> {
+    pub(crate) fn subscribe_to_shard(&self, req: &Call) -> Result<Subscription, ApiError> {
         let input: SubscribeToShardInput = req.parse()?;
         let mut checks = Checks::default();
         checks.required(&input.consumer_arn, "consumerARN");
@@ -293,14 +293,14 @@ impl Kinesis {
 }
 
 /// Where a running subscription writes its frames (the response body).
-pub trait EventSink {
+pub(crate) trait EventSink {
     /// Sends one frame; `false` once the client has gone.
     fn send(&mut self, frame: Bytes) -> impl std::future::Future<Output = bool> + Send;
 }
 
 impl Subscription {
     /// Pushes events until the shard ends, the lifetime passes, a takeover, or the client leaves.
-    pub async fn run(mut self, kinesis: &Kinesis, sink: &mut impl EventSink) {
+    pub(crate) async fn run(mut self, kinesis: &Kinesis, sink: &mut impl EventSink) {
         let deadline = Instant::now() + kinesis.config.subscription_lifetime;
         let initial = encode(self.format, &serde_json::json!({})).unwrap_or_default();
         if !sink

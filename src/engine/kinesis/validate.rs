@@ -4,25 +4,25 @@ use crate::engine::error::{constraint, not_null, ApiError};
 
 /// Collects constraint failures for one request, AWS-style.
 #[derive(Default)]
-pub struct Checks(Vec<String>);
+pub(crate) struct Checks(Vec<String>);
 
 impl Checks {
     /// A required member that is missing.
-    pub fn required<T>(&mut self, value: &Option<T>, member: &str) {
+    pub(crate) fn required<T>(&mut self, value: &Option<T>, member: &str) {
         if value.is_none() {
             self.0.push(not_null(member));
         }
     }
 
     /// A stream name: 1–128 chars of `[a-zA-Z0-9_.-]`.
-    pub fn stream_name(&mut self, value: Option<&str>, member: &str) {
+    pub(crate) fn stream_name(&mut self, value: Option<&str>, member: &str) {
         if let Some(v) = value {
             self.name_like(v, member, 128);
         }
     }
 
     /// A shard id: 1–128 chars of `[a-zA-Z0-9_.-]`.
-    pub fn shard_id(&mut self, value: Option<&str>, member: &str) {
+    pub(crate) fn shard_id(&mut self, value: Option<&str>, member: &str) {
         if let Some(v) = value {
             self.name_like(v, member, 128);
         }
@@ -53,7 +53,7 @@ impl Checks {
     }
 
     /// An integer within `[min, max]`.
-    pub fn range(&mut self, value: Option<i64>, member: &str, min: i64, max: i64) {
+    pub(crate) fn range(&mut self, value: Option<i64>, member: &str, min: i64, max: i64) {
         if let Some(v) = value {
             if v < min {
                 self.0.push(constraint(
@@ -72,7 +72,7 @@ impl Checks {
     }
 
     /// A string whose length must lie within `[min, max]` characters.
-    pub fn length(&mut self, value: Option<&str>, member: &str, min: usize, max: usize) {
+    pub(crate) fn length(&mut self, value: Option<&str>, member: &str, min: usize, max: usize) {
         if let Some(v) = value {
             let n = v.chars().count();
             if n < min {
@@ -92,7 +92,7 @@ impl Checks {
     }
 
     /// A value from a fixed set.
-    pub fn one_of(&mut self, value: Option<&str>, member: &str, allowed: &[&str]) {
+    pub(crate) fn one_of(&mut self, value: Option<&str>, member: &str, allowed: &[&str]) {
         if let Some(v) = value {
             if !allowed.contains(&v) {
                 self.0.push(constraint(
@@ -105,7 +105,7 @@ impl Checks {
     }
 
     /// A hash key pattern `0|([1-9]\d{0,38})`.
-    pub fn hash_key(&mut self, value: Option<&str>, member: &str) {
+    pub(crate) fn hash_key(&mut self, value: Option<&str>, member: &str) {
         if let Some(v) = value {
             if !super::hash::is_hash_key_pattern(v) {
                 self.0.push(constraint(
@@ -118,7 +118,7 @@ impl Checks {
     }
 
     /// A sequence number pattern `0|([1-9]\d{0,128})`.
-    pub fn sequence_number(&mut self, value: Option<&str>, member: &str) {
+    pub(crate) fn sequence_number(&mut self, value: Option<&str>, member: &str) {
         if let Some(v) = value {
             let ok = v == "0"
                 || (!v.is_empty()
@@ -136,12 +136,12 @@ impl Checks {
     }
 
     /// A free-form failure message.
-    pub fn push(&mut self, failure: String) {
+    pub(crate) fn push(&mut self, failure: String) {
         self.0.push(failure);
     }
 
     /// `Ok` when nothing failed, else AWS's ValidationException listing every failure.
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub(crate) fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() {
             Ok(())
         } else {

@@ -9,7 +9,7 @@ use crate::engine::dynamodb::number::Number;
 use crate::engine::dynamodb::value::{Item, Value};
 
 /// The value at `path` in `item`, if there is one.
-pub fn resolve<'a>(item: &'a Item, path: &[PathElem]) -> Option<&'a Value> {
+pub(crate) fn resolve<'a>(item: &'a Item, path: &[PathElem]) -> Option<&'a Value> {
     let (PathElem::Attr(first), rest) = path.split_first()? else {
         return None;
     };
@@ -25,7 +25,7 @@ pub fn resolve<'a>(item: &'a Item, path: &[PathElem]) -> Option<&'a Value> {
 }
 
 /// Orders two values of one scalar type (S and B bytewise, N numerically); `None` otherwise.
-pub fn compare_scalars(a: &Value, b: &Value) -> Option<Ordering> {
+pub(crate) fn compare_scalars(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
         (Value::S(x), Value::S(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
         (Value::N(x), Value::N(y)) => Some(x.cmp(y)),
@@ -57,7 +57,7 @@ fn operand<'a>(op: &'a Operand, item: &'a Item) -> Option<Cow<'a, Value>> {
 }
 
 /// Whether `item` (empty when there is none) satisfies `cond`.
-pub fn matches(cond: &Cond, item: &Item) -> bool {
+pub(crate) fn matches(cond: &Cond, item: &Item) -> bool {
     match cond {
         Cond::And(a, b) => matches(a, item) && matches(b, item),
         Cond::Or(a, b) => matches(a, item) || matches(b, item),
@@ -119,7 +119,7 @@ pub fn matches(cond: &Cond, item: &Item) -> bool {
 }
 
 /// `contains(a, b)`: substring, set membership or list membership.
-pub fn contains(a: &Value, b: &Value) -> bool {
+pub(crate) fn contains(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::S(x), Value::S(y)) => x.contains(y.as_str()),
         (Value::B(x), Value::B(y)) => y.is_empty() || x.windows(y.len()).any(|w| w == y.as_slice()),
@@ -132,7 +132,7 @@ pub fn contains(a: &Value, b: &Value) -> bool {
 }
 
 /// The parts of `item` named by `paths`, nested as in the item (list elements keep their order).
-pub fn project(item: &Item, paths: &[Path]) -> Item {
+pub(crate) fn project(item: &Item, paths: &[Path]) -> Item {
     let mut out: Item = BTreeMap::new();
     for path in paths {
         let Some(v) = resolve(item, path) else {

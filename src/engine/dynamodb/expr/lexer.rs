@@ -2,7 +2,7 @@
 
 /// What a token is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tok {
+pub(crate) enum Tok {
     /// A bare word: an attribute name, a keyword (AND, SET, ...) or a function name.
     Ident(String),
     /// `#name`
@@ -47,7 +47,7 @@ pub enum Tok {
 
 /// A token and where it is in the source.
 #[derive(Debug, Clone)]
-pub struct Token {
+pub(crate) struct Token {
     /// The token.
     pub tok: Tok,
     /// Byte offset of its first character.
@@ -58,7 +58,7 @@ pub struct Token {
 
 impl Token {
     /// The token as DynamoDB quotes it in messages.
-    pub fn text<'a>(&self, src: &'a str) -> &'a str {
+    pub(crate) fn text<'a>(&self, src: &'a str) -> &'a str {
         if self.tok == Tok::Eof {
             "<EOF>"
         } else {
@@ -67,14 +67,14 @@ impl Token {
     }
 
     /// Whether this is the bare word `kw` (case-insensitive).
-    pub fn is_kw(&self, kw: &str) -> bool {
+    pub(crate) fn is_kw(&self, kw: &str) -> bool {
         matches!(&self.tok, Tok::Ident(w) if w.eq_ignore_ascii_case(kw))
     }
 }
 
 /// Cuts `src` into tokens; always ends with one `Eof`. Unknown characters become `Bad`, so
 /// the parser reports them as syntax errors at the right place.
-pub fn tokenize(src: &str) -> Vec<Token> {
+pub(crate) fn tokenize(src: &str) -> Vec<Token> {
     let mut out = Vec::new();
     let mut chars = src.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {

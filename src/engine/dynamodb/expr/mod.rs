@@ -5,11 +5,11 @@
 //! `:value` placeholders as it goes), `eval` decides conditions and projects items, `update`
 //! applies update actions.
 
-pub mod eval;
-pub mod lexer;
-pub mod parser;
-pub mod reserved;
-pub mod update;
+pub(crate) mod eval;
+pub(crate) mod lexer;
+pub(crate) mod parser;
+pub(crate) mod reserved;
+pub(crate) mod update;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,7 +17,7 @@ use super::value::Value;
 
 /// One step of a document path: `a`, `.b`, `[3]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathElem {
+pub(crate) enum PathElem {
     /// A map key (or the top-level attribute name).
     Attr(String),
     /// A list index.
@@ -25,10 +25,10 @@ pub enum PathElem {
 }
 
 /// A document path: top-level attribute first.
-pub type Path = Vec<PathElem>;
+pub(crate) type Path = Vec<PathElem>;
 
 /// Renders a path the way DynamoDB's messages do: `[a, b, [0]]`.
-pub fn path_str(path: &[PathElem]) -> String {
+pub(crate) fn path_str(path: &[PathElem]) -> String {
     let parts: Vec<String> = path
         .iter()
         .map(|p| match p {
@@ -41,7 +41,7 @@ pub fn path_str(path: &[PathElem]) -> String {
 
 /// Something a condition compares: an attribute, a literal or `size(path)`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Operand {
+pub(crate) enum Operand {
     /// The value at a document path (absent when the item has none).
     Path(Path),
     /// A literal from ExpressionAttributeValues.
@@ -52,7 +52,7 @@ pub enum Operand {
 
 /// Comparison operators.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CmpOp {
+pub(crate) enum CmpOp {
     /// `=`
     Eq,
     /// `<>`
@@ -69,7 +69,7 @@ pub enum CmpOp {
 
 /// A condition (ConditionExpression, FilterExpression, KeyConditionExpression, Expected, ...).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cond {
+pub(crate) enum Cond {
     /// `a <op> b`
     Cmp(Operand, CmpOp, Operand),
     /// `a BETWEEN lo AND hi`
@@ -96,7 +96,7 @@ pub enum Cond {
 
 /// The right-hand side of a SET action.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SetValue {
+pub(crate) enum SetValue {
     /// A single operand.
     Operand(SetOperand),
     /// `a + b` (numbers).
@@ -107,7 +107,7 @@ pub enum SetValue {
 
 /// An operand of a SET action.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SetOperand {
+pub(crate) enum SetOperand {
     /// The current value at a path (must exist).
     Path(Path),
     /// A literal.
@@ -120,7 +120,7 @@ pub enum SetOperand {
 
 /// One action of an update.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Action {
+pub(crate) enum Action {
     /// `SET path = value`
     Set(Path, SetValue),
     /// `REMOVE path`
@@ -133,7 +133,7 @@ pub enum Action {
 
 impl Action {
     /// The path this action writes.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         match self {
             Action::Set(p, _) | Action::Remove(p) | Action::Add(p, _) | Action::Delete(p, _) => p,
         }
@@ -142,7 +142,7 @@ impl Action {
 
 /// Placeholders available to a request's expressions, and which of them were used.
 #[derive(Debug, Default)]
-pub struct Placeholders {
+pub(crate) struct Placeholders {
     /// ExpressionAttributeNames.
     pub names: BTreeMap<String, String>,
     /// ExpressionAttributeValues.
@@ -155,7 +155,7 @@ pub struct Placeholders {
 
 impl Placeholders {
     /// DynamoDB's complaint about placeholders no expression used, if any.
-    pub fn unused_error(&self) -> Option<String> {
+    pub(crate) fn unused_error(&self) -> Option<String> {
         let unused_names: Vec<&str> = self
             .names
             .keys()
@@ -185,7 +185,7 @@ impl Placeholders {
 }
 
 /// DynamoDB's complaint when two paths of one update or projection overlap, if any do.
-pub fn overlap_error<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Option<String> {
+pub(crate) fn overlap_error<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Option<String> {
     let paths: Vec<&Path> = paths.into_iter().collect();
     for (i, a) in paths.iter().enumerate() {
         for b in &paths[..i] {

@@ -16,10 +16,10 @@ use crate::engine::dynamodb::value::Value;
 const MAX_DEPTH: usize = 100;
 
 /// DynamoDB's limit on the length of one expression string, in bytes.
-pub const MAX_EXPRESSION_BYTES: usize = 4096;
+pub(crate) const MAX_EXPRESSION_BYTES: usize = 4096;
 
 /// DynamoDB's limit on operators and functions in one expression.
-pub const MAX_OPERATORS: usize = 300;
+pub(crate) const MAX_OPERATORS: usize = 300;
 
 /// What kind of expression is parsed: `=` is a comparison (an operator) only in conditions.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,7 @@ struct Parser<'a> {
 }
 
 /// Parses a ConditionExpression / FilterExpression / KeyConditionExpression.
-pub fn parse_condition(src: &str, ph: &mut Placeholders) -> Result<Cond, String> {
+pub(crate) fn parse_condition(src: &str, ph: &mut Placeholders) -> Result<Cond, String> {
     let mut p = Parser::new(src, ph, Kind::Condition)?;
     let cond = p.or()?;
     p.expect_end()?;
@@ -48,7 +48,7 @@ pub fn parse_condition(src: &str, ph: &mut Placeholders) -> Result<Cond, String>
 }
 
 /// Parses an UpdateExpression into its actions, in order.
-pub fn parse_update(src: &str, ph: &mut Placeholders) -> Result<Vec<Action>, String> {
+pub(crate) fn parse_update(src: &str, ph: &mut Placeholders) -> Result<Vec<Action>, String> {
     let mut p = Parser::new(src, ph, Kind::Update)?;
     let mut actions = Vec::new();
     let mut seen: Vec<&'static str> = Vec::new();
@@ -113,7 +113,7 @@ pub fn parse_update(src: &str, ph: &mut Placeholders) -> Result<Vec<Action>, Str
 }
 
 /// Parses a ProjectionExpression into its paths.
-pub fn parse_projection(src: &str, ph: &mut Placeholders) -> Result<Vec<Path>, String> {
+pub(crate) fn parse_projection(src: &str, ph: &mut Placeholders) -> Result<Vec<Path>, String> {
     let mut p = Parser::new(src, ph, Kind::Projection)?;
     let mut paths = vec![p.path()?];
     while p.peek().tok == Tok::Comma {

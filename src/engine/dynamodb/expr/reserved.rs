@@ -579,7 +579,7 @@ const RESERVED: &[&str] = &[
 ];
 
 /// Whether `name` is a reserved word (compared case-insensitively).
-pub fn is_reserved(name: &str) -> bool {
+pub(crate) fn is_reserved(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
     RESERVED.binary_search(&upper.as_str()).is_ok()
 }

@@ -13,7 +13,7 @@ const BAD_TYPE: &str = "An operand in the update expression has an incorrect dat
 const BAD_PATH: &str = "The document path provided in the update expression is invalid for update";
 
 /// The item after `actions`, or DynamoDB's ValidationException message.
-pub fn apply(old: &Item, actions: &[Action]) -> Result<Item, String> {
+pub(crate) fn apply(old: &Item, actions: &[Action]) -> Result<Item, String> {
     let mut planned = Vec::with_capacity(actions.len());
     for action in actions {
         planned.push(match action {
