@@ -546,13 +546,18 @@ fn latency_and_idle(rt: &tokio::runtime::Runtime, fixtures: &Path) {
         (cpu_seconds(engine.child.id()) - e0) * 100.0 / idle_window.as_secs_f64(),
         idle_window.as_secs()
     );
-    let setups: [(&str, bool, &[&str]); 4] = [
+    let setups: [(&str, bool, &[&str]); 5] = [
         ("kinlocal's engine, default polling (long polls)", false, &[]),
         ("kinlocal's engine, --efo (SubscribeToShard)", false, &["--efo"]),
         (
             "an endpoint that answers at once, default polling (10 ms)",
             true,
             &[],
+        ),
+        (
+            "an endpoint that answers at once, --poll-interval 20ms",
+            true,
+            &["--poll-interval", "20ms"],
         ),
         (
             "an endpoint that answers at once, --poll-interval 200ms (the old default)",

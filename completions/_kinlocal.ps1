@@ -323,6 +323,7 @@ Register-ArgumentCompleter -Native -CommandName 'kinlocal' -ScriptBlock {
             [CompletionResult]::new('--allow-remote', '--allow-remote', [CompletionResultType]::ParameterName, 'Allow a --host that is not loopback: anyone who can reach the port can read and write every stream and table, since the engine checks no signatures')
             [CompletionResult]::new('--repair', '--repair', [CompletionResultType]::ParameterName, 'Salvage damaged journals in --data-dir: keep every entry that still verifies, report what is lost, keep the damaged file beside the repaired one, then serve')
             [CompletionResult]::new('--enforce-limits', '--enforce-limits', [CompletionResultType]::ParameterName, 'Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths')
+            [CompletionResult]::new('--no-long-poll', '--no-long-poll', [CompletionResultType]::ParameterName, 'Test only: answer every GetRecords at once, ignoring kinlocal''s long-poll hint, as the endpoints of `up --docker`, kinesalite or kinesis-mock do')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the listening address as one JSON line')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

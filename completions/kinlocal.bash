@@ -921,7 +921,7 @@ _kinlocal() {
             return 0
             ;;
         kinlocal__subcmd__serve)
-            opts="-p -h -V --host --allow-remote --port --region --account-id --data-dir --fsync --repair --enforce-limits --create-stream-delay --delete-stream-delay --update-stream-delay --create-table-delay --max-retention --iterator-ttl --request-timeout --idle-timeout --subscription-lifetime --json --help --version"
+            opts="-p -h -V --host --allow-remote --port --region --account-id --data-dir --fsync --repair --enforce-limits --create-stream-delay --delete-stream-delay --update-stream-delay --create-table-delay --max-retention --iterator-ttl --request-timeout --idle-timeout --subscription-lifetime --no-long-poll --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -308,6 +308,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand --allow-remote 'Allow a --host that is not loopback: anyone who can reach the port can read and write every stream and table, since the engine checks no signatures'
             cand --repair 'Salvage damaged journals in --data-dir: keep every entry that still verifies, report what is lost, keep the damaged file beside the repaired one, then serve'
             cand --enforce-limits 'Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths'
+            cand --no-long-poll 'Test only: answer every GetRecords at once, ignoring kinlocal''s long-poll hint, as the endpoints of `up --docker`, kinesalite or kinesis-mock do'
             cand --json 'Print the listening address as one JSON line'
             cand -h 'Print help'
             cand --help 'Print help'

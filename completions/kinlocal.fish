@@ -255,6 +255,7 @@ complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l subscription
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l allow-remote -d 'Allow a --host that is not loopback: anyone who can reach the port can read and write every stream and table, since the engine checks no signatures'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l repair -d 'Salvage damaged journals in --data-dir: keep every entry that still verifies, report what is lost, keep the damaged file beside the repaired one, then serve'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l enforce-limits -d 'Enforce per-shard throughput limits (writes 1 MiB/s and 1,000 records/s; reads 5 calls/s and 2 MiB/s) with ProvisionedThroughputExceededException, to test retry paths'
+complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l no-long-poll -d 'Test only: answer every GetRecords at once, ignoring kinlocal\'s long-poll hint, as the endpoints of `up --docker`, kinesalite or kinesis-mock do'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -l json -d 'Print the listening address as one JSON line'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c kinlocal -n "__fish_kinlocal_using_subcommand serve" -s V -l version -d 'Print version'

@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// it (AWS: 5 minutes).
     #[arg(long, hide = true, default_value = "5m", value_parser = super::values::positive_duration, value_name = "DURATION")]
     pub subscription_lifetime: Duration,
+    /// Test only: answer every GetRecords at once, ignoring kinlocal's long-poll hint, as the
+    /// endpoints of `up --docker`, kinesalite or kinesis-mock do.
+    #[arg(long, hide = true)]
+    pub no_long_poll: bool,
     /// Print the listening address as one JSON line.
     #[arg(long)]
     pub json: bool,

@@ -101,6 +101,10 @@ pub fn run(args: ConsumeArgs) -> anyhow::Result<i32> {
         poll,
         lag_probe,
         region: endpoint.region.clone(),
+        local_kinesis_url: endpoint
+            .is_local()
+            .then(|| endpoint.kinesis_url.clone())
+            .flatten(),
         runtime_api: runtime_api.map(|(s, _)| Arc::new(s)),
         ..settings
     };
@@ -294,6 +298,7 @@ fn settings(args: &ConsumeArgs) -> Result<ConsumeSettings, ExitError> {
         maximum_batching_window: args.maximum_batching_window,
         // Replaced once the endpoint is known (local or AWS).
         poll: PollPolicy::local(args.poll_interval),
+        local_kinesis_url: None,
         tumbling_window: args.tumbling_window.filter(|d| !d.is_zero()),
         parallelization_factor: args.parallelization_factor,
         maximum_retry_attempts: args.maximum_retry_attempts.0,

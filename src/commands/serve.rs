@@ -19,6 +19,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<i32> {
         iterator_ttl: args.iterator_ttl,
         max_retention: args.max_retention,
         subscription_lifetime: args.subscription_lifetime,
+        long_polls: !args.no_long_poll,
         clock: Default::default(),
         fsync: args.fsync.parse().map_err(anyhow::Error::msg)?,
         repair: args.repair,

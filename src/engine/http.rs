@@ -282,7 +282,7 @@ impl KinesisCall<'_> {
             return subscribe(engine, &call, self.request_id);
         }
         if op == "GetRecords" {
-            if let Some(wait) = long_poll(self.headers) {
+            if let Some(wait) = long_poll(self.headers).filter(|_| engine.long_polls) {
                 // Subscribed under the state lock before looking: a put in between still wakes us.
                 if let Some(mut changes) = engine.kinesis.tip_watch(&call) {
                     let _ = tokio::time::timeout(wait, changes.changed()).await;

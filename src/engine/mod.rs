@@ -65,6 +65,9 @@ pub struct EngineConfig {
     /// How long a SubscribeToShard subscription lasts (AWS: 5 minutes); shorter only to test
     /// clients' renewals (`serve --subscription-lifetime`, hidden).
     pub subscription_lifetime: Duration,
+    /// Whether a GetRecords carrying kinlocal's long-poll hint is held open; off only to stand
+    /// in for an endpoint that answers every read at once (`serve --no-long-poll`, hidden).
+    pub long_polls: bool,
 }
 
 impl EngineConfig {
@@ -102,6 +105,7 @@ impl Default for EngineConfig {
             conn: conn::ConnLimits::default(),
             max_retention: None,
             subscription_lifetime: kinesis::subscribe::SUBSCRIPTION_LIFETIME,
+            long_polls: true,
         }
     }
 }
@@ -138,6 +142,8 @@ pub struct Engine {
     pub dynamodb: dynamodb::DynamoDb,
     /// What every connection is held to.
     pub(crate) limits: conn::ConnLimits,
+    /// [`EngineConfig::long_polls`].
+    pub(crate) long_polls: bool,
 }
 
 impl Engine {
@@ -146,6 +152,7 @@ impl Engine {
         let config = Arc::new(config);
         Ok(Arc::new(Self {
             limits: config.conn,
+            long_polls: config.long_polls,
             kinesis: kinesis::Kinesis::open(config.clone())?,
             dynamodb: dynamodb::DynamoDb::open(config)?,
         }))

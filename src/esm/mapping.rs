@@ -15,8 +15,10 @@ use super::invoker::runtime_api::reload::CodeWatcher;
 use super::invoker::runtime_api::RuntimeApiSettings;
 use super::invoker::{self, InvokerFactory, InvokerKind};
 use super::lease_table::LeaseTable;
+use super::local_read::LocalEndpoint;
 use super::policy::{Clock, RetryPolicy, SystemClock};
 use super::poll::PollPolicy;
+use super::read_pump::ReadPump;
 use super::{EsmError, Reporter};
 use crate::aws_error;
 
@@ -35,6 +37,9 @@ pub(crate) struct ConsumeSettings {
     pub maximum_batching_window: Duration,
     /// How each shard's reads are paced (local or AWS, `--poll-interval`).
     pub poll: PollPolicy,
+    /// A local endpoint's Kinesis URL, read without the SDK when it is plain `http://`
+    /// ([`super::local_read`]); `None` against AWS.
+    pub local_kinesis_url: Option<String>,
     /// `TumblingWindowInSeconds` (`None`: off).
     pub tumbling_window: Option<Duration>,
     /// `ParallelizationFactor` (1-10): batches of one shard in flight at once.
@@ -113,6 +118,9 @@ pub struct Mapping {
     pub filters: FilterCriteria,
     /// The enhanced fan-out consumer shards are read through (`None`: GetRecords polling).
     pub consumer_arn: Option<String>,
+    /// The thread GetRecords goes through, without the SDK, to a plain local endpoint
+    /// (`None`: through the SDK).
+    pub(crate) local_reads: Option<ReadPump>,
 }
 
 /// The stream as found by [`preflight`].
@@ -224,6 +232,17 @@ impl Mapping {
         };
         let leases = LeaseTable::new(dynamodb, app_name, worker).with_stream(config.stream_name.clone());
         let invokers = Arc::new(invoker_kind(&config.function, &s, &reporter)?);
+        let local_reads = match s
+            .local_kinesis_url
+            .as_deref()
+            .and_then(|url| LocalEndpoint::from_url(url, &s.region))
+        {
+            Some(endpoint) => Some(
+                ReadPump::start(endpoint, config.poll)
+                    .map_err(|e| EsmError::Kinesis(format!("cannot start the read thread: {e}")))?,
+            ),
+            None => None,
+        };
         Ok(Self {
             config,
             kinesis,
@@ -235,6 +254,7 @@ impl Mapping {
             stream_arn,
             filters: s.filters,
             consumer_arn,
+            local_reads,
         })
     }
 }

@@ -14,6 +14,12 @@
 //! ignore the header and answer at once; the interval then paces the reads. Since intervals
 //! are measured from the start of a read, a read that was held open for longer than the
 //! interval is followed at once.
+//!
+//! Locally, the empty reads of all shards fall on one shared grid of ticks `interval` apart:
+//! each is the first tick at least half an interval after the previous read started (so a
+//! timer that fires a little late does not skip a tick). An idle consumer then wakes once per
+//! tick for all its shards instead of once per shard at scattered times: against an endpoint
+//! that answers at once, a wake-up, not the read itself, is most of what an idle read costs.
 
 use std::time::Duration;
 
@@ -53,6 +59,8 @@ pub struct PollPolicy {
     long_poll: Option<Duration>,
     /// Whether `interval` is the user's `--poll-interval`.
     explicit: bool,
+    /// Where the grid of local idle reads starts (every tick is `interval` after the last).
+    epoch: Instant,
 }
 
 impl PollPolicy {
@@ -64,6 +72,7 @@ impl PollPolicy {
             min_gap: Duration::ZERO,
             long_poll: Some(LONG_POLL),
             explicit: interval.is_some(),
+            epoch: Instant::now(),
         }
     }
 
@@ -75,6 +84,7 @@ impl PollPolicy {
             min_gap: AWS_MIN_GAP,
             long_poll: None,
             explicit: interval.is_some(),
+            epoch: Instant::now(),
         }
     }
 
@@ -104,8 +114,23 @@ impl PollPolicy {
     pub(crate) fn next_read(&self, started: Instant, outcome: ReadOutcome) -> Instant {
         match outcome {
             ReadOutcome::Backlog => started + self.min_gap,
-            ReadOutcome::Empty => started + self.interval.max(self.min_gap),
+            // Against AWS the spacing is exact (the grid's tolerance could bring two reads
+            // closer than AWS_MIN_GAP).
+            ReadOutcome::Empty if !self.min_gap.is_zero() || self.interval.is_zero() => {
+                started + self.interval.max(self.min_gap)
+            }
+            ReadOutcome::Empty => self.tick_at_or_after(started + self.interval / 2),
         }
+    }
+
+    /// The first tick of the grid of idle reads at or after `t`.
+    fn tick_at_or_after(&self, t: Instant) -> Instant {
+        let since = t.saturating_duration_since(self.epoch).as_nanos();
+        let step = self.interval.as_nanos().max(1);
+        let ticks = since.div_ceil(step);
+        u64::try_from(ticks * step)
+            .map(|ns| self.epoch + Duration::from_nanos(ns))
+            .unwrap_or(t)
     }
 
     /// The pause after `failures` failed reads in a row (throttling, a network error): doubling
@@ -172,11 +197,38 @@ mod tests {
             .iter()
             .map(|t| t.duration_since(t0).as_millis() as u64)
             .collect();
-        // Three reads with records back to back (each takes 1 ms), then empty reads 10 ms apart.
-        assert_eq!(at, vec![0, 1, 2, 3, 13, 23]);
+        // Three reads with records back to back (each takes 1 ms), then empty reads on the
+        // 10 ms grid: the first tick at least 5 ms after the last read started.
+        assert_eq!(at, vec![0, 1, 2, 3, 10, 20]);
         assert_eq!(p.long_poll(Duration::MAX), Some(LONG_POLL));
         assert_eq!(p.long_poll(MS(40)), Some(MS(40)), "held no longer than a window");
         assert_eq!(p.long_poll(Duration::ZERO), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_shards_are_read_on_the_same_ticks() {
+        let p = PollPolicy::local(None);
+        let t0 = Instant::now();
+        // Four shards whose last reads started at scattered times (and one late timer).
+        let ticks: Vec<u64> = [MS(0), MS(3), MS(7), MS(9) + Duration::from_micros(900)]
+            .iter()
+            .map(|offset| {
+                let next = p.next_read(t0 + *offset, ReadOutcome::Empty);
+                next.duration_since(t0).as_micros() as u64
+            })
+            .collect();
+        // All on the grid: the wake-ups of all shards are shared.
+        assert_eq!(ticks, vec![10_000, 10_000, 20_000, 20_000]);
+        // A timer that fired late does not skip a tick; none is read twice within half an
+        // interval.
+        let late = p.next_read(t0 + MS(10) + Duration::from_micros(800), ReadOutcome::Empty);
+        assert_eq!(late - t0, MS(20));
+        let early = p.next_read(t0 + MS(16), ReadOutcome::Empty);
+        assert_eq!(early - t0, MS(30));
+        // Against AWS the interval is kept exactly.
+        let aws = PollPolicy::aws(None);
+        let at = Instant::now() + MS(3);
+        assert_eq!(aws.next_read(at, ReadOutcome::Empty) - at, MS(200));
     }
 
     #[tokio::test(start_paused = true)]

@@ -32,8 +32,10 @@ use super::invoker::{FunctionLog, InvokerTarget, LogSink};
 use super::lanes;
 use super::lease_table::LeaseTableError;
 use super::leases::HeldLease;
+use super::local_read::{Page, ReadError};
 use super::mapping::Mapping;
 use super::poll::ReadOutcome;
+use super::read_pump::ReadPump;
 use super::record::{PreparedRecord, SequenceNumber};
 use super::runner::{BatchRunner, Decision, DiscardRange, PendingBatch, RunnerSettings};
 use super::shutdown::Shutdown;
@@ -111,6 +113,8 @@ pub(crate) struct ShardReader {
     iterator: Option<String>,
     /// With `--efo`: the shard's subscription, read instead of polling with `iterator`.
     feed: Option<ShardFeed>,
+    /// GetRecords without the SDK, against a plain local endpoint (`None`: through the SDK).
+    local_reads: Option<ReadPump>,
     /// When the next GetRecords may start ([`super::poll::PollPolicy`]).
     next_read: Instant,
     /// GetRecords failures in a row (the back-off doubles with each).
@@ -127,6 +131,59 @@ pub(crate) struct ShardReader {
     /// When the last GetRecords that left nothing behind started (Unix ms): every record that
     /// arrived before it has been read, so a window that ended by then is complete.
     read_up_to_ms: Option<i64>,
+    /// The lag last told to the supervisor: an empty read that leaves it unchanged is not
+    /// told (idle shards are read ~100 times a second locally; each message wakes a thread).
+    lag_told: Option<i64>,
+}
+
+/// One GetRecords from `iterator`: without the SDK when the endpoint is a plain local one,
+/// else through the SDK; `wait` is kinlocal's long-poll hint (never sent to AWS: the policy
+/// gives none there).
+async fn read_page(
+    kinesis: &aws_sdk_kinesis::Client,
+    local: Option<&ReadPump>,
+    iterator: String,
+    wait: Option<Duration>,
+) -> Result<Page, ReadError> {
+    if let Some(local) = local {
+        return local.get_records(iterator, GET_RECORDS_LIMIT, wait).await;
+    }
+    let request = kinesis
+        .get_records()
+        .shard_iterator(iterator)
+        .limit(GET_RECORDS_LIMIT);
+    let sent = match wait {
+        Some(wait) => {
+            let ms = wait.as_millis().to_string();
+            request
+                .customize()
+                .mutate_request(move |r| {
+                    r.headers_mut()
+                        .insert(crate::engine::http::WAIT_HEADER, ms.clone());
+                })
+                .send()
+                .await
+        }
+        None => request.send().await,
+    };
+    match sent {
+        Ok(out) => Ok(Page {
+            child_shards: out
+                .child_shards()
+                .iter()
+                .map(|c| c.shard_id().to_string())
+                .collect(),
+            records: out.records,
+            next_shard_iterator: out.next_shard_iterator,
+            millis_behind_latest: out.millis_behind_latest,
+        }),
+        Err(e) => match e.as_service_error() {
+            Some(s) if s.is_expired_iterator_exception() => {
+                Err(ReadError::ExpiredIterator(crate::aws_error::detail(&e)))
+            }
+            _ => Err(ReadError::Transport(crate::aws_error::detail(&e))),
+        },
+    }
 }
 
 /// A record as the filters see it.
@@ -155,6 +212,7 @@ impl ShardReader {
             budget,
         } = parts;
         let shard_id = held.key().to_string();
+        let local_reads = mapping.local_reads.clone();
         let config = &mapping.config;
         let logs: Arc<dyn LogSink> = Arc::new(ReporterLogs(Arc::clone(&mapping.reporter)));
         // A tumbling window's state passes from one invocation to the next: one lane per shard
@@ -222,6 +280,7 @@ impl ShardReader {
             lanes,
             iterator: None,
             feed: None,
+            local_reads,
             next_read: Instant::now(),
             read_failures: 0,
             ended: false,
@@ -230,6 +289,7 @@ impl ShardReader {
             windows,
             window_last: None,
             read_up_to_ms: None,
+            lag_told: None,
         };
         if let Err(e) = reader.reposition().await {
             reader.shutdown_invokers().await;
@@ -365,28 +425,8 @@ impl ShardReader {
         let started_ms = self.mapping.clock.now_ms();
         let policy = self.mapping.config.poll;
         let started = Instant::now();
-        let request = self
-            .mapping
-            .kinesis
-            .get_records()
-            .shard_iterator(it)
-            .limit(GET_RECORDS_LIMIT);
-        let read = async move {
-            match policy.long_poll(wait_cap) {
-                Some(wait) => {
-                    let ms = wait.as_millis().to_string();
-                    request
-                        .customize()
-                        .mutate_request(move |r| {
-                            r.headers_mut()
-                                .insert(crate::engine::http::WAIT_HEADER, ms.clone());
-                        })
-                        .send()
-                        .await
-                }
-                None => request.send().await,
-            }
-        };
+        let wait = policy.long_poll(wait_cap);
+        let read = read_page(&self.mapping.kinesis, self.local_reads.as_ref(), it, wait);
         // A long poll is cut short by a stop or a lost lease (the loop then sees which).
         let res = tokio::select! {
             res = read => res,
@@ -398,45 +438,44 @@ impl ShardReader {
                 self.read_failures = 0;
                 o
             }
+            Err(ReadError::ExpiredIterator(_)) => {
+                self.mapping.reporter.note(&format!(
+                    "{}: shard iterator expired; renewing from the last checkpoint",
+                    self.shard_id
+                ));
+                self.reposition().await?;
+                self.next_read = policy.next_read(started, ReadOutcome::Backlog);
+                return Ok(true);
+            }
             Err(e) => {
-                let svc = e.as_service_error();
-                if svc.is_some_and(|s| s.is_expired_iterator_exception()) {
-                    self.mapping.reporter.note(&format!(
-                        "{}: shard iterator expired; renewing from the last checkpoint",
-                        self.shard_id
-                    ));
-                    self.reposition().await?;
-                    self.next_read = policy.next_read(started, ReadOutcome::Backlog);
-                    return Ok(true);
-                }
                 // Throttling and transient failures are "before invocation" errors: retried,
                 // never counted against the function.
-                self.mapping.reporter.note(&format!(
-                    "{}: GetRecords failed, retrying: {}",
-                    self.shard_id,
-                    crate::aws_error::detail(&e)
-                ));
+                self.mapping
+                    .reporter
+                    .note(&format!("{}: GetRecords failed, retrying: {e}", self.shard_id));
                 self.read_failures = self.read_failures.saturating_add(1);
                 self.next_read = Instant::now() + policy.retry_after(self.read_failures);
                 return Ok(false);
             }
         };
-        let lag = out.millis_behind_latest().unwrap_or(0);
-        let up_to_ms = (lag == 0 && out.records().len() < GET_RECORDS_LIMIT as usize).then_some(started_ms);
-        self.iterator = out.next_shard_iterator().map(str::to_string);
-        let end = self.iterator.is_none().then(|| {
-            out.child_shards()
-                .iter()
-                .map(|c| c.shard_id().to_string())
-                .collect()
-        });
-        let backlog = self.take_read(out.records(), lag, end, up_to_ms);
+        let lag = out.millis_behind_latest.unwrap_or(0);
+        let up_to_ms = (lag == 0 && out.records.len() < GET_RECORDS_LIMIT as usize).then_some(started_ms);
+        self.iterator = out.next_shard_iterator;
+        let end = self.iterator.is_none().then_some(out.child_shards);
+        let backlog = self.take_read(&out.records, lag, end, up_to_ms);
         let outcome = if backlog {
             ReadOutcome::Backlog
         } else {
             ReadOutcome::Empty
         };
-        self.next_read = policy.next_read(started, outcome);
+        // The read thread paces the reads it holds open; the next one follows the answer on
+        // the grid, not the start of a read that thread may have repeated several times.
+        let paced_from = if self.local_reads.is_some() {
+            Instant::now()
+        } else {
+            started
+        };
+        self.next_read = policy.next_read(paced_from, outcome);
         Ok(backlog)
     }
 
@@ -518,11 +557,14 @@ impl ShardReader {
             self.ended = true;
             self.children = children;
         }
-        self.send(ShardEvent::Polled {
-            shard_id: self.shard_id.clone(),
-            records: n,
-            lag_ms: lag,
-        });
+        if n > 0 || self.lag_told != Some(lag) {
+            self.lag_told = Some(lag);
+            self.send(ShardEvent::Polled {
+                shard_id: self.shard_id.clone(),
+                records: n,
+                lag_ms: lag,
+            });
+        }
         n > 0 || lag > 0
     }
 

@@ -247,6 +247,7 @@ impl Env {
             batch_size: 10,
             maximum_batching_window: Duration::ZERO,
             poll: super::poll::PollPolicy::local(Some(Duration::from_millis(10))),
+            local_kinesis_url: None,
             tumbling_window: None,
             parallelization_factor: 1,
             maximum_retry_attempts: None,

@@ -17,6 +17,7 @@ mod consume_failures;
 mod consume_filter;
 mod consume_lag;
 mod consume_lanes;
+mod consume_local_reads;
 mod consume_reliability;
 mod consume_reshard;
 mod consume_scaleout;
