@@ -28,7 +28,7 @@ fn decode(data: &str) -> String {
 fn consume(rig: &Rig, kinesis_url: &str, stream: &str) -> std::process::Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("kinlocal"))
         .args(["consume", "--stream", stream, "--exec", &fixture("capture.sh")])
-        .args(["--until-idle", "1500ms", "--timeout", "30s"])
+        .args(["--until-idle", "3s", "--timeout", "30s"])
         .env_remove("AWS_ENDPOINT_URL")
         .env("AWS_ENDPOINT_URL_KINESIS", kinesis_url)
         .env("AWS_ENDPOINT_URL_DYNAMODB", &rig.dynamodb_url)
