@@ -1,13 +1,14 @@
 //! GetRecords against a local `http://` endpoint without the AWS SDK: one kept-alive HTTP/1.1
-//! connection per shard reader, driven in the reader's own task, the request signed with SigV4
-//! as the SDK signs it, the JSON 1.1 answer read into the SDK's `Record` type.
+//! connection per shard (hyper's client), driven in the task that makes the read (no
+//! connection task of its own to wake), the request signed with SigV4 as the SDK signs it, the
+//! JSON 1.1 answer read into the SDK's `Record` type.
 //!
 //! Why: an endpoint that does not long-poll (the containers of `up --docker`, kinesalite,
 //! kinesis-mock) answers an idle read at once, so a consumer reads each idle shard every
-//! 10 ms to keep a new record's latency low. Through the SDK each of those reads costs about
-//! 110 µs of CPU (its orchestrator, and a connection task on another worker thread to wake);
-//! here about 20 µs, which is what keeps an idle consumer of 4 shards under 2 % of a core.
-//! AWS itself (and an `https://` endpoint) is always read through the SDK.
+//! 10 ms to keep a new record's latency low. Through the SDK an idle consumer of 4 shards cost
+//! 11.3 % of a core that way; through this client and the read thread ([`super::read_pump`])
+//! about 5 % (BENCHMARKS.md). AWS itself (and an `https://` endpoint) is always read through
+//! the SDK.
 
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
