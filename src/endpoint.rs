@@ -229,6 +229,12 @@ pub struct Clients {
     pub endpoint: Endpoint,
 }
 
+/// The dummy credentials every request to a local endpoint is signed with (the SDK clients'
+/// and `consume`'s plain reads alike).
+pub(crate) fn local_credentials() -> aws_sdk_kinesis::config::Credentials {
+    aws_sdk_kinesis::config::Credentials::new("kinlocal", "kinlocal", None, None, "kinlocal")
+}
+
 /// Builds SDK clients for `endpoint`: dummy credentials locally, the standard chain for AWS.
 pub async fn clients(endpoint: &Endpoint, profile: Option<&str>) -> Clients {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
@@ -242,9 +248,7 @@ pub async fn clients(endpoint: &Endpoint, profile: Option<&str>) -> Clients {
         loader = loader.profile_name(p);
     }
     if endpoint.is_local() {
-        loader = loader.credentials_provider(aws_sdk_kinesis::config::Credentials::new(
-            "kinlocal", "kinlocal", None, None, "kinlocal",
-        ));
+        loader = loader.credentials_provider(local_credentials());
     }
     let shared = loader.load().await;
     let mut k = aws_sdk_kinesis::config::Builder::from(&shared);

@@ -29,8 +29,6 @@ use tokio::net::TcpStream;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long an answer may take beyond the long poll asked for.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
-/// The credentials kinlocal signs with locally (the same as its SDK clients').
-const LOCAL_KEY: &str = "kinlocal";
 
 /// A local endpoint read without the SDK.
 #[derive(Debug, Clone)]
@@ -51,12 +49,10 @@ impl LocalEndpoint {
         if authority.is_empty() || authority.contains(['/', '?', '#', '@']) {
             return None;
         }
-        let credentials =
-            aws_credential_types::Credentials::new(LOCAL_KEY, LOCAL_KEY, None, None, "kinlocal");
         Some(Self {
             authority: authority.to_string(),
             region: region.to_string(),
-            identity: credentials.into(),
+            identity: crate::endpoint::local_credentials().into(),
         })
     }
 }
