@@ -41,6 +41,17 @@ fn consume(rig: &Rig, kinesis_url: &str, stream: &str) -> std::process::Child {
         .expect("spawn consume")
 }
 
+/// The names of a running process's threads (Linux).
+fn thread_names(pid: u32) -> Vec<String> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+        .map(|n| n.trim().to_string())
+        .collect()
+}
+
 async fn put_round(k: &aws_sdk_kinesis::Client, stream: &str, round: usize) {
     for key in ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot"] {
         k.put_record()
@@ -65,6 +76,12 @@ fn every_record_once_in_order(rig: &Rig, k: &aws_sdk_kinesis::Client, kinesis_ur
     wait_for("the first 24 records", Duration::from_secs(30), || {
         delivered(&rig.captured()).len() >= 24
     });
+    // The reads go through the read thread, not the SDK (which would pass this test as well).
+    assert!(
+        thread_names(child.id()).iter().any(|n| n == "kinlocal-reads"),
+        "a kinlocal-reads thread in the consumer: {:?}",
+        thread_names(child.id())
+    );
     for round in 4..8 {
         // Idle long enough for the read thread to be holding reads open on every shard.
         std::thread::sleep(Duration::from_millis(200));
