@@ -451,8 +451,23 @@ impl Drop for ServeProcess {
     }
 }
 
-/// CPU time (user + system) a process has used so far, in seconds.
+/// CPU time (user + system) a process has used so far, in seconds: the sum of its threads'
+/// exact run times (`/proc/PID/task/*/schedstat`, nanoseconds), else its tick-sampled
+/// `utime + stime` (which over- or under-counts a process that wakes on the timer tick).
 fn cpu_seconds(pid: u32) -> f64 {
+    let exact: Option<u64> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()
+        .map(|tasks| {
+            tasks
+                .flatten()
+                .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+                .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+                .sum()
+        })
+        .filter(|ns| *ns > 0);
+    if let Some(ns) = exact {
+        return ns as f64 / 1e9;
+    }
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     // Fields after the command name (which may hold spaces) start at index 2 (state).
     let rest = &stat[stat.rfind(')').unwrap() + 2..];

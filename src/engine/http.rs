@@ -31,7 +31,9 @@ pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// kinlocal's long poll, a request header no AWS SDK sends: a GetRecords whose iterator is at
 /// the tip of an open shard is held open for up to this many milliseconds (at most
 /// [`MAX_WAIT`]) until a record arrives, then answered as usual. `consume` sends it to local
-/// endpoints only; without it GetRecords answers at once, as on AWS.
+/// endpoints only; without it GetRecords answers at once, as on AWS. The answer to a read
+/// the engine was ready to hold carries the same header (the wait it allowed), so a reader
+/// knows whether its endpoint long-polls.
 pub const WAIT_HEADER: &str = "x-kinlocal-wait-ms";
 
 /// The longest a GetRecords is held open.
@@ -281,8 +283,10 @@ impl KinesisCall<'_> {
         if op == "SubscribeToShard" {
             return subscribe(engine, &call, self.request_id);
         }
+        let mut held = None;
         if op == "GetRecords" {
-            if let Some(wait) = long_poll(self.headers).filter(|_| engine.long_polls) {
+            held = long_poll(self.headers).filter(|_| engine.long_polls);
+            if let Some(wait) = held {
                 // Subscribed under the state lock before looking: a put in between still wakes us.
                 if let Some(mut changes) = engine.kinesis.tip_watch(&call) {
                     let _ = tokio::time::timeout(wait, changes.changed()).await;
@@ -290,7 +294,13 @@ impl KinesisCall<'_> {
             }
         }
         let outcome = guarded(Service::Kinesis, || engine.kinesis.call(op, &call));
-        reply_or_error(Service::Kinesis, format, self.request_id, outcome)
+        let mut resp = reply_or_error(Service::Kinesis, format, self.request_id, outcome);
+        if let Some(wait) = held {
+            // Tells the reader this endpoint holds reads (see WAIT_HEADER).
+            let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+            resp.headers_mut().insert(WAIT_HEADER, HeaderValue::from(ms));
+        }
+        resp
     }
 
     /// `application/json`: AWS decodes the body, then answers in the old Coral envelope.

@@ -26,9 +26,9 @@ use serde::Deserialize;
 use tokio::net::TcpStream;
 
 /// How long connecting may take (the SDK's connect timeout for local endpoints).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// How long an answer may take beyond the long poll asked for.
-const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A local endpoint read without the SDK.
 #[derive(Debug, Clone)]
@@ -54,6 +54,70 @@ impl LocalEndpoint {
             region: region.to_string(),
             identity: crate::endpoint::local_credentials().into(),
         })
+    }
+
+    /// `host:port`.
+    pub(crate) fn authority(&self) -> &str {
+        &self.authority
+    }
+
+    /// Writes this endpoint's GetRecords requests for the sweeps.
+    pub(crate) fn request_writer(&self) -> super::sweep_request::RequestWriter {
+        let credentials = crate::endpoint::local_credentials();
+        super::sweep_request::RequestWriter::new(
+            &self.authority,
+            &self.region,
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+        )
+    }
+
+    /// A GetRecords request for `iterator`, signed; `wait` is kinlocal's long-poll hint.
+    pub(crate) fn get_records_request(
+        &self,
+        iterator: &str,
+        limit: i32,
+        wait: Option<Duration>,
+    ) -> Result<hyper::Request<Bytes>, ReadError> {
+        let body = serde_json::to_vec(&serde_json::json!({
+            "ShardIterator": iterator,
+            "Limit": limit,
+        }))
+        .map_err(|e| ReadError::Transport(e.to_string()))?;
+        self.signed(Bytes::from(body), wait)
+    }
+
+    /// The signed request.
+    fn signed(&self, body: Bytes, wait: Option<Duration>) -> Result<hyper::Request<Bytes>, ReadError> {
+        let failed = |e: &dyn std::fmt::Display| ReadError::Transport(format!("signing: {e}"));
+        let mut builder = hyper::Request::post("/")
+            .header(hyper::header::HOST, &self.authority)
+            .header(hyper::header::CONTENT_TYPE, "application/x-amz-json-1.1")
+            .header("x-amz-target", "Kinesis_20131202.GetRecords");
+        if let Some(wait) = wait {
+            builder = builder.header(crate::engine::http::WAIT_HEADER, wait.as_millis().to_string());
+        }
+        let mut request = builder.body(body.clone()).map_err(|e| failed(&e))?;
+        let settings = SigningSettings::default();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&self.identity)
+            .region(&self.region)
+            .name("kinesis")
+            .time(SystemTime::now())
+            .settings(settings)
+            .build()
+            .map_err(|e| failed(&e))?
+            .into();
+        let uri = format!("http://{}/", self.authority);
+        let headers = request
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
+        let signable = SignableRequest::new("POST", &uri, headers, SignableBody::Bytes(&body))
+            .map_err(|e| failed(&e))?;
+        let (instructions, _) = sign(signable, &params).map_err(|e| failed(&e))?.into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        Ok(request)
     }
 }
 
@@ -123,6 +187,8 @@ struct Connection {
 pub(crate) struct LocalReads {
     endpoint: LocalEndpoint,
     connection: Option<Connection>,
+    /// Whether the endpoint held a read sent with the long-poll hint (known after the first).
+    long_polls: Option<bool>,
 }
 
 impl LocalReads {
@@ -130,7 +196,14 @@ impl LocalReads {
         Self {
             endpoint,
             connection: None,
+            long_polls: None,
         }
+    }
+
+    /// Whether the endpoint holds reads sent with the long-poll hint (kinlocal's engine says so
+    /// in its answer), once a read with the hint has been answered.
+    pub(crate) fn long_polls(&self) -> Option<bool> {
+        self.long_polls
     }
 
     /// One GetRecords; `wait` is kinlocal's long-poll hint (ignored by other endpoints).
@@ -140,22 +213,22 @@ impl LocalReads {
         limit: i32,
         wait: Option<Duration>,
     ) -> Result<Page, ReadError> {
-        let body = serde_json::to_vec(&serde_json::json!({
-            "ShardIterator": iterator,
-            "Limit": limit,
-        }))
-        .map_err(|e| ReadError::Transport(e.to_string()))?;
-        let body = Bytes::from(body);
         let timeout = wait.unwrap_or_default() + ANSWER_TIMEOUT;
         for attempt in 0..2 {
-            let request = self.request(body.clone(), wait)?;
+            let request = self
+                .endpoint
+                .get_records_request(iterator, limit, wait)?
+                .map(Full::new);
             let mut connection = match self.connection.take() {
                 Some(c) => c,
                 None => self.connect().await?,
             };
             let reused = connection.reused;
             match tokio::time::timeout(timeout, round_trip(&mut connection, request)).await {
-                Ok(Ok((status, keep_alive, answer))) => {
+                Ok(Ok((status, keep_alive, held, answer))) => {
+                    if wait.is_some() {
+                        self.long_polls = Some(held);
+                    }
                     if keep_alive {
                         connection.reused = true;
                         self.connection = Some(connection);
@@ -198,47 +271,14 @@ impl LocalReads {
             reused: false,
         })
     }
-
-    /// The signed request.
-    fn request(&self, body: Bytes, wait: Option<Duration>) -> Result<hyper::Request<Full<Bytes>>, ReadError> {
-        let failed = |e: &dyn std::fmt::Display| ReadError::Transport(format!("signing: {e}"));
-        let mut builder = hyper::Request::post("/")
-            .header(hyper::header::HOST, &self.endpoint.authority)
-            .header(hyper::header::CONTENT_TYPE, "application/x-amz-json-1.1")
-            .header("x-amz-target", "Kinesis_20131202.GetRecords");
-        if let Some(wait) = wait {
-            builder = builder.header(crate::engine::http::WAIT_HEADER, wait.as_millis().to_string());
-        }
-        let mut request = builder.body(Full::new(body.clone())).map_err(|e| failed(&e))?;
-        let settings = SigningSettings::default();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&self.endpoint.identity)
-            .region(&self.endpoint.region)
-            .name("kinesis")
-            .time(SystemTime::now())
-            .settings(settings)
-            .build()
-            .map_err(|e| failed(&e))?
-            .into();
-        let uri = format!("http://{}/", self.endpoint.authority);
-        let headers = request
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
-        let signable = SignableRequest::new("POST", &uri, headers, SignableBody::Bytes(&body))
-            .map_err(|e| failed(&e))?;
-        let (instructions, _) = sign(signable, &params).map_err(|e| failed(&e))?.into_parts();
-        instructions.apply_to_request_http1x(&mut request);
-        Ok(request)
-    }
 }
 
 /// Sends `request` on `connection` and reads the whole answer: its status, whether the
-/// connection may be used again, its body.
+/// connection may be used again, whether the endpoint held the read, its body.
 async fn round_trip(
     connection: &mut Connection,
     request: hyper::Request<Full<Bytes>>,
-) -> Result<(hyper::StatusCode, bool, Bytes), String> {
+) -> Result<(hyper::StatusCode, bool, bool, Bytes), String> {
     let Connection { send, driver, .. } = connection;
     let exchange = async {
         send.ready().await.map_err(|e| e.to_string())?;
@@ -248,13 +288,14 @@ async fn round_trip(
             .headers()
             .get(hyper::header::CONNECTION)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        let held = response.headers().contains_key(crate::engine::http::WAIT_HEADER);
         let body = response
             .into_body()
             .collect()
             .await
             .map_err(|e| e.to_string())?
             .to_bytes();
-        Ok((status, !close, body))
+        Ok((status, !close, held, body))
     };
     tokio::select! {
         biased;
@@ -267,7 +308,7 @@ async fn round_trip(
 }
 
 /// The answer read: a page, or the endpoint's error.
-fn page(status: hyper::StatusCode, body: &[u8]) -> Result<Page, ReadError> {
+pub(crate) fn page(status: hyper::StatusCode, body: &[u8]) -> Result<Page, ReadError> {
     if !status.is_success() {
         return Err(service_error(status, body));
     }

@@ -28,6 +28,7 @@ pub mod mapping;
 pub mod policy;
 pub mod poll;
 pub(crate) mod read_pump;
+mod read_sweep;
 pub mod reader;
 pub mod record;
 pub mod response;
@@ -35,6 +36,7 @@ pub mod runner;
 pub mod shutdown;
 pub mod subscribe;
 pub mod supervisor;
+mod sweep_request;
 pub mod window;
 
 #[cfg(test)]

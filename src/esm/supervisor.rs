@@ -23,6 +23,9 @@ use super::reader::{ReaderEnd, ReaderParts, ShardReader};
 use super::shutdown::StopSender;
 use super::{EsmError, ShardProgress};
 
+/// How often the live line (progress and lag) is redrawn, about.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+
 /// How often the shard list is refreshed to pick up new shards.
 const RELIST_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -339,12 +342,12 @@ pub async fn run(mapping: Mapping, shutdown: impl Future<Output = ()>) -> Result
     let mut take_at = Instant::now();
     let mut renew_at = Instant::now() + leases::renew_interval(failover);
     let mut failure: Option<EsmError> = None;
-    // Not tied to the poll interval (10 ms locally): an idle consumer should not wake often.
-    let tick = ctx
-        .config
-        .poll
-        .interval()
-        .clamp(Duration::from_millis(50), Duration::from_millis(100));
+    // Not tied to the poll interval: an idle consumer should not wake often. A twentieth of
+    // `--until-idle` (from 50 ms) is how late the run may end; the live line is redrawn about
+    // every PROGRESS_EVERY.
+    let tick = ctx.config.until_idle.map_or(PROGRESS_EVERY, |d| {
+        (d / 20).clamp(Duration::from_millis(50), PROGRESS_EVERY)
+    });
     let mut ticker = tokio::time::interval(tick);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut progress_at = Instant::now();
@@ -462,7 +465,7 @@ pub async fn run(mapping: Mapping, shutdown: impl Future<Output = ()>) -> Result
                         break;
                     }
                 }
-                if progress_at.elapsed() >= Duration::from_millis(250) {
+                if progress_at.elapsed() + tick / 2 >= PROGRESS_EVERY {
                     progress_at = Instant::now();
                     let mut shards = state.progress();
                     if let Some(p) = &probe {

@@ -1,9 +1,10 @@
 //! `kinlocal consume` against local endpoints that answer every GetRecords at once (no long
 //! poll): the embedded engine with its long poll turned off (`serve --no-long-poll`, the
 //! stand-in), and the real peers `up --docker`'s kind of endpoint is (kinesalite,
-//! kinesis-mock). Reads go without the SDK through the consumer's read thread, which holds a
+//! kinesis-mock). Reads go without the SDK through the consumer's sweeps thread, which holds a
 //! read open itself by reading again on its grid of ticks; every record must arrive once, in
-//! order per key, whether put before the consumer started or while it was idle.
+//! order per key, whether put before the consumer started or while it was idle. Against
+//! kinlocal's engine, which holds reads itself, the sweeps thread must stay idle.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -41,15 +42,21 @@ fn consume(rig: &Rig, kinesis_url: &str, stream: &str) -> std::process::Child {
         .expect("spawn consume")
 }
 
-/// The names of a running process's threads (Linux).
-fn thread_names(pid: u32) -> Vec<String> {
+/// How many times the running process's thread named `name` has gone to sleep so far (Linux's
+/// `voluntary_ctxt_switches`); `None` without such a thread.
+fn thread_sleeps(pid: u32, name: &str) -> Option<u64> {
     std::fs::read_dir(format!("/proc/{pid}/task"))
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
-        .map(|n| n.trim().to_string())
-        .collect()
+        .find(|t| std::fs::read_to_string(t.path().join("comm")).is_ok_and(|n| n.trim() == name))
+        .and_then(|t| std::fs::read_to_string(t.path().join("status")).ok())
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
 }
 
 async fn put_round(k: &aws_sdk_kinesis::Client, stream: &str, round: usize) {
@@ -64,9 +71,25 @@ async fn put_round(k: &aws_sdk_kinesis::Client, stream: &str, round: usize) {
     }
 }
 
+/// How the consumer's reads are expected to be made.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Reads {
+    /// Held open by the endpoint (kinlocal's engine): the sweeps thread never runs.
+    HeldByTheEndpoint,
+    /// Answered at once: held by the consumer's sweeps thread, which wakes every tick.
+    Swept,
+}
+
 /// Puts 4 rounds, starts the consumer, waits for them, puts 4 more one round at a time with
-/// idle gaps; then checks every record arrived once, each key's in order.
-fn every_record_once_in_order(rig: &Rig, k: &aws_sdk_kinesis::Client, kinesis_url: &str, stream: &str) {
+/// idle gaps; then checks every record arrived once, each key's in order, and that the reads
+/// were made the way `reads` says.
+fn every_record_once_in_order(
+    rig: &Rig,
+    k: &aws_sdk_kinesis::Client,
+    kinesis_url: &str,
+    stream: &str,
+    reads: Reads,
+) {
     rig.rt.block_on(create_stream(k, stream, 3));
     for round in 0..4 {
         rig.rt.block_on(put_round(k, stream, round));
@@ -76,16 +99,22 @@ fn every_record_once_in_order(rig: &Rig, k: &aws_sdk_kinesis::Client, kinesis_ur
     wait_for("the first 24 records", Duration::from_secs(30), || {
         delivered(&rig.captured()).len() >= 24
     });
-    // The reads go through the read thread, not the SDK (which would pass this test as well).
+    // The reads go through the read threads, not the SDK (which would pass this test as well).
     assert!(
-        thread_names(child.id()).iter().any(|n| n == "kinlocal-reads"),
-        "a kinlocal-reads thread in the consumer: {:?}",
-        thread_names(child.id())
+        thread_sleeps(child.id(), "kinlocal-reads").is_some(),
+        "a kinlocal-reads thread in the consumer"
     );
     for round in 4..8 {
-        // Idle long enough for the read thread to be holding reads open on every shard.
+        // Idle long enough for reads to be held open on every shard.
         std::thread::sleep(Duration::from_millis(200));
         rig.rt.block_on(put_round(k, stream, round));
+    }
+    // Swept reads wake the sweeps thread about every 10 ms; reads held by the endpoint never
+    // do (it sleeps once, waiting for work that does not come).
+    let sleeps = thread_sleeps(child.id(), "kinlocal-sweeps").expect("a kinlocal-sweeps thread");
+    match reads {
+        Reads::Swept => assert!(sleeps >= 50, "the sweeps thread ran: {sleeps} sleeps"),
+        Reads::HeldByTheEndpoint => assert!(sleeps <= 2, "the sweeps thread stayed idle: {sleeps} sleeps"),
     }
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(0), "consume: {}", stderr());
@@ -121,7 +150,15 @@ fn every_record_is_read_from_an_endpoint_that_answers_at_once() {
     }));
     let url = rig.engine.endpoint.clone();
     let k = rig.kinesis.clone();
-    every_record_once_in_order(&rig, &k, &url, "at-once");
+    every_record_once_in_order(&rig, &k, &url, "at-once", Reads::Swept);
+}
+
+#[test]
+fn reads_are_held_by_the_engine_when_it_long_polls() {
+    let rig = Rig::new();
+    let url = rig.engine.endpoint.clone();
+    let k = rig.kinesis.clone();
+    every_record_once_in_order(&rig, &k, &url, "held", Reads::HeldByTheEndpoint);
 }
 
 #[test]
@@ -133,6 +170,6 @@ fn every_record_is_read_from_kinesalite_and_kinesis_mock() {
         };
         let rig = Rig::new();
         let k = rig.rt.block_on(kinesis_client(&peer.endpoint));
-        every_record_once_in_order(&rig, &k, &peer.endpoint, &format!("{name}-reads"));
+        every_record_once_in_order(&rig, &k, &peer.endpoint, &format!("{name}-reads"), Reads::Swept);
     }
 }
