@@ -1,14 +1,13 @@
 //! GetRecords against a local `http://` endpoint without the AWS SDK: one kept-alive HTTP/1.1
-//! connection per shard (hyper's client), driven in the task that makes the read (no
+//! connection per held read (hyper's client), driven in the task that makes the read (no
 //! connection task of its own to wake), the request signed with SigV4 as the SDK signs it, the
 //! JSON 1.1 answer read into the SDK's `Record` type.
 //!
-//! Why: an endpoint that does not long-poll (the containers of `up --docker`, kinesalite,
-//! kinesis-mock) answers an idle read at once, so a consumer reads each idle shard every
-//! 10 ms to keep a new record's latency low. Through the SDK an idle consumer of 4 shards cost
-//! 11.3 % of a core that way; through this client and the read thread ([`super::read_pump`])
-//! about 5 % (BENCHMARKS.md). AWS itself (and an `https://` endpoint) is always read through
-//! the SDK.
+//! Why: through the SDK an idle consumer of 4 shards cost 11.3 % of a core against an endpoint
+//! that answers at once (BENCHMARKS.md). This client makes the reads kinlocal's engine holds
+//! open (its answer says so); against other endpoints it makes the first read only, and the
+//! sweeps ([`super::read_sweep`]) take over. AWS itself (and an `https://` endpoint) is always
+//! read through the SDK.
 
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
