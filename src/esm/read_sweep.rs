@@ -26,6 +26,8 @@ use super::sweep_request::RequestWriter;
 
 /// How close to its tick a held read is made with reads that came in first.
 const DUE_SOON: Duration = Duration::from_millis(2);
+/// How much is read at a time.
+const READ_SIZE: usize = 64 * 1024;
 /// The longest pause between sending a sweep's requests and reading their answers.
 const MAX_SETTLE: Duration = Duration::from_millis(2);
 
@@ -220,6 +222,8 @@ struct Conn {
     stream: TcpStream,
     /// Bytes read and not yet taken as an answer.
     buf: BytesMut,
+    /// What each read fills.
+    scratch: Vec<u8>,
     /// Whether a request has been answered on it.
     reused: bool,
 }
@@ -240,6 +244,7 @@ impl Conn {
                     return Ok(Self {
                         stream,
                         buf: BytesMut::new(),
+                        scratch: vec![0; READ_SIZE],
                         reused: false,
                     });
                 }
@@ -268,8 +273,7 @@ impl Conn {
                 }
             }
             *reads += 1;
-            let mut chunk = [0u8; 16 * 1024];
-            let n = self.stream.read(&mut chunk).map_err(|e| match e.kind() {
+            let n = self.stream.read(&mut self.scratch).map_err(|e| match e.kind() {
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
                     format!("no answer within {}", humantime::format_duration(ANSWER_TIMEOUT))
                 }
@@ -278,7 +282,7 @@ impl Conn {
             if n == 0 {
                 return Err("the endpoint closed the connection".into());
             }
-            self.buf.extend_from_slice(&chunk[..n]);
+            self.buf.extend_from_slice(&self.scratch[..n]);
         }
     }
 }
@@ -353,10 +357,18 @@ fn take_answer(buf: &mut BytesMut) -> Result<Option<Answer>, String> {
 }
 
 /// A chunked body at the start of `bytes`: how many bytes it takes and its content, or `None`
-/// until all of it has been read.
+/// until all of it has been read (nothing is copied until then: a large answer is looked at
+/// again after every read).
 fn dechunk(bytes: &[u8]) -> Result<Option<(usize, Vec<u8>)>, String> {
     let mut pos = 0;
-    let mut body = Vec::new();
+    let mut chunks = Vec::new();
+    let body = |chunks: Vec<std::ops::Range<usize>>| {
+        let mut body = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+        for c in chunks {
+            body.extend_from_slice(&bytes[c]);
+        }
+        body
+    };
     loop {
         let (used, size) = match httparse::parse_chunk_size(&bytes[pos..]) {
             Ok(httparse::Status::Complete(c)) => c,
@@ -368,12 +380,12 @@ fn dechunk(bytes: &[u8]) -> Result<Option<(usize, Vec<u8>)>, String> {
             // Trailers (ignored), then an empty line.
             let rest = &bytes[pos..];
             if rest.starts_with(b"\r\n") {
-                return Ok(Some((pos + 2, body)));
+                return Ok(Some((pos + 2, body(chunks))));
             }
             return Ok(rest
                 .windows(4)
                 .position(|w| w == b"\r\n\r\n")
-                .map(|i| (pos + i + 4, body)));
+                .map(|i| (pos + i + 4, body(chunks))));
         }
         let size = usize::try_from(size).map_err(|_| "a chunk too large".to_string())?;
         let end = pos.checked_add(size).ok_or("a chunk too large")?;
@@ -383,7 +395,7 @@ fn dechunk(bytes: &[u8]) -> Result<Option<(usize, Vec<u8>)>, String> {
         if &bytes[end..end + 2] != b"\r\n" {
             return Err("a chunked answer with a chunk of the wrong size".into());
         }
-        body.extend_from_slice(&bytes[pos..end]);
+        chunks.push(pos..end);
         pos = end + 2;
     }
 }

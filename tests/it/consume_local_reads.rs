@@ -153,6 +153,51 @@ fn every_record_is_read_from_an_endpoint_that_answers_at_once() {
     every_record_once_in_order(&rig, &k, &url, "at-once", Reads::Swept);
 }
 
+/// Answers of several megabytes come in many reads: each record arrives whole, once.
+#[test]
+fn large_pages_are_read_whole_from_an_endpoint_that_answers_at_once() {
+    let rig = Rig::with_engine(TestEngine::start_with(EngineConfig {
+        long_polls: false,
+        ..EngineConfig::default()
+    }));
+    let (url, k) = (rig.engine.endpoint.clone(), rig.kinesis.clone());
+    rig.rt.block_on(create_stream(&k, "large", 1));
+    let mut child = consume(&rig, &url, "large");
+    // Put once the sweeps hold the shard's reads (the first read of a shard is not theirs).
+    wait_for("the sweeps to start", Duration::from_secs(20), || {
+        thread_sleeps(child.id(), "kinlocal-sweeps").is_some_and(|n| n >= 20)
+    });
+    // 6 records of 700 KB in one PutRecords: one GetRecords page of about 5.6 MB of base64.
+    let records: Vec<String> = (0..6u8).map(|i| format!("{i}").repeat(700 * 1024)).collect();
+    let entries = records.iter().map(|r| {
+        aws_sdk_kinesis::types::PutRecordsRequestEntry::builder()
+            .partition_key("k")
+            .data(Blob::new(r.clone()))
+            .build()
+            .expect("entry")
+    });
+    let put = rig
+        .rt
+        .block_on(
+            k.put_records()
+                .stream_name("large")
+                .set_records(Some(entries.collect()))
+                .send(),
+        )
+        .expect("put");
+    assert_eq!(put.failed_record_count(), Some(0));
+    let status = child.wait().expect("wait");
+    let stderr = std::fs::read_to_string(rig.path("consume.err")).unwrap_or_default();
+    assert_eq!(status.code(), Some(0), "consume: {stderr}");
+    let got: Vec<String> = delivered(&rig.captured())
+        .iter()
+        .map(|(_, data)| decode(data))
+        .collect();
+    assert_eq!(got.len(), records.len(), "{stderr}");
+    assert!(got == records, "every record whole and in order");
+    assert!(!stderr.contains("GetRecords failed"), "{stderr}");
+}
+
 #[test]
 fn reads_are_held_by_the_engine_when_it_long_polls() {
     let rig = Rig::new();
