@@ -549,7 +549,8 @@ fn find_all(hay: &[u8], needle: &[u8]) -> Vec<usize> {
 /// a 4-shard stream, the stamp handler. For each setup: CPU of the idle consumer and of the
 /// engine over 10 s, GetRecords per second per shard while idle, then 40 records put one at a
 /// time (300–450 ms apart, random partition keys, so each is its own batch on some shard) and
-/// the time from PutRecord acknowledged to handler start.
+/// the time from PutRecord acknowledged to handler start. Then the same against kinesalite and
+/// kinesis-mock, when `scripts/peers.sh install` has installed them.
 fn latency_and_idle(rt: &tokio::runtime::Runtime, fixtures: &Path) {
     let engine = ServeProcess::start();
     let k = rt.block_on(client(&engine.url));
@@ -565,7 +566,7 @@ fn latency_and_idle(rt: &tokio::runtime::Runtime, fixtures: &Path) {
         ("kinlocal's engine, default polling (long polls)", false, &[]),
         ("kinlocal's engine, --efo (SubscribeToShard)", false, &["--efo"]),
         (
-            "an endpoint that answers at once, default polling (10 ms)",
+            "an endpoint that answers at once, default polling (15 ms)",
             true,
             &[],
         ),
@@ -584,73 +585,166 @@ fn latency_and_idle(rt: &tokio::runtime::Runtime, fixtures: &Path) {
         let stream = format!("idle{i}");
         rt.block_on(create(&k, &stream, 4));
         let (proxy, get_records) = start_proxy(&engine.url, *hide);
-        let stamps = std::env::temp_dir().join(format!("kinlocal-bench-stamps-{}-{i}", std::process::id()));
-        let _ = std::fs::remove_file(&stamps);
-        let mut child = consume(
-            &proxy,
-            &engine.url,
-            &stream,
-            &fixtures.join("stamp.sh").to_string_lossy(),
-            extra,
+        let target = Target {
+            label,
+            client: &k,
+            kinesis_url: &proxy,
+            dynamodb_url: &engine.url,
+            pid: engine.child.id(),
+            get_records: &get_records,
+        };
+        idle_then_latency(rt, fixtures, &target, &stream, extra);
+    }
+    // The peers an endpoint that answers at once stands in for, when installed
+    // (scripts/peers.sh install): kinesalite, and kinesis-mock's npm build (`up --docker` runs
+    // its JVM image, which cannot be run here).
+    for name in ["kinesalite", "kinesis-mock"] {
+        let Some(peer) = PeerProcess::start(name) else {
+            eprintln!("{name}: not installed (scripts/peers.sh install), skipped");
+            continue;
+        };
+        let pk = rt.block_on(client(&peer.url));
+        let stream = format!("idle-{name}");
+        rt.block_on(create(&pk, &stream, 4));
+        let (proxy, get_records) = start_proxy(&peer.url, false);
+        let label = format!("{name} (answers at once), default polling");
+        let target = Target {
+            label: &label,
+            client: &pk,
+            kinesis_url: &proxy,
+            dynamodb_url: &engine.url,
+            pid: peer.pid,
+            get_records: &get_records,
+        };
+        idle_then_latency(rt, fixtures, &target, &stream, &[]);
+    }
+}
+
+/// Where `idle_then_latency` reads: a Kinesis endpoint (behind the counting proxy), the
+/// DynamoDB endpoint for the lease table, the process serving Kinesis (for its CPU).
+struct Target<'a> {
+    label: &'a str,
+    client: &'a aws_sdk_kinesis::Client,
+    kinesis_url: &'a str,
+    dynamodb_url: &'a str,
+    pid: u32,
+    get_records: &'a AtomicU64,
+}
+
+/// One setup: CPU of the idle consumer and of the endpoint over 10 s, GetRecords per second
+/// per shard, then 40 records put one at a time and the time from acknowledgement to handler
+/// start.
+fn idle_then_latency(
+    rt: &tokio::runtime::Runtime,
+    fixtures: &Path,
+    t: &Target<'_>,
+    stream: &str,
+    extra: &[&str],
+) {
+    let (label, k) = (t.label, t.client);
+    let idle_window = Duration::from_secs(10);
+    let stamps = std::env::temp_dir().join(format!("kinlocal-bench-stamps-{}-{stream}", std::process::id()));
+    let _ = std::fs::remove_file(&stamps);
+    let mut child = consume(
+        t.kinesis_url,
+        t.dynamodb_url,
+        stream,
+        &fixtures.join("stamp.sh").to_string_lossy(),
+        extra,
+    )
+    .env("STAMP_FILE", &stamps)
+    .spawn()
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let (c0, e0, g0) = (
+        cpu_seconds(child.id()),
+        cpu_seconds(t.pid),
+        t.get_records.load(Ordering::Relaxed),
+    );
+    std::thread::sleep(idle_window);
+    let secs = idle_window.as_secs_f64();
+    let consumer_cpu = (cpu_seconds(child.id()) - c0) * 100.0 / secs;
+    let engine_cpu = (cpu_seconds(t.pid) - e0) * 100.0 / secs;
+    let reads = (t.get_records.load(Ordering::Relaxed) - g0) as f64 / secs / 4.0;
+    eprintln!(
+        "idle, 4 shards, {label}: consumer {consumer_cpu:.2} % of a core, endpoint {engine_cpu:.2} %, {reads:.1} GetRecords/s per shard"
+    );
+    let mut acks = Vec::new();
+    for s in 0..40u64 {
+        rt.block_on(
+            k.put_record()
+                .stream_name(stream)
+                .partition_key(format!("key-{}", rand_key(s)))
+                .data(Blob::new(b"ping".to_vec()))
+                .send(),
         )
-        .env("STAMP_FILE", &stamps)
-        .spawn()
         .unwrap();
-        std::thread::sleep(Duration::from_secs(3));
-        let (c0, e0, g0) = (
-            cpu_seconds(child.id()),
-            cpu_seconds(engine.child.id()),
-            get_records.load(Ordering::Relaxed),
+        acks.push(
+            SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as f64,
         );
-        std::thread::sleep(idle_window);
-        let secs = idle_window.as_secs_f64();
-        let consumer_cpu = (cpu_seconds(child.id()) - c0) * 100.0 / secs;
-        let engine_cpu = (cpu_seconds(engine.child.id()) - e0) * 100.0 / secs;
-        let reads = (get_records.load(Ordering::Relaxed) - g0) as f64 / secs / 4.0;
-        eprintln!(
-            "idle, 4 shards, {label}: consumer {consumer_cpu:.2} % of a core, engine {engine_cpu:.2} %, {reads:.1} GetRecords/s per shard"
-        );
-        let mut acks = Vec::new();
-        for s in 0..40u64 {
-            rt.block_on(
-                k.put_record()
-                    .stream_name(&stream)
-                    .partition_key(format!("key-{}", rand_key(s)))
-                    .data(Blob::new(b"ping".to_vec()))
-                    .send(),
-            )
-            .unwrap();
-            acks.push(
-                SystemTime::now()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos() as f64,
-            );
-            // Spread the puts over the poll cycle, with gaps long enough for one record per batch.
-            std::thread::sleep(Duration::from_millis(300 + (s * 37) % 150));
-        }
-        std::thread::sleep(Duration::from_millis(500));
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status();
-        let _ = child.wait();
-        let starts: Vec<f64> = std::fs::read_to_string(&stamps)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| l.trim().parse::<f64>().ok())
-            .collect();
-        assert_eq!(starts.len(), acks.len(), "one invocation per record expected");
-        let mut ms: Vec<f64> = starts.iter().zip(&acks).map(|(s, a)| (s - a) / 1e6).collect();
-        ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        eprintln!(
-            "latency (put ack → handler start), 4 shards, {label}: p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms ({} samples)",
-            percentile(&ms, 0.5),
-            percentile(&ms, 0.9),
-            ms[ms.len() - 1],
-            ms.len()
-        );
-        let _ = std::fs::remove_file(&stamps);
+        // Spread the puts over the poll cycle, with gaps long enough for one record per batch.
+        std::thread::sleep(Duration::from_millis(300 + (s * 37) % 150));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let _ = child.wait();
+    let starts: Vec<f64> = std::fs::read_to_string(&stamps)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse::<f64>().ok())
+        .collect();
+    assert_eq!(starts.len(), acks.len(), "one invocation per record expected");
+    let mut ms: Vec<f64> = starts.iter().zip(&acks).map(|(s, a)| (s - a) / 1e6).collect();
+    ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    eprintln!(
+        "latency (put ack → handler start), 4 shards, {label}: p50 {:.1} ms, p90 {:.1} ms, max {:.1} ms ({} samples)",
+        percentile(&ms, 0.5),
+        percentile(&ms, 0.9),
+        ms[ms.len() - 1],
+        ms.len()
+    );
+    let _ = std::fs::remove_file(&stamps);
+}
+
+/// A peer emulator started by `scripts/peers.sh start`, stopped on drop.
+struct PeerProcess {
+    name: &'static str,
+    pid: u32,
+    url: String,
+}
+
+impl PeerProcess {
+    fn start(name: &'static str) -> Option<Self> {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/peers.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .args(["start", name])
+            .output()
+            .ok()?;
+        let line = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let mut words = line.split_whitespace();
+        let (_, pid, url) = (words.next()?, words.next()?.parse().ok()?, words.next()?);
+        Some(Self {
+            name,
+            pid,
+            url: url.to_string(),
+        })
+    }
+}
+
+impl Drop for PeerProcess {
+    fn drop(&mut self) {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/peers.sh");
+        let _ = Command::new("bash")
+            .arg(script)
+            .args(["stop", self.name])
+            .output();
     }
 }
 

@@ -49,7 +49,7 @@ impl ReadPump {
         let (jobs, queue) = mpsc::unbounded_channel();
         let (sweeps, sweep_queue) = std::sync::mpsc::channel();
         let answers_at_once = Arc::new(AtomicBool::new(false));
-        let sweeper = Sweeper::new(endpoint.clone(), policy);
+        let sweeper = Sweeper::new(endpoint.clone(), policy.for_sweeps());
         std::thread::Builder::new()
             .name("kinlocal-sweeps".into())
             .spawn(move || sweeper.run(sweep_queue))?;

@@ -112,7 +112,7 @@ impl Sweeper {
         self.settle = if reads > 1 {
             started.elapsed().min(MAX_SETTLE)
         } else {
-            self.settle * 7 / 8
+            self.settle * 31 / 32
         };
         let next = self.policy.next_read(started, ReadOutcome::Empty);
         let now = Instant::now();
