@@ -173,7 +173,7 @@ set edit:completion:arg-completer[kinlocal] = {|@words|
             cand -b 'Most records per invocation (BatchSize, 1-10000)'
             cand --batch-size 'Most records per invocation (BatchSize, 1-10000)'
             cand --maximum-batching-window 'How long to gather records before invoking (MaximumBatchingWindowInSeconds, 0-300s)'
-            cand --poll-interval 'How often each shard is read when it has no backlog [default: 10ms against a local endpoint, whose empty reads kinlocal''s engine also holds open until a record arrives; 200ms with --aws, AWS''s 5 GetRecords/s per shard, which is never exceeded]'
+            cand --poll-interval 'How often each shard is read when it has no backlog [default: 10ms against a local endpoint, whose empty reads kinlocal''s engine also holds open until a record arrives (15ms against one that answers at once); 200ms with --aws, AWS''s 5 GetRecords/s per shard, which is never exceeded]'
             cand --efo 'Read each shard through an enhanced fan-out consumer (SubscribeToShard, records pushed as they arrive) instead of polling GetRecords: CONSUMER_NAME (default: the --app name) is registered on the stream, or reused if it exists'
             cand --tumbling-window 'Group records into tumbling windows of this length by arrival time (TumblingWindowInSeconds, 1s-900s; 0 is off): each invocation carries the window and the state the previous one returned, and a final invocation closes each window'
             cand --parallelization-factor 'Batches of one shard in flight at once (ParallelizationFactor, 1-10): records go to lanes by partition key, so one key is always handled in order and never concurrently'
