@@ -2,7 +2,7 @@
 //! ([`super::local_read`]), and holds a read open until records arrive when the endpoint does
 //! not do so itself.
 //!
-//! Why a thread of its own: an idle shard is read every 10 ms or so against an endpoint that
+//! Why a thread of its own: an idle shard is read every 15 ms or so against an endpoint that
 //! does not long-poll, and what such a read costs is mostly waking threads up (the reader's
 //! timer, the answer arriving, tokio's workers waking each other), not the request. Here one
 //! single-threaded runtime makes every read, and the shard readers (on the consumer's runtime)
