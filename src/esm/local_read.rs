@@ -1,6 +1,6 @@
 //! GetRecords against a local `http://` endpoint without the AWS SDK: one kept-alive HTTP/1.1
 //! connection per held read (hyper's client), driven in the task that makes the read (no
-//! connection task of its own to wake), the request signed with SigV4 as the SDK signs it, the
+//! connection task of its own to wake), the request signed by [`super::local_request`], the
 //! JSON 1.1 answer read into the SDK's `Record` type.
 //!
 //! Why: through the SDK an idle consumer of 4 shards cost 11.3 % of a core against an endpoint
@@ -14,8 +14,6 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_kinesis::primitives::{Blob, DateTime};
 use aws_sdk_kinesis::types::{EncryptionType, Record};
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_smithy_runtime_api::client::identity::Identity;
 use base64::Engine as _;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -23,6 +21,8 @@ use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use tokio::net::TcpStream;
+
+use super::local_request::RequestWriter;
 
 /// How long connecting may take (the SDK's connect timeout for local endpoints).
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -36,7 +36,6 @@ pub(crate) struct LocalEndpoint {
     authority: String,
     /// The region requests are signed for.
     region: String,
-    identity: Identity,
 }
 
 impl LocalEndpoint {
@@ -51,7 +50,6 @@ impl LocalEndpoint {
         Some(Self {
             authority: authority.to_string(),
             region: region.to_string(),
-            identity: crate::endpoint::local_credentials().into(),
         })
     }
 
@@ -60,63 +58,15 @@ impl LocalEndpoint {
         &self.authority
     }
 
-    /// Writes this endpoint's GetRecords requests for the sweeps.
-    pub(crate) fn request_writer(&self) -> super::sweep_request::RequestWriter {
+    /// Writes this endpoint's GetRecords requests.
+    pub(crate) fn request_writer(&self) -> RequestWriter {
         let credentials = crate::endpoint::local_credentials();
-        super::sweep_request::RequestWriter::new(
+        RequestWriter::new(
             &self.authority,
             &self.region,
             credentials.access_key_id(),
             credentials.secret_access_key(),
         )
-    }
-
-    /// A GetRecords request for `iterator`, signed; `wait` is kinlocal's long-poll hint.
-    pub(crate) fn get_records_request(
-        &self,
-        iterator: &str,
-        limit: i32,
-        wait: Option<Duration>,
-    ) -> Result<hyper::Request<Bytes>, ReadError> {
-        let body = serde_json::to_vec(&serde_json::json!({
-            "ShardIterator": iterator,
-            "Limit": limit,
-        }))
-        .map_err(|e| ReadError::Transport(e.to_string()))?;
-        self.signed(Bytes::from(body), wait)
-    }
-
-    /// The signed request.
-    fn signed(&self, body: Bytes, wait: Option<Duration>) -> Result<hyper::Request<Bytes>, ReadError> {
-        let failed = |e: &dyn std::fmt::Display| ReadError::Transport(format!("signing: {e}"));
-        let mut builder = hyper::Request::post("/")
-            .header(hyper::header::HOST, &self.authority)
-            .header(hyper::header::CONTENT_TYPE, "application/x-amz-json-1.1")
-            .header("x-amz-target", "Kinesis_20131202.GetRecords");
-        if let Some(wait) = wait {
-            builder = builder.header(crate::engine::http::WAIT_HEADER, wait.as_millis().to_string());
-        }
-        let mut request = builder.body(body.clone()).map_err(|e| failed(&e))?;
-        let settings = SigningSettings::default();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&self.identity)
-            .region(&self.region)
-            .name("kinesis")
-            .time(SystemTime::now())
-            .settings(settings)
-            .build()
-            .map_err(|e| failed(&e))?
-            .into();
-        let uri = format!("http://{}/", self.authority);
-        let headers = request
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str(), v.to_str().ok()?)));
-        let signable = SignableRequest::new("POST", &uri, headers, SignableBody::Bytes(&body))
-            .map_err(|e| failed(&e))?;
-        let (instructions, _) = sign(signable, &params).map_err(|e| failed(&e))?.into_parts();
-        instructions.apply_to_request_http1x(&mut request);
-        Ok(request)
     }
 }
 
@@ -185,6 +135,7 @@ struct Connection {
 /// A shard reader's GetRecords client for a [`LocalEndpoint`].
 pub(crate) struct LocalReads {
     endpoint: LocalEndpoint,
+    writer: RequestWriter,
     connection: Option<Connection>,
     /// Whether the endpoint held a read sent with the long-poll hint (known after the first).
     long_polls: Option<bool>,
@@ -193,6 +144,7 @@ pub(crate) struct LocalReads {
 impl LocalReads {
     pub(crate) fn new(endpoint: LocalEndpoint) -> Self {
         Self {
+            writer: endpoint.request_writer(),
             endpoint,
             connection: None,
             long_polls: None,
@@ -215,8 +167,9 @@ impl LocalReads {
         let timeout = wait.unwrap_or_default() + ANSWER_TIMEOUT;
         for attempt in 0..2 {
             let request = self
-                .endpoint
-                .get_records_request(iterator, limit, wait)?
+                .writer
+                .get_records_request(iterator, limit, wait, SystemTime::now())
+                .map_err(|e| ReadError::Transport(format!("GetRecords request: {e}")))?
                 .map(Full::new);
             let mut connection = match self.connection.take() {
                 Some(c) => c,

@@ -24,6 +24,7 @@ pub mod lanes;
 pub mod lease_table;
 pub mod leases;
 pub(crate) mod local_read;
+mod local_request;
 pub mod mapping;
 pub mod policy;
 pub mod poll;
@@ -36,7 +37,6 @@ pub mod runner;
 pub mod shutdown;
 pub mod subscribe;
 pub mod supervisor;
-mod sweep_request;
 pub mod window;
 
 #[cfg(test)]

@@ -20,9 +20,9 @@ use hyper::StatusCode;
 use tokio::time::Instant;
 
 use super::local_read::{page, LocalEndpoint, ReadError, ANSWER_TIMEOUT, CONNECT_TIMEOUT};
+use super::local_request::RequestWriter;
 use super::poll::{PollPolicy, ReadOutcome};
 use super::read_pump::Job;
-use super::sweep_request::RequestWriter;
 
 /// How close to its tick a held read is made with reads that came in first.
 const DUE_SOON: Duration = Duration::from_millis(2);
@@ -101,7 +101,7 @@ impl Sweeper {
                 continue;
             }
             let now = std::time::SystemTime::now();
-            requests.push(self.writer.get_records(&h.job.iterator, h.job.limit, now));
+            requests.push(self.writer.get_records(&h.job.iterator, h.job.limit, None, now));
             sent.push(h);
         }
         if sent.is_empty() {
